@@ -1,0 +1,76 @@
+"""Command line: a thin layer over nnsym.api; every failure is one line and a status."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from nnsym import __version__
+from nnsym.commands import COMMANDS
+from nnsym.errors import EXIT_RUNTIME, EXIT_USAGE, NnsymError
+
+EXIT_INTERRUPTED = 130
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(
+            EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n"
+        )
+
+
+def build_parser() -> ArgumentParser:
+    """The `nnsym` parser with one subcommand per module in nnsym.commands."""
+    parser = ArgumentParser(
+        prog="nnsym",
+        description="Small neural networks as SymPy expressions, with exact "
+        "gradients, emitted as standalone Python modules.",
+    )
+    parser.add_argument("--version", action="version", version=f"nnsym {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show a traceback on errors"
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    for command in COMMANDS:
+        sub = command.add_parser(subparsers, ArgumentParser)
+        sub.set_defaults(run=command.run)
+        sub.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `nnsym` with `argv`; return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except NnsymError as error:
+        if args.debug:
+            raise
+        print(f"nnsym: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("nnsym: interrupted; no file was left half-written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader of stdout went away (e.g. `| head`); nothing to report.
+        sys.stderr.close()
+        return EXIT_RUNTIME
+    except Exception as error:  # noqa: BLE001 - last resort: one line, not a traceback
+        if args.debug:
+            raise
+        print(
+            f"nnsym: internal error: {type(error).__name__}: {error} "
+            "(rerun with --debug for a traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_RUNTIME
+
+
+def entry_point() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

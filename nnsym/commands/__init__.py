@@ -1,0 +1,5 @@
+"""Subcommands: each module has `add_parser(subparsers, cls)` and `run(args)`."""
+
+from nnsym.commands import generate
+
+COMMANDS = (generate,)

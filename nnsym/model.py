@@ -1,0 +1,135 @@
+"""Stage 2: the network and its loss as SymPy symbols and expressions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+from sympy import Expr, Symbol
+
+from nnsym.functions import leaky_relu, logsumexp, relu, sigmoid, softplus
+from nnsym.spec import Spec
+
+LOSS_SYMBOL = Symbol("L")
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One non-input layer: z = W a_prev + b, a = activation(z)."""
+
+    index: int
+    activation: str
+    inputs: tuple[Symbol, ...]
+    weights: tuple[tuple[Symbol, ...], ...]
+    biases: tuple[Symbol, ...]
+    z: tuple[Symbol, ...]
+    a: tuple[Symbol, ...]
+    z_exprs: tuple[Expr, ...]
+    a_exprs: tuple[Expr, ...]
+
+    def term(self, neuron: int, source: int) -> Expr:
+        """The local expression w{l}_{j}_{i} * input_i, one summand of z{l}_{j}."""
+        return self.weights[neuron][source] * self.inputs[source]
+
+    @property
+    def params(self) -> tuple[Symbol, ...]:
+        """Each neuron's weights in input order, then its bias."""
+        return tuple(
+            p
+            for neuron_weights, bias in zip(self.weights, self.biases)
+            for p in (*neuron_weights, bias)
+        )
+
+
+@dataclass(frozen=True)
+class Network:
+    """Symbols and expressions of a whole network and its per-sample loss."""
+
+    spec: Spec
+    inputs: tuple[Symbol, ...]
+    targets: tuple[Symbol, ...]
+    layers: tuple[Layer, ...]
+    loss_on_z: Expr
+    loss: Expr
+
+    @property
+    def params(self) -> tuple[Symbol, ...]:
+        """All parameters, layer by layer (the PARAM_NAMES order)."""
+        return tuple(p for layer in self.layers for p in layer.params)
+
+    @property
+    def outputs(self) -> tuple[Symbol, ...]:
+        """The output layer's activations."""
+        return self.layers[-1].a
+
+
+def activate(name: str, z: tuple[Symbol, ...]) -> tuple[Expr, ...]:
+    """Apply an activation to a layer's pre-activations, as SymPy expressions."""
+    if name == "softmax":
+        lse = logsumexp(*z)
+        return tuple(sympy.exp(zk - lse) for zk in z)
+    elementwise = {
+        "sigmoid": sigmoid,
+        "tanh": sympy.tanh,
+        "relu": relu,
+        "leaky_relu": leaky_relu,
+        "identity": lambda zk: zk,
+    }[name]
+    return tuple(elementwise(zk) for zk in z)
+
+
+def loss_expression(
+    loss: str, z: tuple[Symbol, ...], a: tuple[Expr, ...], y: tuple[Symbol, ...]
+) -> Expr:
+    """Per-sample loss of outputs `a` (pre-activations `z`) against targets `y`."""
+    if loss in ("sse", "mse"):
+        sse = sympy.Add(*((ak - yk) ** 2 for ak, yk in zip(a, y)))
+        return sse if loss == "sse" else sse / len(a)
+    if loss == "bce":
+        # -[y log s(z) + (1 - y) log(1 - s(z))] == softplus(z) - y z, which never
+        # takes log(0).
+        return sympy.Add(*(softplus(zk) - yk * zk for zk, yk in zip(z, y)))
+    if loss == "ce":
+        # -sum_k y_k log softmax(z)_k, through log-sum-exp.
+        lse = logsumexp(*z)
+        return sympy.Add(*(yk * (lse - zk) for zk, yk in zip(z, y)))
+    raise ValueError(f"unknown loss {loss!r}")
+
+
+def build_network(spec: Spec) -> Network:
+    """Build the symbols and expressions of `spec`'s network and loss."""
+    inputs = sympy.symbols(f"x0:{spec.arch[0]}", real=True)
+    targets = sympy.symbols(f"y0:{spec.arch[-1]}", real=True)
+    previous: tuple[Symbol, ...] = tuple(inputs)
+    layers = []
+    for index, (n_in, n_out) in enumerate(zip(spec.arch, spec.arch[1:]), start=1):
+        weights = tuple(
+            tuple(Symbol(f"w{index}_{j}_{i}", real=True) for i in range(n_in))
+            for j in range(n_out)
+        )
+        biases = tuple(Symbol(f"b{index}_{j}", real=True) for j in range(n_out))
+        z = tuple(Symbol(f"z{index}_{j}", real=True) for j in range(n_out))
+        a = tuple(Symbol(f"a{index}_{j}", real=True) for j in range(n_out))
+        z_exprs = tuple(
+            sympy.Add(*(w * p for w, p in zip(weights[j], previous)), biases[j])
+            for j in range(n_out)
+        )
+        activation = spec.activations[index - 1]
+        layers.append(
+            Layer(
+                index,
+                activation,
+                previous,
+                weights,
+                biases,
+                z,
+                a,
+                z_exprs,
+                activate(activation, z),
+            )
+        )
+        previous = a
+    out = layers[-1]
+    loss_on_z = loss_expression(spec.loss, out.z, out.a_exprs, targets)
+    loss = loss_expression(spec.loss, out.z, out.a, targets)
+    return Network(spec, tuple(inputs), tuple(targets), tuple(layers), loss_on_z, loss)
