@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.resources
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,10 +58,11 @@ class ModuleContext:
 
 def templates_dir() -> Path:
     """The folder holding the Jinja templates (in a checkout or in the wheel)."""
-    checkout = Path(__file__).resolve().parent.parent / "templates"
-    if (checkout / MODULE_TEMPLATE).is_file():
-        return checkout
-    return Path(str(importlib.resources.files("nnsym.templates")))
+    package = Path(__file__).resolve().parent
+    installed = package / "templates"  # where the wheel puts them
+    if (installed / MODULE_TEMPLATE).is_file():
+        return installed
+    return package.parent / "templates"  # a source checkout
 
 
 def _tuple_source(names: list[str] | tuple[str, ...]) -> str:
