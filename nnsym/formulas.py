@@ -1,14 +1,24 @@
-"""The derivative formulas as people read them: chain-rule form and expanded form."""
+"""The derivative formulas as people read them: chain-rule form and expanded form.
+
+One `Derivation` (data) prints in four formats: plain text (`format_text`, also
+the generated modules' docstrings), Unicode through SymPy's pretty printer,
+LaTeX through SymPy's LaTeX printer, and Markdown with LaTeX in `$$` blocks.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import sympy
 from sympy import Expr, Symbol
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.pretty.pretty import PrettyPrinter
+from sympy.printing.pretty.pretty_symbology import pretty_symbol, sub
+from sympy.printing.pretty.stringpict import prettyForm
 
 from nnsym.errors import UsageError
-from nnsym.gradients import Gradients
+from nnsym.gradients import Gradients, delta_symbol
 from nnsym.model import LOSS_SYMBOL
 from nnsym.spec import format_arch
 
@@ -16,13 +26,26 @@ from nnsym.spec import format_arch
 MAX_EXPANDED_PARAMS = 25
 
 
+FORMATS = ("text", "unicode", "latex", "markdown")
+
+
 @dataclass(frozen=True)
 class Equation:
-    """`lhs = rhs`, with an optional middle name (e.g. delta1_0 = dL/dz1_0 = ...)."""
+    """`lhs = rhs`, with an optional middle name (e.g. delta1_0 = dL/dz1_0 = ...).
+
+    `symbol` is the quantity the equation defines (z1_0, delta1_0, L), and
+    `wrt` the variable when the left side is a derivative dL/d(wrt); the
+    Unicode and LaTeX formats typeset the left side from them.
+    """
 
     lhs: str
     rhs: Expr
     meaning: str = ""
+    symbol: Symbol | None = None
+    wrt: Symbol | None = None
+
+    def _repr_latex_(self) -> str:
+        return "$$%s$$" % latex_equation(self, aligned=False)
 
 
 @dataclass(frozen=True)
@@ -36,6 +59,24 @@ class Derivation:
     gradients: tuple[Equation, ...]
     expanded: tuple[Equation, ...] = ()
 
+    def sections(self) -> list[tuple[str, tuple[Equation, ...]]]:
+        """(heading, equations) in reading order, empty sections left out."""
+        parts = [
+            ("Forward pass", self.forward + (self.loss,)),
+            ("Backward pass (chain rule; delta = dL/dz)", self.backward),
+            ("Gradients", self.gradients),
+            ("Gradients written out in inputs, targets and parameters", self.expanded),
+        ]
+        return [(heading, eqs) for heading, eqs in parts if eqs]
+
+    def _repr_latex_(self) -> str:
+        # Jupyter renders this; one aligned block keeps the equals signs lined up.
+        rows = []
+        for heading, equations in self.sections():
+            rows.append(r"&\text{%s}" % _latex_text(heading))
+            rows += [latex_equation(eq) for eq in equations]
+        return "$$\\begin{aligned}\n%s\n\\end{aligned}$$" % " \\\\\n".join(rows)
+
 
 def derive(gradients: Gradients, expanded: bool = False) -> Derivation:
     """Collect the forward pass, deltas and gradients as equations."""
@@ -47,32 +88,43 @@ def derive(gradients: Gradients, expanded: bool = False) -> Derivation:
     )
     forward = []
     for layer in network.layers:
-        forward += [Equation(z.name, e) for z, e in zip(layer.z, layer.z_exprs)]
         forward += [
-            Equation(a.name, e) for a, e in zip(layer.a, layer.a_exprs) if e != a
+            Equation(z.name, e, symbol=z) for z, e in zip(layer.z, layer.z_exprs)
         ]
+        forward += [
+            Equation(a.name, e, symbol=a)
+            for a, e in zip(layer.a, layer.a_exprs)
+            if e != a
+        ]
+    z_of_delta = {
+        delta_symbol(layer, j): z
+        for layer in network.layers
+        for j, z in enumerate(layer.z)
+    }
     backward = tuple(
-        Equation(delta.name, expr, f"dL/d{_z_name(delta)}")
+        Equation(
+            delta.name,
+            expr,
+            f"dL/d{z_of_delta[delta].name}",
+            symbol=delta,
+            wrt=z_of_delta[delta],
+        )
         for delta, expr in gradients.deltas
     )
-    grads = tuple(Equation(f"dL/d{p.name}", e) for p, e in gradients.grads)
+    grads = tuple(Equation(f"dL/d{p.name}", e, wrt=p) for p, e in gradients.grads)
     expanded_eqs: tuple[Equation, ...] = ()
     if expanded:
         expanded_eqs = tuple(
-            Equation(f"dL/d{p.name}", e) for p, e in expand_gradients(gradients)
+            Equation(f"dL/d{p.name}", e, wrt=p) for p, e in expand_gradients(gradients)
         )
     return Derivation(
         title,
         tuple(forward),
-        Equation(LOSS_SYMBOL.name, network.loss),
+        Equation(LOSS_SYMBOL.name, network.loss, symbol=LOSS_SYMBOL),
         backward,
         grads,
         expanded_eqs,
     )
-
-
-def _z_name(delta: Symbol) -> str:
-    return "z" + delta.name[len("delta") :]
 
 
 def expand_gradients(gradients: Gradients) -> list[tuple[Symbol, Expr]]:
@@ -117,3 +169,212 @@ def format_text(derivation: Derivation, title: bool = True) -> str:
 def _text_line(eq: Equation) -> str:
     middle = f" = {eq.meaning}" if eq.meaning else ""
     return f"  {eq.lhs}{middle} = {sympy.sstr(eq.rhs)}"
+
+
+def parameter_names(derivation: Derivation) -> list[str]:
+    """Names of the parameters whose gradients the derivation shows."""
+    return [eq.wrt.name for eq in derivation.gradients if eq.wrt is not None]
+
+
+def select_parameter(derivation: Derivation, name: str) -> Derivation:
+    """Only what the gradient of one parameter needs: its deltas and forward pass."""
+    chosen = [eq for eq in derivation.gradients if eq.wrt is not None]
+    chosen = [eq for eq in chosen if eq.wrt.name == name]
+    if not chosen:
+        valid = parameter_names(derivation)
+        shown = ", ".join(valid[:8]) + (", ..." if len(valid) > 8 else "")
+        raise UsageError(
+            f"--param {name!r} is not a parameter of this network (its "
+            f"parameters: {shown}); run without --param to see every gradient"
+        )
+    definitions = {
+        eq.symbol: eq.rhs
+        for eq in derivation.forward + derivation.backward
+        if eq.symbol is not None
+    }
+    # Everything the gradient depends on, through deltas, activations and z.
+    needed: set[Symbol] = set()
+    pending = list(chosen[0].rhs.free_symbols)
+    while pending:
+        symbol = pending.pop()
+        if symbol in needed:
+            continue
+        needed.add(symbol)
+        if symbol in definitions:
+            pending += definitions[symbol].free_symbols
+    return Derivation(
+        f"{derivation.title}; gradient for {name}",
+        tuple(eq for eq in derivation.forward if eq.symbol in needed),
+        derivation.loss,
+        tuple(eq for eq in derivation.backward if eq.symbol in needed),
+        tuple(chosen),
+        tuple(eq for eq in derivation.expanded if eq.wrt == chosen[0].wrt),
+    )
+
+
+# Our names carry their indices as digits: w1_0_1, delta2_0, x0. Typeset, they
+# become a base with comma-separated subscripts, w_{1,0,1}, so that w_{1,10}
+# and w_{11,0} stay apart.
+_INDEXED_NAME = re.compile(r"([A-Za-z]+?)([0-9]+(?:_[0-9]+)*)", re.ASCII)
+
+
+def _split_name(name: str) -> tuple[str, list[str]] | None:
+    match = _INDEXED_NAME.fullmatch(name)
+    if match is None:
+        return None
+    return match.group(1), match.group(2).split("_")
+
+
+def latex_name(name: str) -> str:
+    """LaTeX for one of our symbol names: `delta1_0` -> `\\delta_{1,0}`."""
+    parts = _split_name(name)
+    if parts is None:
+        return sympy.latex(Symbol(name))
+    base, indices = parts
+    return "%s_{%s}" % (sympy.latex(Symbol(base)), ",".join(indices))
+
+
+def unicode_name(name: str) -> str:
+    """Unicode for one of our symbol names: `delta1_0` -> `δ₁,₀`."""
+    parts = _split_name(name)
+    if parts is None:
+        return pretty_symbol(name)
+    base, indices = parts
+    subscripts = ",".join("".join(sub[digit] for digit in index) for index in indices)
+    return pretty_symbol(base) + subscripts
+
+
+class UnicodePrinter(PrettyPrinter):
+    """SymPy's pretty printer with our subscripts and the usual function symbols."""
+
+    def __init__(self) -> None:
+        super().__init__({"use_unicode": True, "wrap_line": False})
+
+    def _print_Symbol(self, e: Symbol, bold_name: bool = False) -> prettyForm:
+        return prettyForm(unicode_name(e.name))
+
+    def _print_sigmoid(self, e: Expr) -> prettyForm:
+        return self._print_Function(e, func_name="σ")
+
+    def _print_logsumexp(self, e: Expr) -> prettyForm:
+        return self._print_Function(e, func_name="LSE")
+
+
+def pretty_expression(expr: Expr) -> str:
+    """An expression in Unicode, possibly over several lines (fractions, powers)."""
+    return UnicodePrinter().doprint(expr)
+
+
+def latex_expression(expr: Expr) -> str:
+    """An expression in LaTeX through SymPy's LaTeX printer, our names subscripted."""
+    names = {symbol: latex_name(symbol.name) for symbol in expr.free_symbols}
+    return LatexPrinter({"symbol_names": names}).doprint(expr)
+
+
+def _partial(symbol: Symbol, style: str) -> str:
+    if style == "latex":
+        return r"\frac{\partial L}{\partial %s}" % latex_name(symbol.name)
+    return f"∂L/∂{unicode_name(symbol.name)}"
+
+
+def _left_side(eq: Equation, style: str) -> str:
+    """The left side (and middle name) of an equation, up to the last '='."""
+    name = latex_name if style == "latex" else unicode_name
+    sides = []
+    if eq.symbol is not None:
+        sides.append(name(eq.symbol.name))
+    if eq.wrt is not None:
+        sides.append(_partial(eq.wrt, style))
+    if not sides:
+        sides.append(eq.lhs if style != "latex" else r"\text{%s}" % _latex_text(eq.lhs))
+    return " = ".join(sides)
+
+
+def latex_equation(eq: Equation, aligned: bool = True) -> str:
+    """One equation in LaTeX; with `aligned`, an `&` before its last '='."""
+    equals = "&=" if aligned else "="
+    return f"{_left_side(eq, 'latex')} {equals} {latex_expression(eq.rhs)}"
+
+
+def unicode_equation(eq: Equation) -> str:
+    """One equation in Unicode, the left side on the baseline of the right."""
+    printer = UnicodePrinter()
+    left = prettyForm(_left_side(eq, "unicode") + " = ")
+    right = printer._print(eq.rhs)
+    return prettyForm(*left.right(right)).render(wrap_line=False)
+
+
+def _heading(heading: str, style: str) -> str:
+    """A section heading with 'delta = dL/dz' typeset for the format."""
+    plain = "delta = dL/dz"
+    if style == "unicode":
+        return heading.replace(plain, "δ = ∂L/∂z")
+    if style in ("latex", "markdown"):
+        typeset = r"$\delta = \partial L / \partial z$"
+        before, found, after = heading.partition(plain)
+        if style == "markdown":
+            return before + (typeset if found else "") + after
+        return _latex_text(before) + (typeset if found else "") + _latex_text(after)
+    return heading
+
+
+def _latex_text(text: str) -> str:
+    # Text placed inside \text{...}: escape what LaTeX would read as commands.
+    for char in ("\\", "{", "}", "_", "%", "&", "#", "$"):
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def latex_aligned(equations: tuple[Equation, ...]) -> str:
+    """Equations in an `aligned` block, their equals signs in one column."""
+    rows = " \\\\\n".join(latex_equation(eq) for eq in equations)
+    return "\\begin{aligned}\n%s\n\\end{aligned}" % rows
+
+
+def format_unicode(derivation: Derivation, title: bool = True) -> str:
+    """The formulas typeset in Unicode by SymPy's pretty printer (∂, σ, subscripts)."""
+    lines = [derivation.title, ""] if title else []
+    for heading, equations in derivation.sections():
+        lines.append(_heading(heading, "unicode") + ":")
+        for eq in equations:
+            lines += ["  " + row.rstrip() for row in unicode_equation(eq).split("\n")]
+        lines.append("")
+    return "\n".join(lines[:-1]) + "\n"
+
+
+def format_latex(derivation: Derivation) -> str:
+    """A standalone LaTeX document (amsmath) with every section of the formulas."""
+    parts = [
+        "\\documentclass{article}",
+        "\\usepackage{amsmath}",
+        "\\allowdisplaybreaks",
+        "\\begin{document}",
+        "\\section*{%s}" % _latex_text(derivation.title),
+    ]
+    for heading, equations in derivation.sections():
+        parts.append("\\subsection*{%s}" % _heading(heading, "latex"))
+        parts.append("\\[\n%s\n\\]" % latex_aligned(equations))
+    parts.append("\\end{document}")
+    return "\n".join(parts) + "\n"
+
+
+def format_markdown(derivation: Derivation) -> str:
+    """Markdown: a heading per section and its LaTeX in a `$$` block."""
+    parts = [f"## {derivation.title}"]
+    for heading, equations in derivation.sections():
+        parts.append(f"### {_heading(heading, 'markdown')}")
+        parts.append("$$\n%s\n$$" % latex_aligned(equations))
+    return "\n\n".join(parts) + "\n"
+
+
+def format_derivation(derivation: Derivation, style: str = "text") -> str:
+    """The formulas in one of FORMATS."""
+    formatters = {
+        "text": format_text,
+        "unicode": format_unicode,
+        "latex": format_latex,
+        "markdown": format_markdown,
+    }
+    if style not in formatters:
+        raise UsageError(f"--format {style!r} is not one of: {', '.join(FORMATS)}")
+    return formatters[style](derivation)
