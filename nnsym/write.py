@@ -37,14 +37,18 @@ def inspect_existing(path: Path) -> Existing:
     return Existing.GENERATED if recorded == body_hash(lines[3]) else Existing.EDITED
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path`: readers see the old file or the new, never half."""
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Write `text` (or bytes) to `path`: readers see the old file or the new."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(
         dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
     )
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+        if isinstance(text, bytes):
+            handle = os.fdopen(fd, "wb")
+        else:
+            handle = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+        with handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())

@@ -1,5 +1,5 @@
 """Subcommands: each module has `add_parser(subparsers, cls)` and `run(args)`."""
 
-from nnsym.commands import diff, formulas, generate
+from nnsym.commands import check, diff, formulas, generate, graph
 
-COMMANDS = (generate, formulas, diff)
+COMMANDS = (generate, formulas, diff, check, graph)

@@ -1,0 +1,269 @@
+"""The computation graph of a network's loss, drawn as the micrograd tutorial does.
+
+One record node per value (its label, and at a point its value and the
+gradient of the loss with respect to it), and one small node per operation
+between a value and its inputs. The graph is read off the SymPy expressions of
+the network: the named quantities (x, w, b, z, a, y) are shared nodes, every
+other sub-expression is an anonymous value. Values come from evaluating each
+operation; gradients from walking the graph backwards, multiplying each
+operation's local derivatives (by SymPy) as micrograd's `backward` does, so
+they are computed independently of nnsym's layer-by-layer backpropagation.
+
+Networks whose graph would be a hairball are drawn one node per layer instead.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import sympy
+from sympy import Expr, Symbol
+
+from nnsym.errors import NnsymError, UsageError
+from nnsym.functions import LEAKY_SLOPE
+from nnsym.model import LOSS_SYMBOL, Network
+from nnsym.point import Point
+from nnsym.spec import format_arch
+
+# Beyond this many value nodes a drawing is unreadable: draw per layer instead.
+MAX_NODES = 400
+MAX_LABEL = 28
+SUFFIXES = (".dot", ".gv", ".svg", ".png")
+INSTALL_HINT = "pip install 'nnsym[graph]'"
+
+
+def _sigmoid(v: float) -> float:
+    return 0.5 * math.tanh(0.5 * v) + 0.5
+
+
+def _softplus(v: float) -> float:
+    return max(v, 0.0) + math.log1p(math.exp(-abs(v)))
+
+
+def _logsumexp(*values: float) -> float:
+    top = max(values)
+    return top + math.log(sum(math.exp(v - top) for v in values))
+
+
+# Numbers for nnsym's SymPy functions, for lambdify.
+NUMERIC: dict[str, Callable[..., float]] = {
+    "sigmoid": _sigmoid,
+    "relu": lambda v: v if v > 0 else 0.0,
+    "leaky_relu": lambda v: v if v > 0 else float(LEAKY_SLOPE) * v,
+    "step": lambda v: 1.0 if v > 0 else 0.0,
+    "leaky_step": lambda v: 1.0 if v > 0 else float(LEAKY_SLOPE),
+    "softplus": _softplus,
+    "logsumexp": _logsumexp,
+}
+
+_OP_NAMES = {"Add": "+", "Mul": "*", "sigmoid": "σ"}
+
+
+@dataclass
+class Node:
+    """One value: its label, the operation that made it and that operation's inputs."""
+
+    key: str
+    label: str
+    expr: Expr
+    op: str = ""
+    inputs: list[int] = field(default_factory=list)
+    # The operation as a SymPy expression of placeholders, one per input.
+    template: Expr | None = None
+    value: float | None = None
+    grad: float | None = None
+
+
+@dataclass
+class Graph:
+    """Value nodes in an order where inputs come before the values made from them."""
+
+    title: str
+    nodes: list[Node]
+    root: int
+    summary: bool = False
+
+    @property
+    def edges(self) -> list[tuple[int, int]]:
+        """(input, output) pairs of value nodes."""
+        return [(i, n) for n, node in enumerate(self.nodes) for i in node.inputs]
+
+
+def _op_label(expr: Expr) -> str:
+    name = type(expr).__name__
+    if isinstance(expr, sympy.Pow) and expr.exp.is_Number:
+        return f"**{expr.exp}"
+    return _OP_NAMES.get(name, name)
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1] + "…"
+
+
+def build_graph(network: Network, max_nodes: int = MAX_NODES) -> Graph:
+    """The loss's computation graph; raise UsageError past `max_nodes` values."""
+    definitions: dict[Expr, Expr] = {}
+    for layer in network.layers:
+        definitions.update(zip(layer.z, layer.z_exprs))
+        definitions.update(zip(layer.a, layer.a_exprs))
+    nodes: list[Node] = []
+    index: dict[Expr, int] = {}
+
+    def visit(expr: Expr, label: str | None = None) -> int:
+        if expr in index:
+            return index[expr]
+        body = definitions.get(expr, expr)
+        if body != expr and body.is_Symbol:
+            body = sympy.Function("identity")(body)
+        if body.is_Atom:
+            node = Node(f"n{len(nodes)}", label or sympy.sstr(expr), expr)
+        else:
+            if isinstance(body, sympy.Pow) and body.exp.is_Number:
+                operands = [body.base]
+            else:
+                operands = list(body.args)
+            inputs = [visit(arg) for arg in operands]
+            placeholders = [Symbol(f"_in{i}") for i in range(len(operands))]
+            template = body.xreplace(dict(zip(operands, placeholders)))
+            node = Node(
+                f"n{len(nodes)}",
+                label or _short(sympy.sstr(expr)),
+                expr,
+                _op_label(body),
+                inputs,
+                template,
+            )
+        if len(nodes) >= max_nodes:
+            raise UsageError(
+                f"the graph has more than {max_nodes} values, too many to read; "
+                "it is drawn per layer instead (--per-layer)"
+            )
+        index[expr] = len(nodes)
+        nodes.append(node)
+        return index[expr]
+
+    root = visit(network.loss, LOSS_SYMBOL.name)
+    spec = network.spec
+    title = f"{format_arch(spec.arch)}, {', '.join(spec.activations)}, loss {spec.loss}"
+    return Graph(title, nodes, root)
+
+
+def evaluate(graph: Graph, network: Network, point: Point) -> None:
+    """Fill in every node's value, then backpropagate the loss's gradient."""
+    known: dict[Expr, float] = {}
+    known.update(zip(network.params, point.params))
+    known.update(zip(network.inputs, point.x))
+    known.update(zip(network.targets, point.y))
+    compiled: dict[Expr, tuple[Callable[..., float], list[Callable[..., float]]]] = {}
+    for node in graph.nodes:
+        if node.template is None:
+            if node.expr in known:
+                node.value = known[node.expr]
+            else:
+                node.value = float(node.expr)
+            continue
+        if node.template not in compiled:
+            placeholders = [Symbol(f"_in{i}") for i in range(len(node.inputs))]
+            compiled[node.template] = (
+                sympy.lambdify(placeholders, node.template, [NUMERIC, "math"]),
+                [
+                    sympy.lambdify(
+                        placeholders, node.template.diff(p), [NUMERIC, "math"]
+                    )
+                    for p in placeholders
+                ],
+            )
+        function, _ = compiled[node.template]
+        node.value = float(function(*(graph.nodes[i].value for i in node.inputs)))
+    for node in graph.nodes:
+        node.grad = 0.0
+    graph.nodes[graph.root].grad = 1.0
+    # Inputs come before outputs in graph.nodes, so backwards is reversed order.
+    for node in reversed(graph.nodes):
+        if node.template is None:
+            continue
+        args = [graph.nodes[i].value for i in node.inputs]
+        for i, partial in zip(node.inputs, compiled[node.template][1]):
+            graph.nodes[i].grad += node.grad * float(partial(*args))
+
+
+def layer_graph(network: Network) -> Graph:
+    """One node per layer's W, b, z and a: the shape of a network too big to draw."""
+    nodes: list[Node] = []
+
+    def add(label: str, op: str = "", inputs: tuple[int, ...] = ()) -> int:
+        nodes.append(Node(f"n{len(nodes)}", label, sympy.S.Zero, op, list(inputs)))
+        return len(nodes) - 1
+
+    previous = add(f"x ({network.spec.arch[0]})")
+    for layer in network.layers:
+        n_out, n_in = len(layer.z), len(layer.inputs)
+        weights = add(f"W{layer.index} ({n_out}x{n_in})")
+        biases = add(f"b{layer.index} ({n_out})")
+        z = add(f"z{layer.index} ({n_out})", "W·a + b", (weights, previous, biases))
+        previous = add(f"a{layer.index} ({n_out})", layer.activation, (z,))
+    targets = add(f"y ({network.spec.arch[-1]})")
+    root = add("L", network.spec.loss, (previous, targets))
+    spec = network.spec
+    title = (
+        f"{format_arch(spec.arch)}, {', '.join(spec.activations)}, "
+        f"loss {spec.loss} (per layer)"
+    )
+    return Graph(title, nodes, root, summary=True)
+
+
+def _record(text: str) -> str:
+    # Characters with a meaning in Graphviz record labels.
+    for char in ("\\", "{", "}", "|", "<", ">", '"'):
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def import_graphviz() -> object:
+    """Import the graphviz package, or raise NnsymError saying how to install it."""
+    try:
+        import graphviz
+    except ImportError:
+        raise NnsymError(
+            f"nnsym graph needs the graphviz Python package: {INSTALL_HINT}"
+        ) from None
+    return graphviz
+
+
+def to_digraph(graph: Graph) -> object:
+    """A graphviz.Digraph, laid out left to right like the tutorial's draw_dot."""
+    graphviz = import_graphviz()
+    dot = graphviz.Digraph(  # type: ignore[attr-defined]
+        "nnsym", graph_attr={"rankdir": "LR", "label": graph.title}
+    )
+    for node in graph.nodes:
+        fields = [_record(node.label)]
+        if node.value is not None:
+            fields.append("data %.4f" % node.value)
+        if node.grad is not None:
+            fields.append("grad %.4f" % node.grad)
+        dot.node(node.key, "{ %s }" % " | ".join(fields), shape="record")
+        if node.op:
+            dot.node(node.key + "_op", node.op)
+            dot.edge(node.key + "_op", node.key)
+    for source, target in graph.edges:
+        dot.edge(graph.nodes[source].key, graph.nodes[target].key + "_op")
+    return dot
+
+
+def render(graph: Graph, suffix: str) -> str | bytes:
+    """The drawing as DOT text, SVG text or PNG bytes."""
+    dot = to_digraph(graph)
+    if suffix in (".dot", ".gv"):
+        return dot.source  # type: ignore[attr-defined]
+    graphviz = import_graphviz()
+    try:
+        data = dot.pipe(format=suffix[1:])  # type: ignore[attr-defined]
+    except graphviz.ExecutableNotFound:  # type: ignore[attr-defined]
+        raise NnsymError(
+            f"writing {suffix} needs Graphviz's 'dot' program, which is not "
+            "installed (e.g. apt-get install graphviz); a .dot file needs nothing"
+        ) from None
+    return data.decode("utf-8") if suffix == ".svg" else data

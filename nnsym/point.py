@@ -1,0 +1,114 @@
+"""Where to evaluate a network: parameters, one input sample and its targets.
+
+`--at` takes comma-separated `key=value` items; a value without a key belongs
+to the key before it, so lists need no brackets:
+
+    --at seed=0,x=1,0,y=1          parameters init_params(0), x = (1, 0), y = 1
+    --at params=0.5,-1,0.25,x=2,3,y=0
+
+Keys: `seed` (an integer; parameters drawn as the generated module's
+init_params(seed) does: uniform in [-1, 1]), `params` (every parameter in
+PARAM_NAMES order), `x` (the inputs), `y` (the targets). Missing keys default
+to seed 0, x = 1, -0.5, 0.25, ... (every input non-zero and different, so
+that every weight's gradient is tested) and y = 1, 0, 0, ... (class 0, a valid
+target for every loss).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+from nnsym.errors import UsageError
+from nnsym.spec import Spec
+
+KEYS = ("seed", "params", "x", "y")
+DEFAULT_SEED = 0
+
+
+@dataclass(frozen=True)
+class Point:
+    """Parameters (PARAM_NAMES order), one sample's inputs and its targets."""
+
+    params: tuple[float, ...]
+    x: tuple[float, ...]
+    y: tuple[float, ...]
+    seed: int | None
+
+    def describe(self) -> str:
+        """One line saying where the network is evaluated."""
+        source = f"init_params({self.seed})" if self.seed is not None else "given"
+        return f"parameters {source}, x = {_numbers(self.x)}, y = {_numbers(self.y)}"
+
+
+def _numbers(values: tuple[float, ...]) -> str:
+    return "(" + ", ".join(f"{v:g}" for v in values) + ")"
+
+
+def init_params(n_params: int, seed: int) -> tuple[float, ...]:
+    """The generated modules' init_params(seed): uniform in [-1, 1]."""
+    rng = random.Random(seed)
+    return tuple(rng.uniform(-1.0, 1.0) for _ in range(n_params))
+
+
+def _split_items(text: str) -> dict[str, list[str]]:
+    items: dict[str, list[str]] = {}
+    key = None
+    for token in text.split(","):
+        token = token.strip()
+        if "=" in token:
+            key, _, token = token.partition("=")
+            key = key.strip()
+            if key not in KEYS:
+                raise UsageError(
+                    f"--at: unknown key {key!r}; use {', '.join(KEYS)}, "
+                    "e.g. --at seed=0,x=1,0,y=1"
+                )
+            if key in items:
+                raise UsageError(f"--at: {key} is given twice")
+            items[key] = []
+        elif key is None:
+            raise UsageError(
+                f"--at: {token!r} has no key; write key=value, e.g. --at seed=0,x=1,0,y=1"
+            )
+        items[key].append(token.strip())
+    return items
+
+
+def _floats(key: str, tokens: list[str], count: int) -> tuple[float, ...]:
+    try:
+        values = tuple(float(token) for token in tokens)
+    except ValueError:
+        raise UsageError(
+            f"--at {key}={','.join(tokens)}: every value must be a number"
+        ) from None
+    if not all(math.isfinite(v) for v in values):
+        raise UsageError(f"--at {key}: values must be finite numbers")
+    if len(values) != count:
+        raise UsageError(
+            f"--at {key}: this network needs {count} value(s), got {len(values)}"
+        )
+    return values
+
+
+def parse_at(text: str | None, spec: Spec) -> Point:
+    """The Point described by an `--at` value (None: every default)."""
+    items = _split_items(text) if text else {}
+    if "seed" in items and "params" in items:
+        raise UsageError("--at: give seed or params, not both")
+    seed = None
+    if "params" in items:
+        params = _floats("params", items["params"], spec.n_params)
+    else:
+        tokens = items.get("seed", [str(DEFAULT_SEED)])
+        if len(tokens) != 1 or not tokens[0].lstrip("-").isdigit():
+            raise UsageError(f"--at seed={','.join(tokens)}: seed must be an integer")
+        seed = int(tokens[0])
+        params = init_params(spec.n_params, seed)
+    n_inputs, n_outputs = spec.arch[0], spec.arch[-1]
+    default_x = [repr((-0.5) ** i) for i in range(n_inputs)]
+    default_y = ["1"] + ["0"] * (n_outputs - 1)
+    x = _floats("x", items.get("x", default_x), n_inputs)
+    y = _floats("y", items.get("y", default_y), n_outputs)
+    return Point(params, x, y, seed)
