@@ -1,0 +1,144 @@
+"""nnsym check: finite differences, the step table, PyTorch, and --at."""
+
+from __future__ import annotations
+
+import sys
+from types import SimpleNamespace
+
+import pytest
+
+from nnsym.cli import main
+from nnsym.errors import NnsymError, UsageError
+from nnsym.fdcheck import (
+    STEP_TABLE,
+    central_difference,
+    check_gradients,
+    forward_difference,
+    torch_loss_and_grad,
+)
+from nnsym.point import parse_at
+from nnsym.spec import make_spec
+
+
+def test_difference_formulas_on_a_parabola():
+    def f(p):
+        return p[0] ** 2
+
+    # (3.1^2 - 9) / 0.1 = 6.1; the central difference of a parabola is exact.
+    assert forward_difference(f, [3.0], 0, 0.1) == pytest.approx(6.1)
+    assert central_difference(f, [3.0], 0, 0.1) == pytest.approx(6.0)
+
+
+@pytest.fixture(scope="module")
+def report_2_2_1():
+    spec = make_spec("2-2-1")
+    return check_gradients(spec, parse_at("seed=3,x=1,0.5,y=1", spec))
+
+
+def test_symbolic_gradient_agrees_with_central_differences(report_2_2_1):
+    report = report_2_2_1
+    assert [p.name for p in report.params][:3] == ["w1_0_0", "w1_0_1", "b1_0"]
+    assert len(report.params) == 9
+    assert report.agrees
+    for p in report.params:
+        assert p.central_error < 1e-8
+        assert p.forward_error < 1e-4
+
+
+def test_step_table_shows_both_sides_of_the_trade_off(report_2_2_1):
+    errors = {row.step: row for row in report_2_2_1.table}
+    assert [row.step for row in report_2_2_1.table] == list(STEP_TABLE)
+    assert STEP_TABLE[0] == 1.0 and STEP_TABLE[-1] == pytest.approx(1e-12)
+    # Too big: truncation error; too small: rounding error.
+    assert errors[1.0].forward_error > 100 * errors[1e-6].forward_error
+    assert errors[1e-12].forward_error > 100 * errors[1e-6].forward_error
+    assert errors[1e-12].central_error > 100 * errors[1e-5].central_error
+    # Central differences beat forward ones at the tutorial's step.
+    assert errors[1e-4].central_error < errors[1e-4].forward_error / 100
+
+
+def test_check_can_fail_on_a_wrong_gradient():
+    spec = make_spec("2-1")
+
+    def loss(params, x, y):
+        return sum(p * p for p in params)
+
+    wrong = SimpleNamespace(
+        PARAM_NAMES=("w1_0_0", "w1_0_1", "b1_0"),
+        loss=loss,
+        # The true gradient is 2p; this one is p.
+        loss_and_grad=lambda params, x, y: (loss(params, x, y), list(params)),
+    )
+    report = check_gradients(spec, parse_at(None, spec), module=wrong)
+    assert not report.agrees
+
+
+@pytest.mark.parametrize(
+    "arch,options",
+    [
+        ("2-1", {}),
+        ("3-4-4-1", {"activation": "tanh"}),
+        ("3-3", {"loss": "ce"}),
+        ("2-3-1", {"activation": "relu", "loss": "bce"}),
+        ("2-2-2", {"activation": "leaky_relu", "output_activation": "identity",
+                   "loss": "mse"}),
+    ],
+)
+def test_every_loss_and_activation_passes(arch, options):
+    spec = make_spec(arch, **options)
+    assert check_gradients(spec, parse_at("seed=5", spec)).agrees
+
+
+def test_cli_check_prints_every_parameter_and_the_table(capsys):
+    assert main(["check", "--arch", "2-1", "--at", "seed=0,x=1,1,y=1"]) == 0
+    out = capsys.readouterr().out
+    for name in ("w1_0_0", "w1_0_1", "b1_0"):
+        assert f"\n  {name} " in out
+    assert "  1e+00 " in out and "  1e-12 " in out
+    assert "OK: central differences agree" in out
+
+
+def test_at_parsing():
+    spec = make_spec("2-2-1")
+    point = parse_at("seed=1,x=1,0,y=1", spec)
+    assert point.x == (1.0, 0.0) and point.y == (1.0,) and point.seed == 1
+    assert len(point.params) == 9
+    given = parse_at("params=1,2,3,4,5,6,7,8,9,x=0,0,y=0", spec)
+    assert given.params == tuple(float(v) for v in range(1, 10)) and given.seed is None
+    default = parse_at(None, spec)
+    assert all(v != 0 for v in default.x) and len(set(default.x)) == 2
+    for bad in ("x=1", "z=1", "seed=1.5", "1,2", "x=1,a,y=1", "seed=1,params=1",
+                "x=1,2,x=1,2", "y=nan"):
+        with pytest.raises(UsageError):
+            parse_at(bad, spec)
+
+
+def test_cli_bad_at_is_usage_error(capsys):
+    assert main(["check", "--arch", "2-1", "--at", "x=1"]) == 2
+    assert "needs 2 value(s)" in capsys.readouterr().err
+
+
+def test_against_torch_without_torch_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)
+    spec = make_spec("2-1")
+    with pytest.raises(NnsymError, match=r"nnsym\[torch\]"):
+        torch_loss_and_grad(spec, parse_at(None, spec))
+
+
+@pytest.mark.parametrize(
+    "arch,options",
+    [
+        ("2-2-1", {}),
+        ("3-4-4-1", {"activation": "tanh"}),
+        ("4-3", {"loss": "ce"}),
+        ("2-2-1", {"activation": "relu", "loss": "bce"}),
+        ("2-2-2", {"activation": "leaky_relu", "loss": "mse"}),
+    ],
+)
+def test_against_torch_autograd(arch, options):
+    pytest.importorskip("torch")
+    spec = make_spec(arch, **options)
+    report = check_gradients(spec, parse_at("seed=2", spec), against_torch=True)
+    assert report.worst_torch_error is not None
+    assert report.worst_torch_error < 1e-12
+    assert report.agrees
