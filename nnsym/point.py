@@ -70,7 +70,8 @@ def _split_items(text: str) -> dict[str, list[str]]:
             items[key] = []
         elif key is None:
             raise UsageError(
-                f"--at: {token!r} has no key; write key=value, e.g. --at seed=0,x=1,0,y=1"
+                f"--at: {token!r} has no key; write key=value, "
+                "e.g. --at seed=0,x=1,0,y=1"
             )
         items[key].append(token.strip())
     return items

@@ -80,8 +80,14 @@ def test_check_can_fail_on_a_wrong_gradient():
         ("3-4-4-1", {"activation": "tanh"}),
         ("3-3", {"loss": "ce"}),
         ("2-3-1", {"activation": "relu", "loss": "bce"}),
-        ("2-2-2", {"activation": "leaky_relu", "output_activation": "identity",
-                   "loss": "mse"}),
+        (
+            "2-2-2",
+            {
+                "activation": "leaky_relu",
+                "output_activation": "identity",
+                "loss": "mse",
+            },
+        ),
     ],
 )
 def test_every_loss_and_activation_passes(arch, options):
@@ -107,8 +113,16 @@ def test_at_parsing():
     assert given.params == tuple(float(v) for v in range(1, 10)) and given.seed is None
     default = parse_at(None, spec)
     assert all(v != 0 for v in default.x) and len(set(default.x)) == 2
-    for bad in ("x=1", "z=1", "seed=1.5", "1,2", "x=1,a,y=1", "seed=1,params=1",
-                "x=1,2,x=1,2", "y=nan"):
+    for bad in (
+        "x=1",
+        "z=1",
+        "seed=1.5",
+        "1,2",
+        "x=1,a,y=1",
+        "seed=1,params=1",
+        "x=1,2,x=1,2",
+        "y=nan",
+    ):
         with pytest.raises(UsageError):
             parse_at(bad, spec)
 

@@ -55,7 +55,9 @@ def test_2_1_chain_rule_form_matches_hand_derivation():
 
 def test_2_1_expanded_form_matches_hand_derivation():
     d = derive(differentiate(make_spec("2-1")), expanded=True)
-    w0, w1, b, x0, x1, y = (S(n) for n in ("w1_0_0", "w1_0_1", "b1_0", "x0", "x1", "y0"))
+    w0, w1, b, x0, x1, y = (
+        S(n) for n in ("w1_0_0", "w1_0_1", "b1_0", "x0", "x1", "y0")
+    )
     s = sigmoid(w0 * x0 + w1 * x1 + b)
     common = 2 * (s - y) * s * (1 - s)
     assert same(rhs(d.expanded, "dL/dw1_0_0"), common * x0)
@@ -111,7 +113,9 @@ def test_2_2_1_expanded_values_match_finite_differences_of_hand_loss():
     values.update({S("x0"): x[0], S("x1"): x[1], S("y0"): y})
     h = 1e-6
     for k, name in enumerate(names):
-        symbolic = float(rhs(d.expanded, f"dL/d{name}").xreplace(values).rewrite(sympy.exp))
+        symbolic = float(
+            rhs(d.expanded, f"dL/d{name}").xreplace(values).rewrite(sympy.exp)
+        )
         up, down = list(params), list(params)
         up[k] += h
         down[k] -= h
@@ -145,8 +149,13 @@ def _balanced(text):
 
 @pytest.mark.parametrize(
     "arch,options",
-    [("2-1", {}), ("2-2-1", {}), ("3-4-4-1", {"activation": "tanh"}),
-     ("4-3", {"loss": "ce"}), ("2-2-1", {"activation": "relu", "loss": "bce"})],
+    [
+        ("2-1", {}),
+        ("2-2-1", {}),
+        ("3-4-4-1", {"activation": "tanh"}),
+        ("4-3", {"loss": "ce"}),
+        ("2-2-1", {"activation": "relu", "loss": "bce"}),
+    ],
 )
 def test_latex_document_is_well_formed(arch, options):
     doc = format_latex(derive(differentiate(make_spec(arch, **options))))
