@@ -252,12 +252,14 @@ def format_report(report: CheckReport) -> str:
         header += f" {'torch':>14} {'error':>9}"
     lines.append(header)
     for p in report.params:
+        # + 0.0 turns -0.0 (e.g. delta * 0 for a zero input) into 0.0.
         row = (
-            f"  {p.name:<10} {p.symbolic:>14.9f} {p.forward:>14.9f}"
-            f" {p.forward_error:>9.1e} {p.central:>14.9f} {p.central_error:>9.1e}"
+            f"  {p.name:<10} {p.symbolic + 0.0:>14.9f} {p.forward + 0.0:>14.9f}"
+            f" {p.forward_error:>9.1e} {p.central + 0.0:>14.9f}"
+            f" {p.central_error:>9.1e}"
         )
         if p.torch is not None:
-            row += f" {p.torch:>14.9f} {p.torch_error:>9.1e}"
+            row += f" {p.torch + 0.0:>14.9f} {p.torch_error:>9.1e}"
         lines.append(row)
     best_forward = min(report.table, key=lambda r: r.forward_error).step
     best_central = min(report.table, key=lambda r: r.central_error).step
