@@ -116,6 +116,9 @@ def _check_node(node: ast.AST, names: set[str]) -> None:
             raise _refuse(f"the operator {operator.__name__} is not arithmetic")
         if operator is ast.Pow:
             _check_exponent(node.right)
+            if not _has_variable(node) and not _is_literal(node.left):
+                # (2**1000)**1000**... would still build enormous integers.
+                raise _refuse("a power of a constant power is not allowed")
         _check_node(node.left, names)
         _check_node(node.right, names)
         return
@@ -155,12 +158,20 @@ def _check_name(name: str, as_call: bool) -> None:
         raise _refuse(f"{name} is a function; call it, e.g. {name}(x)")
 
 
-def _check_exponent(node: ast.AST) -> None:
-    # A constant exponent must be a small literal; one with a variable is fine.
-    has_variable = any(
+def _has_variable(node: ast.AST) -> bool:
+    return any(
         isinstance(n, ast.Name) and n.id not in CONSTANTS for n in ast.walk(node)
     )
-    if has_variable:
+
+
+def _is_literal(node: ast.AST) -> bool:
+    literal = node.operand if isinstance(node, ast.UnaryOp) else node
+    return isinstance(literal, (ast.Constant, ast.Name))
+
+
+def _check_exponent(node: ast.AST) -> None:
+    # A constant exponent must be a small literal; one with a variable is fine.
+    if _has_variable(node):
         return
     literal = node.operand if isinstance(node, ast.UnaryOp) else node
     if isinstance(literal, ast.Constant) and isinstance(literal.value, (int, float)):

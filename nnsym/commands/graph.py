@@ -76,7 +76,11 @@ def run(args: argparse.Namespace) -> int:
     if graph is None:
         graph = layer_graph(network)
         if point is not None:
-            print("nnsym: --at: values are shown only per value", file=sys.stderr)
+            print(
+                "nnsym: --at: values and gradients are drawn only on the "
+                "full graph, not per layer",
+                file=sys.stderr,
+            )
     elif point is not None:
         evaluate(graph, network, point)
     drawing = render(graph, suffix)
