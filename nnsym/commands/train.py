@@ -195,6 +195,7 @@ class ProgressLine:
         self.epoch = -1
         self.start = time.perf_counter()
         self.shown_at = -1.0
+        self.width = 0
 
     def __call__(self, epoch: int, objective: float) -> bool:
         """Training callback: redraw at most ten times a second; never stop."""
@@ -205,10 +206,13 @@ class ProgressLine:
             done = (epoch + 1) / self.epochs if self.epochs else 1.0
             bar = "#" * int(20 * done)
             rate = (epoch + 1) / max(now - self.start, 1e-9)
-            self.stream.write(
-                f"\r[{bar:<20}] epoch {epoch + 1}/{self.epochs}  "
-                f"loss {objective:.6g}  {rate:,.0f} epochs/s "
+            line = (
+                f"[{bar:<20}] epoch {epoch + 1}/{self.epochs}  "
+                f"loss {objective:.6g}  {rate:,.0f} epochs/s"
             )
+            # Pad to the longest line so far, so no tail of an older one remains.
+            self.width = max(self.width, len(line))
+            self.stream.write("\r" + line.ljust(self.width))
             self.stream.flush()
         return False
 
