@@ -244,3 +244,27 @@ def test_directory_and_missing_file(tmp_path):
         load_data(str(tmp_path), XOR_NET)
     with pytest.raises(UsageError, match="nor an existing file"):
         load_data(str(tmp_path / "nope.csv"), XOR_NET)
+
+
+# --- whatever the file holds: a Dataset or one UsageError, nothing else -----------
+
+CSV_ALPHABET = st.sampled_from(list("0123456789.,-+eE\n\r \"'abxnaif\t;") + ["\x00"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    content=st.one_of(st.text(CSV_ALPHABET, max_size=60), st.text(max_size=40)),
+    spec=st.sampled_from([XOR_NET, CLASSIFIER, make_spec("1-1")]),
+    header=st.sampled_from([None, True, False]),
+)
+def test_any_text_loads_or_is_one_usage_error(tmp_path_factory, content, spec, header):
+    path = tmp_path_factory.mktemp("fuzz") / "data.csv"
+    path.write_text(content, encoding="utf-8", errors="surrogatepass")
+    try:
+        data = read_csv(path, spec, header=header)
+    except UsageError as error:
+        assert str(path) in str(error) and "\n" not in str(error)
+        return
+    assert len(data) >= 1
+    assert all(len(x) == spec.arch[0] for x in data.xs)
+    assert all(len(y) == spec.arch[-1] for y in data.ys)

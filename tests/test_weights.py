@@ -6,6 +6,8 @@ import json
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nnsym import api
 from nnsym.errors import NnsymError, UsageError
@@ -238,3 +240,36 @@ def test_check_module_rejects_another_network(tmp_path):
     check_module(sample_weights(spec=spec), module, tmp_path / "m.json")
     with pytest.raises(NnsymError, match="holds a 2-2-1 .* but the module is 2-1"):
         check_module(sample_weights(), module, tmp_path / "m.json")
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=5),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    key=st.sampled_from(["spec", "params", "classes", "training", "version", "arch"]),
+    value=JSON_VALUES,
+)
+def test_any_edit_loads_or_is_one_usage_error(tmp_path_factory, key, value):
+    document = json.loads(to_json(sample_weights()))
+    if key == "arch":
+        document["spec"]["arch"] = value
+    else:
+        document[key] = value
+    path = tmp_path_factory.mktemp("fuzz") / "model.json"
+    path.write_text(json.dumps(document))
+    try:
+        weights = load_weights(path)
+    except UsageError as error:
+        assert str(path) in str(error) and "\n" not in str(error)
+        return
+    assert len(weights.params) == weights.spec.n_params
