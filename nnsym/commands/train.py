@@ -7,7 +7,7 @@ import math
 import random
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -50,7 +50,7 @@ def fraction(text: str) -> float:
     return value
 
 
-def whole_number(minimum: int) -> Any:
+def whole_number(minimum: int) -> Callable[[str], int]:
     """argparse type: a whole number >= minimum."""
 
     def parse(text: str) -> int:
