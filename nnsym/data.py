@@ -200,6 +200,7 @@ def read_csv(
             "numbers, e.g. 0,1,1"
         )
     first_line, first = rows[0]
+    guessed = header is None
     if header is None:
         header = not any(_is_number(field) for field in first)
     if header:
@@ -259,7 +260,12 @@ def read_csv(
         try:
             value = float(field)
         except ValueError:
-            raise UsageError(f"{where}: {field!r} is not a number") from None
+            hint = (
+                f"; if line {line} is a header, pass --header"
+                if guessed and line == first_line
+                else ""
+            )
+            raise UsageError(f"{where}: {field!r} is not a number{hint}") from None
         if not math.isfinite(value):
             raise UsageError(f"{where}: {field!r} is not a finite number")
         return value

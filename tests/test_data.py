@@ -268,3 +268,9 @@ def test_any_text_loads_or_is_one_usage_error(tmp_path_factory, content, spec, h
     assert len(data) >= 1
     assert all(len(x) == spec.arch[0] for x in data.xs)
     assert all(len(y) == spec.arch[-1] for y in data.ys)
+
+
+def test_a_first_line_with_text_and_numbers_suggests_header(tmp_path):
+    path = write(tmp_path, "x,y,2024\n0,1,1\n")
+    assert "'x' is not a number; if line 1 is a header, pass --header" in refused(path)
+    assert read_csv(path, XOR_NET, header=True).input_names == ("x", "y")

@@ -150,7 +150,11 @@ def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
         help="start from the parameters in a weights file instead of random ones",
     )
     parser.add_argument(
-        "--save", type=Path, metavar="MODEL", help="write the trained weights (JSON)"
+        "--save",
+        type=Path,
+        metavar="MODEL",
+        help="write the trained weights (JSON); not written if training is "
+        "interrupted or diverges",
     )
     parser.add_argument(
         "--plot",
