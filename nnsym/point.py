@@ -5,10 +5,12 @@ to the key before it, so lists need no brackets:
 
     --at seed=0,x=1,0,y=1          parameters init_params(0), x = (1, 0), y = 1
     --at params=0.5,-1,0.25,x=2,3,y=0
+    --at weights=xor.json,x=1,0,y=1   parameters from a weights file
 
 Keys: `seed` (an integer; parameters drawn as the generated module's
 init_params(seed) does: uniform in [-1, 1]), `params` (every parameter in
-PARAM_NAMES order), `x` (the inputs), `y` (the targets). Missing keys default
+PARAM_NAMES order), `weights` (a weights file saved by `nnsym train --save`,
+for the same network), `x` (the inputs), `y` (the targets). Missing keys default
 to seed 0, x = 1, -0.5, 0.25, ... (every input non-zero and different, so
 that every weight's gradient is tested) and y = 1, 0, 0, ... (class 0, a valid
 target for every loss).
@@ -19,11 +21,12 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
+from pathlib import Path
 
 from nnsym.errors import UsageError
-from nnsym.spec import Spec
+from nnsym.spec import Spec, format_arch
 
-KEYS = ("seed", "params", "x", "y")
+KEYS = ("seed", "params", "weights", "x", "y")
 DEFAULT_SEED = 0
 
 
@@ -35,10 +38,13 @@ class Point:
     x: tuple[float, ...]
     y: tuple[float, ...]
     seed: int | None
+    weights: str | None = None
 
     def describe(self) -> str:
         """One line saying where the network is evaluated."""
         source = f"init_params({self.seed})" if self.seed is not None else "given"
+        if self.weights is not None:
+            source = f"from {self.weights}"
         return f"parameters {source}, x = {_numbers(self.x)}, y = {_numbers(self.y)}"
 
 
@@ -96,10 +102,14 @@ def _floats(key: str, tokens: list[str], count: int) -> tuple[float, ...]:
 def parse_at(text: str | None, spec: Spec) -> Point:
     """The Point described by an `--at` value (None: every default)."""
     items = _split_items(text) if text else {}
-    if "seed" in items and "params" in items:
-        raise UsageError("--at: give seed or params, not both")
+    if sum(key in items for key in ("seed", "params", "weights")) > 1:
+        raise UsageError("--at: give one of seed, params or weights")
     seed = None
-    if "params" in items:
+    weights = None
+    if "weights" in items:
+        weights = ",".join(items["weights"])
+        params = _params_from_file(Path(weights), spec)
+    elif "params" in items:
         params = _floats("params", items["params"], spec.n_params)
     else:
         tokens = items.get("seed", [str(DEFAULT_SEED)])
@@ -112,4 +122,22 @@ def parse_at(text: str | None, spec: Spec) -> Point:
     default_y = ["1"] + ["0"] * (n_outputs - 1)
     x = _floats("x", items.get("x", default_x), n_inputs)
     y = _floats("y", items.get("y", default_y), n_outputs)
-    return Point(params, x, y, seed)
+    return Point(params, x, y, seed, weights)
+
+
+def _params_from_file(path: Path, spec: Spec) -> tuple[float, ...]:
+    # Imported here: nnsym.weights is only needed when a file is named.
+    from nnsym.weights import load_weights
+
+    saved = load_weights(path)
+    described = (saved.spec.arch, saved.spec.activations, saved.spec.loss)
+    if described != (spec.arch, spec.activations, spec.loss):
+        raise UsageError(
+            f"--at weights={path}: the file holds a {format_arch(saved.spec.arch)} "
+            f"network ({', '.join(saved.spec.activations)}, loss {saved.spec.loss}); "
+            "give the same network options, e.g. --arch "
+            f"{format_arch(saved.spec.arch)} --activation {saved.spec.activation} "
+            f"--output-activation {saved.spec.output_activation} "
+            f"--loss {saved.spec.loss}"
+        )
+    return saved.params

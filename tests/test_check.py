@@ -156,3 +156,22 @@ def test_against_torch_autograd(arch, options):
     assert report.worst_torch_error is not None
     assert report.worst_torch_error < 1e-12
     assert report.agrees
+
+
+def test_at_weights_file(tmp_path):
+    from nnsym.weights import Weights, save_weights
+
+    spec = make_spec("2-2-1")
+    saved = tuple(0.1 * (k - 4) for k in range(9))
+    path = tmp_path / "xor.json"
+    save_weights(path, Weights(spec, saved))
+    point = parse_at(f"weights={path},x=1,0,y=1", spec)
+    assert point.params == saved and point.seed is None
+    assert f"from {path}" in point.describe()
+    assert check_gradients(spec, point).agrees
+    with pytest.raises(UsageError, match="--arch 2-2-1"):
+        parse_at(f"weights={path}", make_spec("2-3-1"))
+    with pytest.raises(UsageError, match="one of seed, params or weights"):
+        parse_at(f"weights={path},seed=1", spec)
+    with pytest.raises(UsageError):
+        parse_at(f"weights={tmp_path / 'missing.json'}", spec)

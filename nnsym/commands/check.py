@@ -34,7 +34,8 @@ def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
     parser.add_argument(
         "--at",
         metavar="ITEMS",
-        help="where to evaluate: seed=N or params=P,P,..., then x=X,X,... and "
+        help="where to evaluate: seed=N, params=P,P,... or weights=FILE, then "
+        "x=X,X,... and "
         "y=Y,...; e.g. --at seed=0,x=1,0,y=1 (default: seed 0, x = 1,-0.5,0.25,..., "
         "y = 1,0,...)",
     )

@@ -44,7 +44,8 @@ def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
     parser.add_argument(
         "--at",
         metavar="ITEMS",
-        help="show values and gradients at this point: seed=N or params=..., "
+        help="show values and gradients at this point: seed=N, params=... or "
+        "weights=FILE, "
         "x=..., y=...; e.g. --at seed=0,x=1,0,y=1 (see nnsym check --help)",
     )
     parser.add_argument(
