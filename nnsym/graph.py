@@ -116,8 +116,17 @@ def build_graph(network: Network, max_nodes: int = MAX_NODES) -> Graph:
             return index[expr]
         body = definitions.get(expr, expr)
         if body != expr and body.is_Symbol:
-            body = sympy.Function("identity")(body)
-        if body.is_Atom:
+            # The identity activation: a = z, one input passed through.
+            inputs = [visit(body)]
+            node = Node(
+                f"n{len(nodes)}",
+                label or sympy.sstr(expr),
+                expr,
+                "identity",
+                inputs,
+                Symbol("_in0"),
+            )
+        elif body.is_Atom:
             node = Node(f"n{len(nodes)}", label or sympy.sstr(expr), expr)
         else:
             if isinstance(body, sympy.Pow) and body.exp.is_Number:

@@ -119,6 +119,8 @@ def test_values_and_gradients_at_a_point_are_hand_computed():
         ("3-4-4-1", {"activation": "tanh"}),
         ("3-3", {"loss": "ce"}),
         ("2-2-1", {"activation": "relu", "loss": "bce"}),
+        ("2-2-2", {"activation": "identity", "loss": "mse"}),
+        ("2-2-2", {"activation": "leaky_relu", "output_activation": "identity"}),
     ],
 )
 def test_graph_gradients_match_finite_differences(arch, options):
@@ -135,6 +137,7 @@ def test_graph_gradients_match_finite_differences(arch, options):
     def loss(params):
         return module.loss(list(params), point.x, point.y)
 
+    assert len({node.key for node in graph.nodes}) == len(graph.nodes)
     for i, param in enumerate(network.params):
         numeric = central_difference(loss, point.params, i, 1e-5)
         assert by_expr[param].grad == pytest.approx(numeric, abs=1e-7)
