@@ -82,8 +82,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             traceback.print_exc()
         print(
-            f"nnsym: internal error: {type(error).__name__}: "
-            f"{one_line(str(error))} (rerun with --debug for a traceback)",
+            f"nnsym: error: internal error, please report it: "
+            f"{type(error).__name__}: {one_line(str(error))} "
+            "(rerun with --debug for a traceback)",
             file=sys.stderr,
         )
         return EXIT_RUNTIME
