@@ -9,6 +9,7 @@ activations as small inline expressions that cannot overflow.
 from __future__ import annotations
 
 import sympy
+from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pycode import PythonCodePrinter
 
 # SymPy function name -> name of the `math` function that computes it.
@@ -86,16 +87,27 @@ class ModulePrinter(PythonCodePrinter):
         # Float ** raises OverflowError where repeated * gives inf, which the
         # training loop reports as divergence; small powers are also faster.
         if exponent.is_Integer and 2 <= abs(int(exponent)) <= 4:
-            printed = self.parenthesize(
-                base, sympy.printing.precedence.PRECEDENCE["Mul"]
-            )
-            product = " * ".join([printed] * abs(int(exponent)))
-            return product if exponent > 0 else "1 / (%s)" % product
+            printed = self.parenthesize(base, PRECEDENCE["Mul"])
+            # Parenthesized, because the caller treats a Pow as one atom, as in
+            # y / x**2; black drops the parentheses where they are redundant.
+            product = "(%s)" % " * ".join([printed] * abs(int(exponent)))
+            return product if exponent > 0 else "1 / %s" % product
         if exponent == -1:
-            return "1 / %s" % self.parenthesize(
-                base, sympy.printing.precedence.PRECEDENCE["Mul"]
-            )
+            return "(1 / %s)" % self.parenthesize(base, PRECEDENCE["Mul"])
         return super()._print_Pow(expr, rational=rational)
+
+    def _print_Mul(self, expr: sympy.Mul) -> str:
+        coeff, rest = expr.as_coeff_Mul()
+        if coeff.is_Rational and not coeff.is_Integer:
+            # p*rest/q rather than (p/q)*rest: no parentheses around a constant.
+            numerator = sympy.Mul(coeff.p, rest, evaluate=False)
+            if coeff.p == 1:
+                numerator = rest
+            elif coeff.p == -1:
+                numerator = sympy.Mul(-1, rest, evaluate=False)
+            printed = self.parenthesize(numerator, PRECEDENCE["Mul"], strict=True)
+            return "%s/%d" % (printed, coeff.q)
+        return super()._print_Mul(expr)
 
     def _print_Rational(self, expr: sympy.Rational) -> str:
         # A float literal, so that generated code never depends on int division.

@@ -41,21 +41,22 @@ def inspect_existing(path: Path) -> Existing:
     return Existing.GENERATED if recorded == body_hash(lines[3]) else Existing.EDITED
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path`: readers see the old file or the new, never half.
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Write `text` (or bytes) to `path`: readers see the old file or the new.
 
-    The text goes to a temporary file in the same directory, which is flushed to
+    The data goes to a temporary file in the same directory, which is flushed to
     disk and then renamed over `path`. On any error, or KeyboardInterrupt, the
     temporary file is removed and `path` is left as it was. Only a process killed
     outright (SIGKILL, power loss) can leave a hidden `.NAME.*.tmp` file behind.
     """
+    data = text.encode("utf-8") if isinstance(text, str) else text
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(
         dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
     )
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp_name, 0o644)

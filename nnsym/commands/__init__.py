@@ -1,5 +1,5 @@
 """Subcommands: each module has `add_parser(subparsers, cls)` and `run(args)`."""
 
-from nnsym.commands import generate
+from nnsym.commands import demo, export, generate, predict, train
 
-COMMANDS = (generate,)
+COMMANDS = (generate, train, predict, export, demo)

@@ -1,0 +1,54 @@
+"""`nnsym export`: a trained model as one standalone inference module."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from nnsym.export import export_predictor
+from nnsym.weights import load_weights
+
+
+def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
+    """Register `nnsym export`."""
+    parser = subparsers.add_parser(
+        "export",
+        help="write a standalone inference module with trained weights baked in",
+        description="Write a standard-library-only Python module with the trained "
+        "weights baked in and a predict(x) function, for shipping a model where "
+        "nothing can be installed.",
+    )
+    parser.add_argument(
+        "--model", type=Path, required=True, help="weights file from nnsym train --save"
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=Path("predictor.py"),
+        help="file to write (default: predictor.py)",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite a file that nnsym did not write, or that was edited",
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="print nothing but errors"
+    )
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load the weights, render the predictor and write it."""
+    weights = load_weights(args.model)
+    written = export_predictor(weights, args.output, force=args.force)
+    if not args.quiet:
+        state = "wrote" if written else "unchanged"
+        print(
+            f"{state} {args.output}: predict(x) with {args.model}'s weights baked in",
+            file=sys.stderr,
+        )
+    return 0

@@ -1,0 +1,93 @@
+"""`nnsym predict`: a saved model's outputs for samples given on the command line."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import tempfile
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from nnsym import api
+from nnsym.errors import UsageError
+from nnsym.spec import format_arch
+from nnsym.weights import Weights, check_module, load_weights
+
+
+def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
+    """Register `nnsym predict`."""
+    parser = subparsers.add_parser(
+        "predict",
+        help="print a saved model's outputs for given inputs",
+        description="Print the outputs of a model saved by nnsym train --save, one "
+        "line per sample. Put -- before samples that start with a minus sign.",
+    )
+    parser.add_argument(
+        "--model", type=Path, required=True, help="weights file from nnsym train --save"
+    )
+    parser.add_argument(
+        "samples",
+        nargs="+",
+        metavar="X",
+        help="one sample: its inputs as comma-separated numbers, e.g. 1,0",
+    )
+    return parser
+
+
+def parse_sample(text: str, n_inputs: int, arch: str) -> tuple[float, ...]:
+    """`'1,0'` -> `(1.0, 0.0)`; raise UsageError unless it holds n_inputs numbers."""
+    fields = text.split(",")
+    values = []
+    for field in fields:
+        try:
+            value = float(field)
+        except ValueError:
+            raise UsageError(
+                f"sample {text!r}: {field.strip()!r} is not a number; "
+                "write inputs as comma-separated numbers, e.g. 1,0"
+            ) from None
+        if not math.isfinite(value):
+            raise UsageError(f"sample {text!r}: {field.strip()!r} is not finite")
+        values.append(value)
+    if len(values) != n_inputs:
+        raise UsageError(
+            f"sample {text!r} has {len(values)} number(s), but the {arch} model "
+            f"takes {n_inputs}"
+        )
+    return tuple(values)
+
+
+def module_for_weights(weights: Weights, path: Path) -> ModuleType:
+    """The generated module for the weights' spec, checked against them.
+
+    An up-to-date module in generated/ is reused; otherwise one is generated into
+    a temporary folder, so that predicting writes nothing.
+    """
+    spec = weights.spec
+    default = api.default_output(spec)
+    if api.is_up_to_date(spec, default):
+        module = api.load_module(default)
+    else:
+        with tempfile.TemporaryDirectory(prefix="nnsym-") as folder:
+            target = Path(folder) / f"{spec.name}.py"
+            api.write_module(api.generate(spec), target)
+            module = api.load_module(target)
+    check_module(weights, module, path)
+    return module
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load the model, then print one line of outputs per sample."""
+    weights = load_weights(args.model)
+    arch = format_arch(weights.spec.arch)
+    samples = [parse_sample(text, weights.spec.arch[0], arch) for text in args.samples]
+    module = module_for_weights(weights, args.model)
+    params = list(weights.params)
+    for sample in samples:
+        outputs = module.predict(params, sample)
+        line = ", ".join(repr(value) for value in outputs)
+        if weights.classes is not None:
+            line += f"  ({weights.classes[outputs.index(max(outputs))]})"
+        print(line)
+    return 0

@@ -1,0 +1,258 @@
+"""Weights files: JSON holding the network's spec beside its trained parameters.
+
+    {
+      "format": "nnsym-weights",
+      "version": 1,
+      "spec": {"arch": [2, 2, 1], "activation": "sigmoid",
+               "output_activation": "sigmoid", "loss": "sse", "name": "mlp_2_2_1"},
+      "params": {"w1_0_0": 5.61, ..., "b2_0": -2.45},
+      "classes": null,
+      "training": {"data": "xor", "lr": 1.0, "epochs": 2000, ...}
+    }
+
+Parameters are keyed by name (the generated module's PARAM_NAMES) and written
+with Python's shortest round-tripping repr, so loading gives back the same floats.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from nnsym.errors import NnsymError, UsageError
+from nnsym.spec import Spec, count_params, format_arch, make_spec
+from nnsym.write import write_atomic
+
+FORMAT = "nnsym-weights"
+VERSION = 1
+
+
+@dataclass(frozen=True)
+class Weights:
+    """A trained network: its spec, parameters in PARAM_NAMES order, and metadata."""
+
+    spec: Spec
+    params: tuple[float, ...]
+    classes: tuple[str, ...] | None = None
+    training: dict[str, Any] = field(default_factory=dict)
+
+
+def param_names(arch: tuple[int, ...]) -> tuple[str, ...]:
+    """Parameter names in the generated module's order: layer, neuron, inputs, bias."""
+    return tuple(
+        name
+        for layer, (n_in, n_out) in enumerate(zip(arch, arch[1:]), start=1)
+        for neuron in range(n_out)
+        for name in (
+            *(f"w{layer}_{neuron}_{source}" for source in range(n_in)),
+            f"b{layer}_{neuron}",
+        )
+    )
+
+
+def to_json(weights: Weights) -> str:
+    """The weights file's text; raise NnsymError if a parameter is not finite."""
+    spec = weights.spec
+    names = param_names(spec.arch)
+    if len(weights.params) != len(names):
+        raise ValueError(f"expected {len(names)} parameters, got {len(weights.params)}")
+    document = {
+        "format": FORMAT,
+        "version": VERSION,
+        "spec": {
+            "arch": list(spec.arch),
+            "activation": spec.activation,
+            "output_activation": spec.output_activation,
+            "loss": spec.loss,
+            "name": spec.name,
+        },
+        "params": {name: float(value) for name, value in zip(names, weights.params)},
+        "classes": list(weights.classes) if weights.classes is not None else None,
+        "training": weights.training,
+    }
+    try:
+        return json.dumps(document, indent=2, allow_nan=False) + "\n"
+    except ValueError:
+        raise NnsymError(
+            "the parameters are not all finite numbers; nothing was saved "
+            "(train again with a smaller --lr)"
+        ) from None
+
+
+def _is_weights_file(path: Path) -> bool:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(document, dict) and document.get("format") == FORMAT
+
+
+def check_save_target(path: Path, force: bool = False) -> None:
+    """Raise unless a weights file may be written at `path`."""
+    if path.is_dir():
+        raise UsageError(f"--save {path} is a directory; give a file path, e.g. a.json")
+    if path.exists() and not force and not _is_weights_file(path):
+        raise NnsymError(
+            f"{path} exists and is not an nnsym weights file; choose another "
+            "path or pass --force to overwrite it"
+        )
+
+
+def save_weights(path: Path, weights: Weights, force: bool = False) -> None:
+    """Write `weights` to `path` atomically (the old file or the new, never half)."""
+    check_save_target(path, force)
+    text = to_json(weights)
+    try:
+        write_atomic(path, text)
+    except PermissionError:
+        raise NnsymError(f"cannot write {path}: permission denied") from None
+    except OSError as error:
+        raise NnsymError(f"cannot write {path}: {error.strerror or error}") from None
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"holds {name}, which is not a finite number")
+
+
+def load_weights(path: Path) -> Weights:
+    """Read and check a weights file; raise UsageError with one line if it is bad."""
+    retrain = "save it again with nnsym train --save"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(
+            f"{path}: no such file; train a model with nnsym train --save {path}"
+        ) from None
+    except IsADirectoryError:
+        raise UsageError(f"{path} is a directory, not a weights file") from None
+    except PermissionError:
+        raise UsageError(f"{path}: permission denied") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not a weights file: not UTF-8 text") from None
+    if not text.strip():
+        raise UsageError(f"{path} is empty, not a weights file; {retrain}")
+    try:
+        document = json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as error:
+        raise UsageError(
+            f"{path} is not valid JSON (line {error.lineno}, column {error.colno}: "
+            f"{error.msg}); the file may be truncated; {retrain}"
+        ) from None
+    except ValueError as error:
+        raise UsageError(f"{path} {error}; {retrain}") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise UsageError(
+            f'{path} is not an nnsym weights file (no "format": "{FORMAT}")'
+        )
+    version = document.get("version")
+    if version != VERSION:
+        raise UsageError(
+            f"{path} has weights format version {version!r}; this nnsym reads "
+            f"version {VERSION}"
+        )
+    spec = _read_spec(path, document.get("spec"))
+    params = _read_params(path, spec, document.get("params"))
+    classes = _read_classes(path, spec, document.get("classes"))
+    training = document.get("training")
+    if not isinstance(training, dict):
+        training = {}
+    return Weights(spec, params, classes, training)
+
+
+def _read_spec(path: Path, raw: object) -> Spec:
+    keys = ("arch", "activation", "output_activation", "loss", "name")
+    if not isinstance(raw, dict) or any(key not in raw for key in keys):
+        raise UsageError(
+            f'{path}: "spec" must be an object with {", ".join(keys)}; '
+            "save the model again with nnsym train --save"
+        )
+    arch = raw["arch"]
+    if not (
+        isinstance(arch, list)
+        and all(isinstance(size, int) and not isinstance(size, bool) for size in arch)
+    ):
+        raise UsageError(
+            f'{path}: "arch" must be a list of whole numbers, got {arch!r}'
+        )
+    if not all(isinstance(raw[key], str) for key in keys[1:]):
+        raise UsageError(f'{path}: "spec" fields other than "arch" must be text')
+    try:
+        return make_spec(
+            tuple(arch),
+            activation=raw["activation"],
+            output_activation=raw["output_activation"],
+            loss=raw["loss"],
+            name=raw["name"],
+            max_params=max(count_params(tuple(arch)) if len(arch) > 1 else 0, 1),
+        )
+    except UsageError as error:
+        raise UsageError(f"{path}: bad spec: {error}") from None
+
+
+def _read_params(path: Path, spec: Spec, raw: object) -> tuple[float, ...]:
+    arch = format_arch(spec.arch)
+    names = param_names(spec.arch)
+    if not isinstance(raw, dict):
+        raise UsageError(
+            f'{path}: "params" must be an object of {len(names)} named numbers '
+            f"for a {arch} network"
+        )
+    missing = [name for name in names if name not in raw]
+    extra = sorted(set(raw) - set(names))
+    if missing or extra:
+        detail = []
+        if missing:
+            detail.append(f"missing {', '.join(missing[:3])}")
+        if extra:
+            detail.append(f"unexpected {', '.join(extra[:3])}")
+        raise UsageError(
+            f"{path} holds {len(raw)} parameters, but a {arch} network has "
+            f"{len(names)} ({'; '.join(detail)}): the file does not match its "
+            "architecture"
+        )
+    values = []
+    for name in names:
+        value = raw[name]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise UsageError(f"{path}: parameter {name} is {value!r}, not a number")
+        if not math.isfinite(value):
+            raise UsageError(f"{path}: parameter {name} is {value!r}, not finite")
+        values.append(float(value))
+    return tuple(values)
+
+
+def _read_classes(path: Path, spec: Spec, raw: object) -> tuple[str, ...] | None:
+    if raw is None:
+        return None
+    n_outputs = spec.arch[-1]
+    if (
+        not isinstance(raw, list)
+        or len(raw) != n_outputs
+        or not all(isinstance(label, str) for label in raw)
+    ):
+        raise UsageError(
+            f'{path}: "classes" must be null or a list of {n_outputs} labels'
+        )
+    return tuple(raw)
+
+
+def check_module(weights: Weights, module: ModuleType, path: Path) -> None:
+    """Raise NnsymError unless `module` is the network the weights were trained for."""
+    spec = weights.spec
+    expected = (spec.arch, spec.activations, spec.loss, param_names(spec.arch))
+    found = (
+        tuple(module.ARCH),
+        tuple(module.ACTIVATIONS),
+        module.LOSS,
+        tuple(module.PARAM_NAMES),
+    )
+    if found != expected:
+        raise NnsymError(
+            f"{path} holds a {format_arch(spec.arch)} {'/'.join(spec.activations)} "
+            f"{spec.loss} network, but the module is {format_arch(found[0])} "
+            f"{'/'.join(found[1])} {found[2]}"
+        )

@@ -1,0 +1,51 @@
+"""Shared helpers for the tests: generate a module once per spec and import it."""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import sys
+import tempfile
+from pathlib import Path
+from types import ModuleType
+
+from nnsym import api
+from nnsym.spec import Spec, make_spec
+
+_CACHE_DIR = Path(tempfile.mkdtemp(prefix="nnsym-tests-"))
+REPO = Path(__file__).resolve().parent.parent
+
+
+@functools.cache
+def module_for(spec: Spec) -> ModuleType:
+    """Generate `spec`'s module into a temporary folder and import it."""
+    path = _CACHE_DIR / f"{spec.name}.py"
+    path.write_text(api.generate(spec).source, encoding="utf-8")
+    name = f"nnsym_test_{spec.name}"
+    loader_spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(loader_spec)
+    sys.modules[name] = module
+    loader_spec.loader.exec_module(module)
+    return module
+
+
+def module(arch: str, **options: str) -> ModuleType:
+    """The generated module of `make_spec(arch, **options)`."""
+    return module_for(make_spec(arch, **options))
+
+
+def central_difference(mod: ModuleType, params: list, x: list, y: list, h: float):
+    """dL/dparams by central finite differences of mod.loss only."""
+    grads = []
+    for i in range(len(params)):
+        up = list(params)
+        down = list(params)
+        up[i] += h
+        down[i] -= h
+        grads.append((mod.loss(up, x, y) - mod.loss(down, x, y)) / (2 * h))
+    return grads
+
+
+def close(a: float, b: float, rel: float) -> bool:
+    """Relative agreement, with an absolute floor for values near zero."""
+    return abs(a - b) <= rel * max(1e-2, abs(a), abs(b))
