@@ -259,17 +259,18 @@ def check_name(name: str) -> None:
         )
     if keyword.iskeyword(name):
         raise UsageError(
-            f"--name {name!r} is a Python keyword; choose another module name"
+            f"--name {name!r} is not a valid module name: it is a Python keyword; "
+            "choose another"
         )
     if len(name) > MAX_NAME_LENGTH:
         raise UsageError(
-            f"--name {echo(name)} has {len(name)} characters; use at most "
-            f"{MAX_NAME_LENGTH}"
+            f"--name {echo(name)} is not a valid module name: it has {len(name)} "
+            f"characters; use at most {MAX_NAME_LENGTH}"
         )
     if name in _RESERVED_NAMES:
         raise UsageError(
-            f"--name {name!r} would shadow the standard-library module {name}; "
-            "choose another module name"
+            f"--name {name!r} is not a valid module name: it would shadow the "
+            f"standard-library module {name}; choose another"
         )
 
 
