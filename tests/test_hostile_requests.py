@@ -12,6 +12,7 @@ import pytest
 
 from nnsym import api
 from nnsym.cli import main, one_line
+from nnsym.commands import COMMANDS
 from nnsym.errors import UsageError
 from nnsym.spec import (
     DEFAULT_MAX_PARAMS,
@@ -333,3 +334,14 @@ def test_interrupt_during_generation_writes_nothing(workdir, capsys, monkeypatch
 )
 def test_one_line_escapes_control_characters_only(text, shown):
     assert one_line(text) == shown
+
+
+@pytest.mark.parametrize(
+    "command", [module.__name__.split(".")[-1] for module in COMMANDS]
+)
+def test_every_command_reports_argparse_errors_in_one_line(command, workdir, capsys):
+    code, out, err = run_cli([command, "--no-such-option"], capsys)
+    assert code == 2
+    assert out == ""
+    assert_one_line_error(err, "--help")
+    assert files_under(workdir) == []
