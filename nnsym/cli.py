@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Sequence
 
 from nnsym import __version__
@@ -17,9 +18,20 @@ class ArgumentParser(argparse.ArgumentParser):
     """argparse, but a usage error is one line on stderr and exit status 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        if message.endswith("expected one argument"):
+            # argparse reads a value such as `-2-1` as an option, not a value.
+            message += "; a value that starts with '-' is written --option=VALUE"
         self.exit(
-            EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n"
+            EXIT_USAGE,
+            f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n",
         )
+
+
+def one_line(text: str) -> str:
+    """`text` with newlines and other control characters escaped, as in repr()."""
+    return "".join(
+        char if char.isprintable() else repr(char)[1:-1] for char in str(text)
+    )
 
 
 def build_parser() -> ArgumentParser:
@@ -38,7 +50,13 @@ def build_parser() -> ArgumentParser:
     for command in COMMANDS:
         sub = command.add_parser(subparsers, ArgumentParser)
         sub.set_defaults(run=command.run)
-        sub.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+        # SUPPRESS: absent after the subcommand must not undo `nnsym --debug CMD`.
+        sub.add_argument(
+            "--debug",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="show a traceback on errors",
+        )
     return parser
 
 
@@ -50,8 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args) or 0)
     except NnsymError as error:
         if args.debug:
-            raise
-        print(f"nnsym: error: {error}", file=sys.stderr)
+            traceback.print_exc()
+        print(f"nnsym: error: {one_line(str(error))}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print("nnsym: interrupted; no file was left half-written", file=sys.stderr)
@@ -62,9 +80,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_RUNTIME
     except Exception as error:  # noqa: BLE001 - last resort: one line, not a traceback
         if args.debug:
-            raise
+            traceback.print_exc()
         print(
-            f"nnsym: internal error: {type(error).__name__}: {error} "
+            f"nnsym: error: internal error, please report it: "
+            f"{type(error).__name__}: {one_line(str(error))} "
             "(rerun with --debug for a traceback)",
             file=sys.stderr,
         )

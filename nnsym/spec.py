@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import keyword
 import re
+import reprlib
+import sys
+import unicodedata
 from dataclasses import dataclass
 
 from nnsym.errors import UsageError
@@ -14,16 +17,30 @@ LOSSES = ("sse", "mse", "bce", "ce")
 
 DEFAULT_ACTIVATION = "sigmoid"
 DEFAULT_LOSS = "sse"
-# Generation time grows linearly, at roughly this many parameters a second on a
-# 2-core machine; used only to tell the user what a refused request would cost.
-PARAMS_PER_SECOND = 600
+# Used only to tell the user what a refused request would cost. Measured with
+# `nnsym generate -q --arch A` on a shared 2-core machine: 2-16-16-1 (337
+# parameters) 3.0 s, 2-32-32-1 (1185) 8.7 s, 2-64-64-1 (4417) 68 s, i.e. 230, 170
+# and 65 parameters a second. The rate falls as networks grow and refusals only
+# happen above the limit, so take less than the slowest rate measured: the
+# estimate should err on the long side.
+PARAMS_PER_SECOND = 50
 DEFAULT_MAX_PARAMS = 20_000
 MAX_LAYER_SIZE = 100_000
+# File names are at most 255 bytes; leave room for ".py" and the temporary
+# file's prefix and suffix.
+MAX_NAME_LENGTH = 100
 
 # ASCII digits only: Python's int() would also take '２' or '٣', which no one
-# types on purpose in an architecture.
+# types on purpose in an architecture; such text is refused with the offending
+# character named.
 _LAYER_RE = re.compile(r"[0-9]+", re.ASCII)
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
+# A generated module must not shadow a module that it, or the standard library
+# behind it, imports (a generated random.py next to other modules breaks them).
+_RESERVED_NAMES = frozenset(getattr(sys, "stdlib_module_names", ("math", "random")))
+# Echo at most this much of what the user typed, so an error stays one short line.
+_ECHO = reprlib.Repr()
+_ECHO.maxstring = 60
 
 
 @dataclass(frozen=True)
@@ -71,33 +88,85 @@ def format_arch(arch: tuple[int, ...]) -> str:
     return "-".join(str(size) for size in arch)
 
 
+def echo(text: object) -> str:
+    """`repr` of something the user typed, shortened: safe to show on one line."""
+    try:
+        return _ECHO.repr(text)
+    except ValueError:  # an int of more digits than repr() will convert
+        return f"<a {type(text).__name__} too long to show>"
+
+
 def parse_arch(text: str) -> tuple[int, ...]:
-    """Parse `'2-2-1'` into `(2, 2, 1)`; raise UsageError on anything else."""
+    """Parse `'2-2-1'` into `(2, 2, 1)`; raise UsageError on anything else.
+
+    Surrounding whitespace is ignored; anything else but ASCII digits and single
+    dashes between them is refused, with the layer and the reason named.
+    """
     hint = "write layer sizes from input to output joined by '-', e.g. 2-2-1"
+    if not isinstance(text, str):
+        raise UsageError(f"--arch must be text such as '2-2-1', got {echo(text)}")
+    shown = echo(text)
     stripped = text.strip()
     if not stripped:
         raise UsageError(f"--arch is empty: {hint}")
+    for char in stripped:
+        if not char.isascii():
+            raise UsageError(
+                f"--arch {shown} contains {char!r} "
+                f"(U+{ord(char):04X} {unicodedata.name(char, 'unnamed')}); "
+                f"use the ASCII digits 0-9 and '-': {hint}"
+            )
+    if stripped.startswith("-"):
+        raise UsageError(f"--arch {shown}: layer sizes cannot be negative: {hint}")
     parts = stripped.split("-")
-    if len(parts) < 2:
-        raise UsageError(
-            f"--arch {text!r} has one layer; a network needs an input and an "
-            f"output layer: {hint}"
-        )
     sizes = []
     for position, part in enumerate(parts, start=1):
-        if not _LAYER_RE.fullmatch(part):
-            what = "is missing" if part == "" else f"is {part!r}, not a whole number"
-            raise UsageError(f"--arch {text!r}: layer {position} {what}: {hint}")
-        size = int(part)
-        if size < 1:
-            raise UsageError(f"--arch {text!r}: layer {position} has size 0: {hint}")
-        if size > MAX_LAYER_SIZE:
+        if part == "":
+            where = (
+                "trailing '-'"
+                if position == len(parts)
+                else "doubled '-'; sizes cannot be negative"
+            )
             raise UsageError(
-                f"--arch {text!r}: layer {position} has {size} units; "
+                f"--arch {shown}: layer {position} is missing ({where}): {hint}"
+            )
+        if not _LAYER_RE.fullmatch(part):
+            raise UsageError(
+                f"--arch {shown}: layer {position} is {echo(part)}, "
+                f"not a whole number: {hint}"
+            )
+        digits = part.lstrip("0") or "0"
+        # Compare lengths first: int() refuses numbers of over 4300 digits.
+        if len(digits) > len(str(MAX_LAYER_SIZE)) or int(digits) > MAX_LAYER_SIZE:
+            count = digits if len(digits) <= 12 else f"a {len(digits)}-digit number of"
+            raise UsageError(
+                f"--arch {shown}: layer {position} has {count} units; "
                 f"the most nnsym builds is {MAX_LAYER_SIZE}"
             )
+        size = int(digits)
+        if size < 1:
+            raise UsageError(f"--arch {shown}: layer {position} has size 0: {hint}")
         sizes.append(size)
+    if len(sizes) < 2:
+        raise UsageError(
+            f"--arch {shown} has one layer; a network needs an input and an "
+            f"output layer: {hint}"
+        )
     return tuple(sizes)
+
+
+def estimated_seconds(n_params: int) -> float:
+    """A deliberately generous estimate of how long generating a network takes."""
+    return n_params / PARAMS_PER_SECOND
+
+
+def format_duration(seconds: float) -> str:
+    """`75` -> `'75 seconds'`, `600` -> `'10 minutes'`, `9000` -> `'2.5 hours'`."""
+    if seconds < 90:
+        return f"{max(seconds, 1):.0f} seconds"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} minutes"
+    return f"{seconds / 3600:.1f} hours"
 
 
 def default_name(
@@ -133,6 +202,10 @@ def make_spec(
     max_params: int = DEFAULT_MAX_PARAMS,
 ) -> Spec:
     """Validate a request and return its frozen Spec; raise UsageError if invalid."""
+    if isinstance(max_params, bool) or not isinstance(max_params, int):
+        raise UsageError(f"--max-params must be a whole number, got {echo(max_params)}")
+    if max_params < 1:
+        raise UsageError(f"--max-params must be at least 1, got {max_params}")
     sizes = parse_arch(arch) if isinstance(arch, str) else _check_sizes(arch)
     if activation == "softmax":
         raise UsageError(
@@ -163,36 +236,66 @@ def make_spec(
     check_name(name)
     n_params = count_params(sizes)
     if n_params > max_params:
-        minutes = n_params / PARAMS_PER_SECOND / 60
+        duration = format_duration(estimated_seconds(n_params))
         raise UsageError(
-            f"--arch {format_arch(sizes)} has {n_params} parameters, more than the "
-            f"limit of {max_params} (generation would take about {minutes:.0f} "
-            f"minutes or more); raise the limit with --max-params {n_params}"
+            f"--arch {echo(format_arch(sizes))} has {n_params} parameters, more "
+            f"than the limit of {max_params} (generating it could take "
+            f"{duration} or more); to go ahead, pass --max-params {n_params}"
         )
     return Spec(sizes, activation, output_activation, loss, name)
 
 
 def check_name(name: str) -> None:
-    """Raise UsageError unless `name` is an ASCII, non-keyword Python identifier."""
-    if not _NAME_RE.fullmatch(name) or keyword.iskeyword(name):
+    """Raise UsageError unless `name` is a safe module name.
+
+    That is an ASCII Python identifier, not a keyword, at most MAX_NAME_LENGTH
+    characters, and not the name of a standard-library module (which the
+    generated module would shadow).
+    """
+    if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
         raise UsageError(
-            f"--name {name!r} is not a valid module name: use letters, digits and "
-            "underscores, not starting with a digit, and not a Python keyword"
+            f"--name {echo(name)} is not a valid module name: use ASCII letters, "
+            "digits and underscores, not starting with a digit"
+        )
+    if keyword.iskeyword(name):
+        raise UsageError(
+            f"--name {name!r} is not a valid module name: it is a Python keyword; "
+            "choose another"
+        )
+    if len(name) > MAX_NAME_LENGTH:
+        raise UsageError(
+            f"--name {echo(name)} is not a valid module name: it has {len(name)} "
+            f"characters; use at most {MAX_NAME_LENGTH}"
+        )
+    if name in _RESERVED_NAMES:
+        raise UsageError(
+            f"--name {name!r} is not a valid module name: it would shadow the "
+            f"standard-library module {name}; choose another"
         )
 
 
 def _check_sizes(sizes: tuple[int, ...]) -> tuple[int, ...]:
-    sizes = tuple(sizes)
-    if len(sizes) < 2 or not all(
-        isinstance(size, int) and not isinstance(size, bool) and size >= 1
-        for size in sizes
-    ):
-        raise UsageError(
-            f"architecture {sizes!r} must be two or more positive whole numbers"
-        )
-    return parse_arch(format_arch(sizes))
+    hint = "give two or more positive whole numbers, e.g. (2, 2, 1)"
+    try:
+        sizes = tuple(sizes)
+    except TypeError:
+        raise UsageError(f"architecture {echo(sizes)}: {hint}") from None
+    if len(sizes) < 2:
+        raise UsageError(f"architecture {echo(sizes)} has under two layers: {hint}")
+    for position, size in enumerate(sizes, start=1):
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise UsageError(
+                f"architecture: layer {position} is {echo(size)}, not a positive "
+                f"whole number: {hint}"
+            )
+        if size > MAX_LAYER_SIZE:
+            raise UsageError(
+                f"architecture: layer {position} has {echo(size)} units; "
+                f"the most nnsym builds is {MAX_LAYER_SIZE}"
+            )
+    return sizes
 
 
 def _check_choice(option: str, value: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise UsageError(f"{option} {value!r} is not one of: {', '.join(choices)}")
+    if not isinstance(value, str) or value not in choices:
+        raise UsageError(f"{option} {echo(value)} is not one of: {', '.join(choices)}")
