@@ -59,6 +59,7 @@ class ModuleContext:
     grads: tuple[GradLine, ...]
     helpers: tuple[str, ...]
     threshold: str
+    straight_line_update: bool
 
 
 def templates_dir() -> Path:
@@ -70,6 +71,11 @@ def templates_dir() -> Path:
     return package.parent / "templates"  # a source checkout
 
 
+# Up to this many parameters, train() also has a plain-SGD update written out
+# line by line: it saves a list and a loop per batch, which matters for small
+# networks; for large ones the per-sample work dwarfs it, and the extra lines
+# would slow generation.
+STRAIGHT_LINE_UPDATE_MAX_PARAMS = 1000
 # Tuples longer than this are written one name a line, as black would write
 # them anyway at any indentation: black then has far less work to do.
 EXPLODE_AFTER = 88 - 8
@@ -147,6 +153,7 @@ def build_context(
         grads=tuple(grads),
         helpers=tuple(sorted(printer.helpers)),
         threshold="0.0" if spec.output_activation == "tanh" else "0.5",
+        straight_line_update=len(grads) <= STRAIGHT_LINE_UPDATE_MAX_PARAMS,
     )
 
 
