@@ -85,61 +85,6 @@ def _tuple_source(names: list[str] | tuple[str, ...]) -> str:
     return "(" + ", ".join(names) + ("," if len(names) == 1 else "") + ")"
 
 
-# A long sum is written as several statements of about this many characters
-# (as black spaces them), which fit on one line at any indentation of the
-# template: black splits one long line into one line per term, and takes
-# markedly longer to do it.
-SUM_PART_WIDTH = 60
-
-
-def _black_width(code: str) -> int:
-    # black puts spaces around each binary * (the printer writes a*b).
-    return len(code) + 2 * code.count("*")
-
-
-def _top_level_terms(code: str) -> list[str]:
-    # Split printed `t1 + t2 - t3` into `t1`, `+ t2`, `- t3`, outside brackets.
-    terms = []
-    depth = 0
-    start = 0
-    for index, char in enumerate(code):
-        if char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        elif (
-            depth == 0
-            and char in "+-"
-            and code[index - 1 : index] == " "
-            and code[index + 1 : index + 2] == " "
-        ):
-            terms.append(code[start : index - 1])
-            start = index
-    terms.append(code[start:])
-    return terms
-
-
-def _sum_in_parts(target: str, code: str) -> tuple[str, ...] | None:
-    """`target = t1 + t2 + ...` as statements adding a few terms at a time.
-
-    Python adds left to right, so `s = t1 + t2` then `s = s + t3 + t4` computes
-    exactly the same number as `s = t1 + t2 + t3 + t4`. None if short enough.
-    """
-    if _black_width(f"{target} = {code}") <= SUM_PART_WIDTH:
-        return None
-    first, *rest = _top_level_terms(code)
-    lines = []
-    current = f"{target} = {first}"
-    for term in rest:
-        if _black_width(f"{current} {term}") > SUM_PART_WIDTH:
-            lines.append(current)
-            current = f"{target} = {target} {term}"
-        else:
-            current = f"{current} {term}"
-    lines.append(current)
-    return tuple(lines)
-
-
 def _unpack_target_source(names: list[str] | tuple[str, ...]) -> str:
     # The left side of `names = values`.
     if len(", ".join(names)) <= EXPLODE_AFTER:
@@ -164,16 +109,12 @@ def build_context(
     """Print every line of `program` and gather what the template needs."""
     network = program.network
     printer = ModulePrinter()
-    printed: dict[Assignment, tuple[tuple[str, ...], frozenset[str]]] = {}
+    printed: dict[Assignment, tuple[str, frozenset[str]]] = {}
     for step in program.steps:
         printer.math_names = set()
         target = "sample_loss" if step.target == LOSS_SYMBOL else step.target.name
         code = printer.doprint(step.expr)
-        lines = _sum_in_parts(target, code) if step.expr.is_Add else None
-        printed[step] = (
-            lines or (f"{target} = {code}",),
-            frozenset(printer.math_names),
-        )
+        printed[step] = (f"{target} = {code}", frozenset(printer.math_names))
     grads = []
     grad_math: set[str] = set()
     for param, expr in program.grads:
@@ -186,8 +127,7 @@ def build_context(
         names = set().union(*(printed[s][1] for s in steps)) if steps else set()
         if wanted is grad_exprs:
             names |= grad_math
-        lines = tuple(line for s in steps for line in printed[s][0])
-        return lines, _math_binding(names)
+        return tuple(printed[s][0] for s in steps), _math_binding(names)
 
     grad_exprs = [LOSS_SYMBOL, *(expr for _, expr in program.grads)]
     forward_lines, forward_math = lines_for(list(network.outputs))
