@@ -1,6 +1,6 @@
 """nnsym against its peers: training speed, generation speed, PyPy, a width sweep.
 
-    python -m benchmarks            # everything (about 10 minutes on 2 cores)
+    python -m benchmarks            # everything (about 6 minutes on 2 cores)
     python -m benchmarks --quick    # tiny sizes, to check that it all runs
 
 Peers run in one process, interleaved (a round of every peer, repeated), from

@@ -138,3 +138,12 @@ def test_local_derivatives_equal_differentiating_every_neuron(arch, options):
         )
         reference = sympy.diff(layer.z_exprs[j], param) * delta_symbol(layer, j)
         assert sympy.expand(grad - reference) == 0
+
+
+@pytest.mark.parametrize("arch", ["2-1", "3-4-4-2", "4-8-3"])
+def test_param_names_are_the_network_parameters_in_order(arch, tmp_path):
+    spec = make_spec(arch)
+    module = load(spec, tmp_path, "names")
+    expected = tuple(p.name for p in build_network(spec).params)
+    assert module.PARAM_NAMES == expected
+    assert module.N_PARAMS == spec.n_params
