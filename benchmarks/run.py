@@ -106,7 +106,7 @@ FULL = Config(
     slow_epochs=5,
     sweep_widths=(2, 4, 8, 16, 32),
     sweep_epochs=20,
-    generation=(("2-2-1", 5), ("2-8-8-1", 3), ("2-16-16-1", 3), ("64-64-64-10", 2)),
+    generation=(("2-2-1", 5), ("2-8-8-1", 3), ("2-16-16-1", 3), ("64-64-64-10", 3)),
     naive_arch="2-8-8-1",
     pypy_repeats=7,
 )
