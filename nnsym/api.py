@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 
@@ -62,7 +62,7 @@ def generate(
     program = eliminate_common_subexpressions(gradients)
     progress("printing and formatting the module")
     # The module's docstring holds the chain-rule formulas, never the expanded ones.
-    docstring_formulas = format_text(derive(gradients), title=False)
+    docstring_formulas = format_text(replace(derivation, expanded=()), title=False)
     context = build_context(spec, program, docstring_formulas, derivation.title)
     source = render_module(spec, context)
     return Generated(spec, gradients, derivation, formulas, source)

@@ -69,13 +69,22 @@ def _named_steps(gradients: Gradients) -> list[Assignment]:
 def eliminate_common_subexpressions(gradients: Gradients) -> Program:
     """Run `sympy.cse` over the whole per-sample computation and order the result."""
     named = _named_steps(gradients)
-    exprs = [step.expr for step in named] + [g for _, g in gradients.grads]
+    # A weight's gradient is input * delta: nothing in it to share but itself,
+    # so it stays out of cse (which costs a third more with the thousands of
+    # them a large network has) and is matched against cse's temporaries after.
+    shared = [g for _, g in gradients.grads if not _is_product_of_two(g)]
     temps, reduced = sympy.cse(
-        exprs,
+        [step.expr for step in named] + shared,
         symbols=sympy.numbered_symbols(TEMP_PREFIX, real=True),
         order="canonical",
     )
     temp_exprs = dict(temps)
+    temp_for = {expr: temp for temp, expr in temps}
+    reduced_shared = iter(reduced[len(named) :])
+    reduced_grads = [
+        temp_for.get(g, g) if _is_product_of_two(g) else next(reduced_shared)
+        for _, g in gradients.grads
+    ]
     emitted: set[Symbol] = set()
     steps: list[Assignment] = []
 
@@ -92,10 +101,14 @@ def eliminate_common_subexpressions(gradients: Gradients) -> Program:
         emit_temps(expr)
         steps.append(Assignment(step.target, expr))
     grads = []
-    for (param, _), expr in zip(gradients.grads, reduced[len(named) :]):
+    for (param, _), expr in zip(gradients.grads, reduced_grads):
         emit_temps(expr)
         grads.append((param, expr))
     return Program(gradients.network, tuple(steps), tuple(grads))
+
+
+def _is_product_of_two(expr: Expr) -> bool:
+    return expr.is_Mul and len(expr.args) == 2 and all(a.is_Symbol for a in expr.args)
 
 
 def _temp_index(symbol: Symbol) -> tuple[int, str]:

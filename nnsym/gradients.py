@@ -39,6 +39,53 @@ def local_activation_derivative(layer: Layer, neuron: int) -> Expr:
     return sympy.diff(a_expr, z).xreplace({a_expr: layer.a[neuron]})
 
 
+@dataclass(frozen=True)
+class LocalDerivatives:
+    """One layer's local derivatives, each taken once on placeholder symbols.
+
+    Every neuron of a layer has the same local expressions up to renaming
+    (z = sum of w * a_prev, plus b; a = f(z)), so each derivative is taken by
+    `sympy.diff` once per layer and renamed per neuron with `xreplace`, which
+    is far cheaper than differentiating every copy.
+    """
+
+    weight: Symbol
+    source: Symbol
+    bias: Symbol
+    z: Symbol
+    a: Symbol
+    dterm_dsource: Expr  # d(w * a_prev)/da_prev
+    dterm_dweight: Expr  # d(w * a_prev)/dw
+    dz_dbias: Expr
+    da_dz: Expr | None  # None for a layer whose activation mixes neurons
+
+    def rename(self, expr: Expr, **symbols: Symbol) -> Expr:
+        """`expr` with the placeholders replaced by a neuron's own symbols."""
+        return expr.xreplace({getattr(self, k): v for k, v in symbols.items()})
+
+
+def local_derivatives(layer: Layer) -> LocalDerivatives:
+    """Differentiate `layer`'s local expressions once, on placeholders."""
+    weight, source, bias, z, a = (
+        sympy.Dummy(name, real=True) for name in ("w", "s", "b", "z", "a")
+    )
+    term = weight * source
+    # The activation of neuron 0, renamed; elementwise, so the same for every neuron.
+    a_expr = layer.a_exprs[0].xreplace({layer.z[0]: z})
+    elementwise = a_expr.free_symbols <= {z}
+    return LocalDerivatives(
+        weight,
+        source,
+        bias,
+        z,
+        a,
+        dterm_dsource=sympy.diff(term, source),
+        dterm_dweight=sympy.diff(term, weight),
+        dz_dbias=sympy.diff(term + bias, bias),
+        da_dz=sympy.diff(a_expr, z).xreplace({a_expr: a}) if elementwise else None,
+    )
+
+
 def _activation_map(layer: Layer) -> dict[Expr, Symbol]:
     # Replace f(z) by the symbol a that already holds its value.
     return dict(zip(layer.a_exprs, layer.a))
@@ -47,6 +94,7 @@ def _activation_map(layer: Layer) -> dict[Expr, Symbol]:
 def backpropagate(network: Network) -> Gradients:
     """Compute every delta and parameter gradient of `network` symbolically."""
     layers = network.layers
+    local = {layer.index: local_derivatives(layer) for layer in layers}
     out = layers[-1]
     deltas: dict[Symbol, Expr] = {}
     order: list[Symbol] = []
@@ -56,24 +104,34 @@ def backpropagate(network: Network) -> Gradients:
         deltas[symbol] = sympy.diff(network.loss_on_z, z).xreplace(out_map)
         order.append(symbol)
     for layer, above in zip(reversed(layers[:-1]), reversed(layers[1:])):
+        up = local[above.index]
+        own = local[layer.index]
         for i, a in enumerate(layer.a):
             # dL/da = sum over the neurons a feeds of dz_above/da * delta_above;
             # only the summand w * a of each z_above depends on a.
             dloss_da = sympy.Add(
                 *(
-                    sympy.diff(above.term(k, i), a) * delta_symbol(above, k)
+                    up.rename(up.dterm_dsource, weight=above.weights[k][i], source=a)
+                    * delta_symbol(above, k)
                     for k in range(len(above.z))
                 )
             )
+            if own.da_dz is None:
+                da_dz = local_activation_derivative(layer, i)
+            else:
+                da_dz = own.rename(own.da_dz, z=layer.z[i], a=a)
             symbol = delta_symbol(layer, i)
-            deltas[symbol] = dloss_da * local_activation_derivative(layer, i)
+            deltas[symbol] = dloss_da * da_dz
             order.append(symbol)
     grads = []
     for layer in layers:
+        own = local[layer.index]
         for j, bias in enumerate(layer.biases):
             delta = delta_symbol(layer, j)
             for i, weight in enumerate(layer.weights[j]):
-                grads.append((weight, sympy.diff(layer.term(j, i), weight) * delta))
-            # dz/db = 1: z = ... + b.
-            grads.append((bias, sympy.diff(layer.z_exprs[j], bias) * delta))
+                dz_dw = own.rename(
+                    own.dterm_dweight, weight=weight, source=layer.inputs[i]
+                )
+                grads.append((weight, dz_dw * delta))
+            grads.append((bias, own.rename(own.dz_dbias, bias=bias) * delta))
     return Gradients(network, tuple((s, deltas[s]) for s in order), tuple(grads))

@@ -30,7 +30,12 @@ class ModulePrinter(PythonCodePrinter):
     """Print expressions for the generated module and record what they use."""
 
     def __init__(self) -> None:
-        super().__init__({"fully_qualified_modules": False, "standard": "python3"})
+        # order="none": terms and factors in SymPy's canonical argument order,
+        # the same on every run; sorting them for print cost more than the rest
+        # of printing on large networks.
+        super().__init__(
+            {"fully_qualified_modules": False, "standard": "python3", "order": "none"}
+        )
         self.math_names: set[str] = set()
         self.helpers: set[str] = set()
 

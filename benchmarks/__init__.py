@@ -1,0 +1,1 @@
+"""Benchmarks of nnsym against its peers: `python -m benchmarks` (see README)."""

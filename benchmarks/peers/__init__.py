@@ -1,0 +1,1 @@
+"""The peers nnsym is measured against, each written in its own idiom."""

@@ -1,0 +1,101 @@
+"""The benchmark's code paths, on tiny sizes: it runs, and its peers agree.
+
+No timing is asserted; `python -m benchmarks` is how the numbers are measured.
+"""
+
+import json
+
+import pytest
+
+from benchmarks import run
+from benchmarks.data import moons
+from benchmarks.naive import fixed_point, naive_gradients
+from benchmarks.peers import handwritten, micrograd_peer, var
+from nnsym import api
+from nnsym.model import build_network
+from nnsym.spec import make_spec
+
+
+def test_quick_run_writes_json_and_every_peer_agrees(tmp_path, capsys):
+    output = tmp_path / "result.json"
+    status = run.main(["--quick", "--output", str(output)])
+    printed = capsys.readouterr().out
+    assert status == 0
+    report = json.loads(output.read_text())
+    assert report["training"], "no training rows"
+    assert all(row["check"] == "same" for row in report["training"])
+    assert {row["case"].split(",")[0] for row in report["training"]} >= {
+        "XOR 2-2-1",
+        "moons 2-3-3-1",
+    }
+    assert report["generation"][0]["arch"] == "2-2-1"
+    assert report["naive"]["nnsym sigmoid"]["same_gradient"]
+    assert report["naive"]["plain SymPy sigmoid"]["same_gradient"]
+    assert "| XOR 2-2-1 | hand-written straight-line |" in printed
+
+
+def test_moons_is_two_labelled_half_moons_and_reproducible():
+    xs, ys = moons(20, seed=3)
+    assert (xs, ys) == moons(20, seed=3)
+    assert xs != moons(20, seed=4)[0]
+    assert [y for (y,) in ys] == [0.0] * 10 + [1.0] * 10
+    # Without noise the outer moon is the upper half of the unit circle.
+    clean, _ = moons(20, noise=0.0)
+    assert all(abs(x0 * x0 + x1 * x1 - 1.0) < 1e-12 for x0, x1 in clean[:10])
+
+
+@pytest.mark.parametrize(
+    "arch, activation, output_activation",
+    [("2-3-1", "sigmoid", "sigmoid"), ("2-3-2-1", "tanh", "sigmoid")],
+)
+def test_peers_take_the_same_first_step_as_finite_differences(
+    arch, activation, output_activation, tmp_path
+):
+    # An independent reference: the first gradient step from central differences
+    # of the summed loss, computed with the generated module's forward pass only.
+    spec = make_spec(arch, activation=activation, output_activation=output_activation)
+    path = tmp_path / f"{spec.name}.py"
+    api.write_module(api.generate(spec), path)
+    module = api.load_module(path)
+    xs, ys = moons(6, seed=1)
+    start = module.init_params(5)
+
+    def total_loss(params):
+        return sum((module.forward(params, x)[0] - y[0]) ** 2 for x, y in zip(xs, ys))
+
+    step = 1e-6
+    expected = []
+    for i, p in enumerate(start):
+        up, down = list(start), list(start)
+        up[i], down[i] = p + step, p - step
+        expected.append(p - 0.5 * (total_loss(up) - total_loss(down)) / (2 * step))
+    acts = spec.activations
+    results = {
+        "loops": handwritten.train_loops(spec.arch, acts, xs, ys, start, 0.5, 1),
+        "micrograd": micrograd_peer.train(spec.arch, acts, xs, ys, start, 0.5, 1),
+    }
+    if set(acts) == {"sigmoid"}:
+        results["var"] = var.train(spec.arch, xs, ys, start, 0.5, 1)
+    for name, (params, history) in results.items():
+        assert history[0] == pytest.approx(total_loss(start), rel=1e-12), name
+        assert params == pytest.approx(expected, abs=1e-7), name
+
+
+def test_naive_method_matches_finite_differences():
+    network = build_network(make_spec("2-2-1"))
+    temps, reduced = naive_gradients(network, plain=True)
+    values = fixed_point(network)
+
+    def inline(expr):
+        for temp, definition in reversed(temps):
+            expr = expr.xreplace({temp: definition})
+        return expr
+
+    loss_expr = inline(reduced[0])
+    for param, grad_expr in zip(network.params, reduced[1:]):
+        grad = float(inline(grad_expr).subs(values))
+        step = 1e-6
+        up = {**values, param: values[param] + step}
+        down = {**values, param: values[param] - step}
+        numeric = float(loss_expr.subs(up) - loss_expr.subs(down)) / (2 * step)
+        assert grad == pytest.approx(numeric, abs=1e-7)
