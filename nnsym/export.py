@@ -27,8 +27,8 @@ from nnsym.render import (
     build_context,
     environment,
 )
-from nnsym.spec import check_name, format_arch
-from nnsym.weights import Weights, param_names, to_json
+from nnsym.spec import check_name, format_arch, param_names
+from nnsym.weights import Weights, to_json
 from nnsym.write import write_generated
 
 PREDICTOR_TEMPLATE = "predictor.py.jinja"

@@ -24,7 +24,7 @@ from types import ModuleType
 from typing import Any
 
 from nnsym.errors import NnsymError, UsageError
-from nnsym.spec import Spec, count_params, format_arch, make_spec
+from nnsym.spec import Spec, count_params, format_arch, make_spec, param_names
 from nnsym.write import write_atomic
 
 FORMAT = "nnsym-weights"
@@ -39,19 +39,6 @@ class Weights:
     params: tuple[float, ...]
     classes: tuple[str, ...] | None = None
     training: dict[str, Any] = field(default_factory=dict)
-
-
-def param_names(arch: tuple[int, ...]) -> tuple[str, ...]:
-    """Parameter names in the generated module's order: layer, neuron, inputs, bias."""
-    return tuple(
-        name
-        for layer, (n_in, n_out) in enumerate(zip(arch, arch[1:]), start=1)
-        for neuron in range(n_out)
-        for name in (
-            *(f"w{layer}_{neuron}_{source}" for source in range(n_in)),
-            f"b{layer}_{neuron}",
-        )
-    )
 
 
 def to_json(weights: Weights) -> str:

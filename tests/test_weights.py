@@ -12,12 +12,11 @@ from hypothesis import strategies as st
 from nnsym import api
 from nnsym.errors import NnsymError, UsageError
 from nnsym.model import build_network
-from nnsym.spec import make_spec
+from nnsym.spec import make_spec, param_names
 from nnsym.weights import (
     Weights,
     check_module,
     load_weights,
-    param_names,
     save_weights,
     to_json,
 )
