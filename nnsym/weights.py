@@ -24,7 +24,14 @@ from types import ModuleType
 from typing import Any
 
 from nnsym.errors import NnsymError, UsageError
-from nnsym.spec import Spec, count_params, format_arch, make_spec, param_names
+from nnsym.spec import (
+    Spec,
+    count_params,
+    echo,
+    format_arch,
+    make_spec,
+    param_names,
+)
 from nnsym.write import write_atomic
 
 FORMAT = "nnsym-weights"
@@ -195,7 +202,13 @@ def _read_params(path: Path, spec: Spec, raw: object) -> tuple[float, ...]:
         if missing:
             detail.append(f"missing {', '.join(missing[:3])}")
         if extra:
-            detail.append(f"unexpected {', '.join(extra[:3])}")
+            # Keys come from the file: quote any but plain names, so the error
+            # stays one line.
+            shown = [
+                key if key.isidentifier() and len(key) <= 60 else echo(key)
+                for key in extra[:3]
+            ]
+            detail.append(f"unexpected {', '.join(shown)}")
         raise UsageError(
             f"{path} holds {len(raw)} parameters, but a {arch} network has "
             f"{len(names)} ({'; '.join(detail)}): the file does not match its "

@@ -145,6 +145,11 @@ def test_wrong_shape(tmp_path):
 
     assert "unexpected w3_0_0" in refused(edited(tmp_path, extra))
 
+    def odd_name(d):
+        d["params"]["w3\n0"] = 1.0
+
+    assert "unexpected 'w3\\n0'" in refused(edited(tmp_path, odd_name))
+
     def listed(d):
         d["params"] = list(d["params"].values())
 
