@@ -27,7 +27,7 @@ from nnsym.render import (
     build_context,
     environment,
 )
-from nnsym.spec import check_name, format_arch, param_names
+from nnsym.spec import check_name, param_names
 from nnsym.weights import Weights, to_json
 from nnsym.write import write_generated
 
@@ -110,12 +110,8 @@ def predictor_source(weights: Weights, output: Path) -> str:
         if weights.classes is None
         else "(" + "".join(f"{label!r}, " for label in weights.classes) + ")"
     )
-    title = (
-        f"Network {format_arch(spec.arch)}, activations "
-        f"{', '.join(spec.activations)}, loss {spec.loss}"
-    )
     predictor = PredictorContext(
-        title=title,
+        title=spec.title,
         name=_module_name(output),
         model_hash=model_hash[:16],
         example=example,

@@ -238,8 +238,7 @@ def format_report(report: CheckReport) -> str:
     spec = report.spec
     with_torch = any(p.torch is not None for p in report.params)
     lines = [
-        f"Network {'-'.join(map(str, spec.arch))}, "
-        f"activations {', '.join(spec.activations)}, loss {spec.loss}",
+        spec.title,
         f"At {report.point.describe()}: loss = {report.loss:.12g}",
         "",
         f"Symbolic gradient against finite differences with step h = {report.step:g}:",

@@ -130,8 +130,7 @@ def _params_from_file(path: Path, spec: Spec) -> tuple[float, ...]:
     from nnsym.weights import load_weights
 
     saved = load_weights(path)
-    described = (saved.spec.arch, saved.spec.activations, saved.spec.loss)
-    if described != (spec.arch, spec.activations, spec.loss):
+    if saved.spec.network != spec.network:
         raise UsageError(
             f"--at weights={path}: the file holds a {format_arch(saved.spec.arch)} "
             f"network ({', '.join(saved.spec.activations)}, loss {saved.spec.loss}); "

@@ -7,6 +7,7 @@ import re
 import reprlib
 import sys
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from nnsym.errors import UsageError
@@ -68,6 +69,24 @@ class Spec:
         """Number of weights and biases."""
         return count_params(self.arch)
 
+    @property
+    def network(self) -> tuple[tuple[int, ...], tuple[str, ...], str]:
+        """What the parameters mean: layer sizes, activations, loss (not the name)."""
+        return (self.arch, self.activations, self.loss)
+
+    @property
+    def summary(self) -> str:
+        """The network in a few words: `'2-2-1 sigmoid/sigmoid sse'`."""
+        return network_summary(self.arch, self.activations, self.loss)
+
+    @property
+    def title(self) -> str:
+        """`'Network 2-2-1, activations sigmoid, sigmoid, loss sse'`."""
+        return (
+            f"Network {format_arch(self.arch)}, activations "
+            f"{', '.join(self.activations)}, loss {self.loss}"
+        )
+
     def command_line(self) -> str:
         """The `nnsym generate` command that reproduces this spec."""
         return (
@@ -106,7 +125,12 @@ def param_names(arch: tuple[int, ...]) -> tuple[str, ...]:
     )
 
 
-def format_arch(arch: tuple[int, ...]) -> str:
+def network_summary(arch: Sequence[int], activations: Sequence[str], loss: str) -> str:
+    """`'2-2-1 sigmoid/sigmoid sse'`: layer sizes, activations and loss."""
+    return f"{format_arch(arch)} {'/'.join(activations)} {loss}"
+
+
+def format_arch(arch: Sequence[int]) -> str:
     """`(2, 2, 1)` -> `'2-2-1'`."""
     return "-".join(str(size) for size in arch)
 

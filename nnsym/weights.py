@@ -30,6 +30,7 @@ from nnsym.spec import (
     echo,
     format_arch,
     make_spec,
+    network_summary,
     param_names,
 )
 from nnsym.write import write_atomic
@@ -243,16 +244,9 @@ def _read_classes(path: Path, spec: Spec, raw: object) -> tuple[str, ...] | None
 def check_module(weights: Weights, module: ModuleType, path: Path) -> None:
     """Raise NnsymError unless `module` is the network the weights were trained for."""
     spec = weights.spec
-    expected = (spec.arch, spec.activations, spec.loss, param_names(spec.arch))
-    found = (
-        tuple(module.ARCH),
-        tuple(module.ACTIVATIONS),
-        module.LOSS,
-        tuple(module.PARAM_NAMES),
-    )
-    if found != expected:
+    found = (tuple(module.ARCH), tuple(module.ACTIVATIONS), module.LOSS)
+    if (*found, tuple(module.PARAM_NAMES)) != (*spec.network, param_names(spec.arch)):
         raise NnsymError(
-            f"{path} holds a {format_arch(spec.arch)} {'/'.join(spec.activations)} "
-            f"{spec.loss} network, but the module is {format_arch(found[0])} "
-            f"{'/'.join(found[1])} {found[2]}"
+            f"{path} holds a {spec.summary} network, but the module is "
+            f"{network_summary(*found)}"
         )
