@@ -62,7 +62,8 @@ def generate(
     program = eliminate_common_subexpressions(gradients)
     progress("printing and formatting the module")
     # The module's docstring holds the chain-rule formulas, never the expanded ones.
-    docstring_formulas = format_text(derive(gradients), title=False)
+    chain_rule = derive(gradients) if expanded else derivation
+    docstring_formulas = format_text(chain_rule, title=False)
     context = build_context(spec, program, docstring_formulas, derivation.title)
     source = render_module(spec, context)
     return Generated(spec, gradients, derivation, formulas, source)
