@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from nnsym.gradients import Gradients, backpropagate
 from nnsym.model import build_network
 from nnsym.render import build_context, header_first_line, render_module
 from nnsym.spec import Spec, make_spec
+from nnsym.weights import Weights, check_module
 from nnsym.write import (
     Existing,
     check_writable_target,
@@ -108,14 +110,49 @@ def load_module(path: Path) -> ModuleType:
     return module
 
 
+def import_generated(generated: Generated) -> ModuleType:
+    """Import a generated module without leaving a file behind.
+
+    It is written to a temporary folder, imported and the folder removed.
+    """
+    with tempfile.TemporaryDirectory(prefix="nnsym-") as folder:
+        path = Path(folder) / f"{generated.spec.name}.py"
+        write_module(generated, path)
+        return load_module(path)
+
+
+def module_for(spec: Spec) -> ModuleType:
+    """`spec`'s module: the up-to-date one in generated/, else one made in memory.
+
+    Nothing is written outside a temporary folder.
+    """
+    default = default_output(spec)
+    if is_up_to_date(spec, default):
+        return load_module(default)
+    return import_generated(generate(spec))
+
+
+def module_for_weights(weights: Weights, path: Path) -> ModuleType:
+    """The module for a weights file's network, checked against it (see module_for).
+
+    `path` is the weights file, named in the error if the module does not match.
+    """
+    module = module_for(weights.spec)
+    check_module(weights, module, path)
+    return module
+
+
 __all__ = [
     "Generated",
+    "check_target",
     "default_output",
     "differentiate",
     "generate",
-    "check_target",
+    "import_generated",
     "is_up_to_date",
     "load_module",
     "make_spec",
+    "module_for",
+    "module_for_weights",
     "write_module",
 ]

@@ -13,11 +13,9 @@ step shows both sides of the trade-off.
 
 from __future__ import annotations
 
-import tempfile
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from types import ModuleType
 
 from nnsym import api
@@ -112,11 +110,7 @@ class CheckReport:
 
 def load_generated(spec: Spec) -> ModuleType:
     """Generate `spec`'s module in a temporary directory and import it."""
-    generated = api.generate(spec)
-    with tempfile.TemporaryDirectory(prefix="nnsym-check-") as directory:
-        path = Path(directory) / f"{spec.name}.py"
-        path.write_text(generated.source, encoding="utf-8")
-        return api.load_module(path)
+    return api.import_generated(api.generate(spec))
 
 
 def forward_difference(loss: Loss, params: Sequence[float], i: int, h: float) -> float:
