@@ -1,4 +1,15 @@
-"""The Python API behind the command line: the whole pipeline, one call a job."""
+"""The Python API behind the command line: the whole pipeline, one call a job.
+
+from nnsym import api
+
+spec = api.make_spec("2-2-1")
+generated = api.generate(spec)              # formulas and module source
+api.write_module(generated, api.default_output(spec))
+trained = api.train(spec, "xor", api.TrainingSettings(lr=1.0), seed=0)
+trained.save(Path("xor.json"))              # what `nnsym train --save` writes
+module = api.module_for_weights(trained.weights, Path("xor.json"))
+api.export_predictor(trained.weights, Path("predictor.py"))
+"""
 
 from __future__ import annotations
 
@@ -11,13 +22,25 @@ from pathlib import Path
 from types import ModuleType
 
 from nnsym.cse import eliminate_common_subexpressions
+from nnsym.data import Dataset, load_data
 from nnsym.errors import NnsymError
+from nnsym.export import export_predictor
 from nnsym.formulas import Derivation, derive, format_text
 from nnsym.gradients import Gradients, backpropagate
 from nnsym.model import build_network
 from nnsym.render import build_context, header_first_line, render_module
 from nnsym.spec import Spec, make_spec
-from nnsym.weights import Weights, check_module
+from nnsym.training import (
+    Trained,
+    TrainingPlan,
+    TrainingResult,
+    TrainingSettings,
+    objective,
+    plan_training,
+    run_training,
+    train,
+)
+from nnsym.weights import Weights, check_module, load_weights, save_weights
 from nnsym.write import (
     Existing,
     check_writable_target,
@@ -110,6 +133,16 @@ def load_module(path: Path) -> ModuleType:
     return module
 
 
+def prepare_module(
+    spec: Spec, path: Path, force: bool = False, progress: Progress = _quiet
+) -> ModuleType:
+    """Import the module for `spec` at `path`, generating it unless up to date."""
+    if not is_up_to_date(spec, path):
+        check_target(path, force=force)
+        write_module(generate(spec, progress=progress), path, force=force)
+    return load_module(path)
+
+
 def import_generated(generated: Generated) -> ModuleType:
     """Import a generated module without leaving a file behind.
 
@@ -143,16 +176,31 @@ def module_for_weights(weights: Weights, path: Path) -> ModuleType:
 
 
 __all__ = [
+    "Dataset",
     "Generated",
+    "Trained",
+    "TrainingPlan",
+    "TrainingResult",
+    "TrainingSettings",
+    "Weights",
     "check_target",
     "default_output",
     "differentiate",
+    "export_predictor",
     "generate",
     "import_generated",
     "is_up_to_date",
+    "load_data",
     "load_module",
+    "load_weights",
     "make_spec",
     "module_for",
     "module_for_weights",
+    "objective",
+    "plan_training",
+    "prepare_module",
+    "run_training",
+    "save_weights",
+    "train",
     "write_module",
 ]
