@@ -1,14 +1,18 @@
 """The Python API behind the command line: the whole pipeline, one call a job.
 
-from nnsym import api
+    from pathlib import Path
 
-spec = api.make_spec("2-2-1")
-generated = api.generate(spec)              # formulas and module source
-api.write_module(generated, api.default_output(spec))
-trained = api.train(spec, "xor", api.TrainingSettings(lr=1.0), seed=0)
-trained.save(Path("xor.json"))              # what `nnsym train --save` writes
-module = api.module_for_weights(trained.weights, Path("xor.json"))
-api.export_predictor(trained.weights, Path("predictor.py"))
+    from nnsym import api
+
+    spec = api.make_spec("2-2-1")
+    generated = api.generate(spec)  # formulas and module source
+    api.write_module(generated, api.default_output(spec))
+    trained = api.train(spec, "xor", api.TrainingSettings(lr=1.0), seed=0)
+    trained.save(Path("xor.json"))  # what `nnsym train --save` writes
+    module = api.module_for_weights(trained.weights, Path("xor.json"))
+    api.export_predictor(trained.weights, Path("predictor.py"))
+
+`nnsym.training` holds the steps of a training run, for finer control.
 """
 
 from __future__ import annotations
