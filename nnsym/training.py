@@ -26,7 +26,7 @@ from typing import Any, TextIO
 from nnsym.data import Dataset, load_data
 from nnsym.errors import NnsymError, UsageError
 from nnsym.spec import Spec
-from nnsym.weights import Weights, load_weights, save_weights
+from nnsym.weights import Weights, params_for, save_weights
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
 REDUCTIONS = ("sum", "mean")
@@ -99,18 +99,6 @@ def random_seed() -> int:
     return random.SystemRandom().randrange(2**31)
 
 
-def initial_params(path: Path, spec: Spec) -> tuple[float, ...]:
-    """The parameters in a weights file, which must be for `spec`'s network."""
-    weights = load_weights(path)
-    theirs = weights.spec
-    if theirs.network != spec.network:
-        raise UsageError(
-            f"--init {path} holds a {theirs.summary} network, but this run "
-            f"trains {spec.summary}; give the same --arch, --activation and --loss"
-        )
-    return weights.params
-
-
 def plan_training(
     spec: Spec,
     data: str,
@@ -127,7 +115,7 @@ def plan_training(
     in `nnsym.data.load_data`); `seed` None draws a random one.
     """
     dataset = load_data(data, spec, target=target, header=header)
-    initial = initial_params(init, spec) if init is not None else None
+    initial = params_for(init, spec, "--init ") if init is not None else None
     return TrainingPlan(
         spec,
         data,

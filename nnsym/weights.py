@@ -158,6 +158,24 @@ def load_weights(path: Path) -> Weights:
     return Weights(spec, params, classes, training)
 
 
+def params_for(path: Path, spec: Spec, option: str) -> tuple[float, ...]:
+    """The parameters in a weights file, refused unless it is for `spec`'s network.
+
+    `option` is how the user named the file, e.g. `'--init '`, for the error.
+    """
+    weights = load_weights(path)
+    theirs = weights.spec
+    if theirs.network != spec.network:
+        raise UsageError(
+            f"{option}{path} holds a {theirs.summary} network, not the "
+            f"{spec.summary} network asked for; give the same network options, "
+            f"e.g. --arch "
+            f"{format_arch(theirs.arch)} --activation {theirs.activation} "
+            f"--output-activation {theirs.output_activation} --loss {theirs.loss}"
+        )
+    return weights.params
+
+
 def _read_spec(path: Path, raw: object) -> Spec:
     keys = ("arch", "activation", "output_activation", "loss", "name")
     if not isinstance(raw, dict) or any(key not in raw for key in keys):
