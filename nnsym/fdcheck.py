@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from nnsym import api
-from nnsym.errors import NnsymError
+from nnsym.errors import NnsymError, UsageError
 from nnsym.point import Point
 from nnsym.spec import Spec
 
@@ -30,6 +30,9 @@ STEP_TABLE = tuple(10.0**-k for k in range(13))  # 1 down to 1e-12
 DEFAULT_TOLERANCE = 1e-6
 TORCH_TOLERANCE = 1e-9
 TORCH_INSTALL_HINT = "pip install 'nnsym[torch]' (the CPU build, torch==2.13.0)"
+
+# Finite differences cost two loss evaluations per parameter and step size.
+MAX_CHECK_PARAMS = 5000
 
 Loss = Callable[[Sequence[float]], float]
 
@@ -128,6 +131,17 @@ def central_difference(loss: Loss, params: Sequence[float], i: int, h: float) ->
     return (loss(up) - loss(down)) / (2 * h)
 
 
+def check_request(spec: Spec, step: float) -> None:
+    """Raise UsageError if checking `spec` at `step` is too costly or meaningless."""
+    if spec.n_params > MAX_CHECK_PARAMS:
+        raise UsageError(
+            f"nnsym check evaluates the loss 26 times per parameter per step size; "
+            f"{spec.n_params} parameters is too many (at most {MAX_CHECK_PARAMS})"
+        )
+    if not step > 0:
+        raise UsageError(f"--step {step:g}: the step must be positive")
+
+
 def check_gradients(
     spec: Spec,
     point: Point,
@@ -137,6 +151,7 @@ def check_gradients(
     module: ModuleType | None = None,
 ) -> CheckReport:
     """Compare the generated module's gradients with finite differences (and torch)."""
+    check_request(spec, step)
     if module is None:
         module = load_generated(spec)
     torch_grads = None
