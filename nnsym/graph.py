@@ -223,6 +223,32 @@ def layer_graph(network: Network) -> Graph:
     return Graph(title, nodes, root, summary=True)
 
 
+def graph_for(
+    network: Network, point: Point | None = None, per_layer: bool = False
+) -> tuple[Graph, tuple[str, ...]]:
+    """The graph to draw, and notes on what it leaves out.
+
+    The full graph, with values and gradients at `point` if given; per layer
+    when asked, or when the full graph has too many values to read.
+    """
+    notes: list[str] = []
+    if not per_layer:
+        try:
+            graph = build_graph(network)
+        except UsageError as refusal:
+            notes.append(str(refusal))
+        else:
+            if point is not None:
+                evaluate(graph, network, point)
+            return graph, tuple(notes)
+    if point is not None:
+        notes.append(
+            "--at: values and gradients are drawn only on the full graph, "
+            "not per layer"
+        )
+    return layer_graph(network), tuple(notes)
+
+
 def _record(text: str) -> str:
     # Characters with a meaning in Graphviz record labels.
     for char in ("\\", "{", "}", "|", "<", ">", '"'):
