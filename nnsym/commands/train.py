@@ -12,7 +12,7 @@ from typing import Any
 from nnsym import api
 from nnsym.commands.generate import add_spec_arguments, spec_from_args, stderr_progress
 from nnsym.data import builtin_names
-from nnsym.errors import NnsymError
+from nnsym.errors import EXIT_INTERRUPTED, NnsymError
 from nnsym.plot import check_plot_target, plot_loss
 from nnsym.spec import format_arch
 from nnsym.training import (
@@ -26,8 +26,6 @@ from nnsym.training import (
 )
 from nnsym.weights import check_save_target
 
-# 128 + SIGINT, the status a shell gives a command stopped by Ctrl-C (as nnsym.cli).
-EXIT_INTERRUPTED = 130
 DEFAULTS = TrainingSettings()
 
 
