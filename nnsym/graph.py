@@ -83,7 +83,6 @@ class Graph:
     title: str
     nodes: list[Node]
     root: int
-    summary: bool = False
 
     @property
     def edges(self) -> list[tuple[int, int]]:
@@ -220,7 +219,7 @@ def layer_graph(network: Network) -> Graph:
         f"{format_arch(spec.arch)}, {', '.join(spec.activations)}, "
         f"loss {spec.loss} (per layer)"
     )
-    return Graph(title, nodes, root, summary=True)
+    return Graph(title, nodes, root)
 
 
 def graph_for(
