@@ -131,6 +131,21 @@ def central_difference(loss: Loss, params: Sequence[float], i: int, h: float) ->
     return (loss(up) - loss(down)) / (2 * h)
 
 
+def differences(
+    loss: Loss, params: Sequence[float], i: int, h: float, base: float
+) -> tuple[float, float]:
+    """The forward and central differences of df/dp_i, given base = f(p).
+
+    The same numbers as forward_difference and central_difference, from two
+    evaluations of f instead of four.
+    """
+    up, down = list(params), list(params)
+    up[i] += h
+    down[i] -= h
+    above = loss(up)
+    return (above - base) / h, (above - loss(down)) / (2 * h)
+
+
 def check_request(spec: Spec, step: float) -> None:
     """Raise UsageError if checking `spec` at `step` is too costly or meaningless."""
     if spec.n_params > MAX_CHECK_PARAMS:
@@ -163,30 +178,28 @@ def check_gradients(
         return module.loss(list(params), point.x, point.y)
 
     params = point.params
+    base = loss(params)
+
+    def all_differences(h: float) -> list[tuple[float, float]]:
+        return [differences(loss, params, i, h, base) for i in range(len(params))]
+
+    at_step = all_differences(step)
     checks = tuple(
         ParamCheck(
             name,
             symbolic[i],
-            forward_difference(loss, params, i, step),
-            central_difference(loss, params, i, step),
+            *at_step[i],
             None if torch_grads is None else torch_grads[i],
         )
         for i, name in enumerate(module.PARAM_NAMES)
     )
-    table = tuple(
-        StepRow(
-            h,
-            max(
-                abs(forward_difference(loss, params, i, h) - symbolic[i])
-                for i in range(len(params))
-            ),
-            max(
-                abs(central_difference(loss, params, i, h) - symbolic[i])
-                for i in range(len(params))
-            ),
-        )
-        for h in STEP_TABLE
-    )
+    rows = []
+    for h in STEP_TABLE:
+        estimates = at_step if h == step else all_differences(h)
+        forward_errors = [abs(f - g) for (f, _), g in zip(estimates, symbolic)]
+        central_errors = [abs(c - g) for (_, c), g in zip(estimates, symbolic)]
+        rows.append(StepRow(h, max(forward_errors), max(central_errors)))
+    table = tuple(rows)
     return CheckReport(spec, point, value, step, checks, table, tolerance)
 
 
