@@ -28,6 +28,7 @@ from nnsym.render import (
     environment,
 )
 from nnsym.spec import check_name, param_names
+from nnsym.training import OPTIMIZERS, REDUCTIONS
 from nnsym.weights import Weights, to_json
 from nnsym.write import write_generated
 
@@ -35,10 +36,7 @@ PREDICTOR_TEMPLATE = "predictor.py.jinja"
 # Only these come from a weights file into the docstring, and only as numbers or
 # one of a fixed set of words: nothing else a file holds reaches the code.
 _TRAINING_NUMBERS = ("lr", "epochs_run", "seed", "final_loss")
-_TRAINING_WORDS = {
-    "optimizer": ("sgd", "momentum", "adam"),
-    "reduction": ("sum", "mean"),
-}
+_TRAINING_WORDS = {"optimizer": OPTIMIZERS, "reduction": REDUCTIONS}
 
 
 @dataclass(frozen=True)

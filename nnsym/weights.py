@@ -37,6 +37,8 @@ from nnsym.write import write_atomic
 
 FORMAT = "nnsym-weights"
 VERSION = 1
+# The Spec fields a weights file records, in the order it writes them.
+SPEC_KEYS = ("arch", "activation", "output_activation", "loss", "name")
 
 
 @dataclass(frozen=True)
@@ -58,13 +60,7 @@ def to_json(weights: Weights) -> str:
     document = {
         "format": FORMAT,
         "version": VERSION,
-        "spec": {
-            "arch": list(spec.arch),
-            "activation": spec.activation,
-            "output_activation": spec.output_activation,
-            "loss": spec.loss,
-            "name": spec.name,
-        },
+        "spec": {key: getattr(spec, key) for key in SPEC_KEYS},
         "params": {name: float(value) for name, value in zip(names, weights.params)},
         "classes": list(weights.classes) if weights.classes is not None else None,
         "training": weights.training,
@@ -177,7 +173,7 @@ def params_for(path: Path, spec: Spec, option: str) -> tuple[float, ...]:
 
 
 def _read_spec(path: Path, raw: object) -> Spec:
-    keys = ("arch", "activation", "output_activation", "loss", "name")
+    keys = SPEC_KEYS
     if not isinstance(raw, dict) or any(key not in raw for key in keys):
         raise UsageError(
             f'{path}: "spec" must be an object with {", ".join(keys)}; '
