@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,8 @@ from nnsym.spec import Spec
 
 KEYS = ("seed", "params", "weights", "x", "y")
 DEFAULT_SEED = 0
+MAX_SEED_DIGITS = 100
+_SEED_RE = re.compile(r"-?[0-9]+", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,12 @@ def parse_at(text: str | None, spec: Spec) -> Point:
         params = _floats("params", items["params"], spec.n_params)
     else:
         tokens = items.get("seed", [str(DEFAULT_SEED)])
-        if len(tokens) != 1 or not tokens[0].lstrip("-").isdigit():
+        # ASCII digits with at most one minus sign, and few enough for int().
+        if (
+            len(tokens) != 1
+            or not _SEED_RE.fullmatch(tokens[0])
+            or len(tokens[0]) > MAX_SEED_DIGITS
+        ):
             raise UsageError(f"--at seed={','.join(tokens)}: seed must be an integer")
         seed = int(tokens[0])
         params = init_params(spec.n_params, seed)

@@ -122,9 +122,13 @@ def test_at_parsing():
         "seed=1,params=1",
         "x=1,2,x=1,2",
         "y=nan",
+        "seed=--5",
+        "seed=\u00b2",
+        "seed=" + "9" * 5000,
     ):
         with pytest.raises(UsageError):
             parse_at(bad, spec)
+    assert parse_at("seed=-5", spec).seed == -5
 
 
 def test_cli_bad_at_is_usage_error(capsys):
