@@ -1,5 +1,7 @@
 """Training a generated module on a data set: the Python API behind `nnsym train`.
 
+    from pathlib import Path
+
     from nnsym.spec import make_spec
     from nnsym.training import TrainingSettings, train
 
@@ -25,7 +27,7 @@ from typing import Any, TextIO
 
 from nnsym.data import Dataset, load_data
 from nnsym.errors import NnsymError, UsageError
-from nnsym.spec import Spec
+from nnsym.spec import Spec, echo
 from nnsym.weights import Weights, params_for, save_weights
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
@@ -47,10 +49,21 @@ class TrainingSettings:
     target_loss: float | None = None
 
     def __post_init__(self) -> None:
+        # Refused here, before a module is generated for a run that cannot start.
         if self.target_loss is not None and not math.isfinite(self.target_loss):
             raise UsageError("--target-loss must be a finite number")
+        for option, value, choices in (
+            ("--optimizer", self.optimizer, OPTIMIZERS),
+            ("--reduction", self.reduction, REDUCTIONS),
+        ):
+            if value not in choices:
+                raise UsageError(
+                    f"{option} {echo(value)} is not one of: {', '.join(choices)}"
+                )
 
-    def record(self, data: str, seed: int, epochs_run: int, final_loss: float) -> dict:
+    def record(
+        self, data: str, seed: int, epochs_run: int, final_loss: float
+    ) -> dict[str, Any]:
         """The "training" entry of a weights file for a run with these settings."""
         training: dict[str, Any] = {
             "data": data,

@@ -39,6 +39,8 @@ def test_api_train_saves_the_file_the_command_line_saves(tmp_path, monkeypatch, 
 def test_api_train_refuses_before_writing_anything(tmp_path):
     with pytest.raises(UsageError, match="finite"):
         api.TrainingSettings(target_loss=float("inf"))
+    with pytest.raises(UsageError, match="--optimizer 'rmsprop' is not one of"):
+        api.TrainingSettings(optimizer="rmsprop")
     with pytest.raises(UsageError, match="inputs per sample"):
         api.train(api.make_spec("3-1"), "xor", output=tmp_path / "m.py")
     assert list(tmp_path.iterdir()) == []
