@@ -13,6 +13,7 @@ step shows both sides of the trade-off.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -146,7 +147,9 @@ def differences(
     return (above - base) / h, (above - loss(down)) / (2 * h)
 
 
-def check_request(spec: Spec, step: float) -> None:
+def check_request(
+    spec: Spec, step: float, tolerance: float = DEFAULT_TOLERANCE
+) -> None:
     """Raise UsageError if checking `spec` at `step` is too costly or meaningless."""
     if spec.n_params > MAX_CHECK_PARAMS:
         raise UsageError(
@@ -155,6 +158,14 @@ def check_request(spec: Spec, step: float) -> None:
         )
     if not step > 0:
         raise UsageError(f"--step {step:g}: the step must be positive")
+    # An infinite step moves a parameter to infinity, which the loss refuses.
+    if not math.isfinite(step):
+        raise UsageError(f"--step {step:g}: the step must be a finite number")
+    # Otherwise every comparison fails and the report would blame the gradients.
+    if not tolerance >= 0:
+        raise UsageError(
+            f"--tolerance {tolerance:g}: the tolerance must be a number >= 0"
+        )
 
 
 def check_gradients(
@@ -166,7 +177,7 @@ def check_gradients(
     module: ModuleType | None = None,
 ) -> CheckReport:
     """Compare the generated module's gradients with finite differences (and torch)."""
-    check_request(spec, step)
+    check_request(spec, step, tolerance)
     if module is None:
         module = load_generated(spec)
     torch_grads = None

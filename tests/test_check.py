@@ -136,6 +136,17 @@ def test_cli_bad_at_is_usage_error(capsys):
     assert "needs 2 value(s)" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--step", "0"), ("--step", "inf"), ("--step", "nan"), ("--tolerance", "nan")]
+    + [("--tolerance", "-1")],
+)
+def test_cli_bad_step_or_tolerance_is_usage_error(capsys, option, value):
+    assert main(["check", "--arch", "2-1", option, value]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{option} {value}:" in err
+
+
 def test_against_torch_without_torch_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)
     spec = make_spec("2-1")

@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     """Check and print the report; status 1 when the gradients disagree."""
     spec = spec_from_args(args)
     # Refuse a check too costly to run before reading --at and its files.
-    check_request(spec, args.step)
+    check_request(spec, args.step, args.tolerance)
     point = parse_at(args.at, spec)
     report = check_gradients(
         spec,
