@@ -159,7 +159,20 @@ def build_graph(network: Network, max_nodes: int = MAX_NODES) -> Graph:
 
 
 def evaluate(graph: Graph, network: Network, point: Point) -> None:
-    """Fill in every node's value, then backpropagate the loss's gradient."""
+    """Fill in every node's value, then backpropagate the loss's gradient.
+
+    Raise UsageError if a value or gradient is too big for a float (or undefined).
+    """
+    try:
+        _evaluate(graph, network, point)
+    except (OverflowError, ValueError, ZeroDivisionError):
+        raise UsageError(
+            "--at: a value or gradient of the graph overflows a float, or is "
+            "undefined, at this point; choose smaller inputs, targets or parameters"
+        ) from None
+
+
+def _evaluate(graph: Graph, network: Network, point: Point) -> None:
     known: dict[Expr, float] = {}
     known.update(zip(network.params, point.params))
     known.update(zip(network.inputs, point.x))
