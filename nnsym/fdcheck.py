@@ -184,6 +184,12 @@ def check_gradients(
     if against_torch:
         torch_grads = torch_loss_and_grad(spec, point)[1]
     value, symbolic = module.loss_and_grad(list(point.params), point.x, point.y)
+    # An overflow is the point's doing, not a wrong gradient: say so, not MISMATCH.
+    if not all(math.isfinite(v) for v in (value, *symbolic)):
+        raise UsageError(
+            f"--at: the loss or its gradient is not a finite number at this point "
+            f"(loss {value:g}); choose smaller inputs, targets or parameters"
+        )
 
     def loss(params: Sequence[float]) -> float:
         return module.loss(list(params), point.x, point.y)
@@ -195,6 +201,12 @@ def check_gradients(
         return [differences(loss, params, i, h, base) for i in range(len(params))]
 
     at_step = all_differences(step)
+    if not all(math.isfinite(v) for pair in at_step for v in pair):
+        raise UsageError(
+            f"--at: the finite differences with step {step:g} are not finite "
+            "numbers at this point; choose a smaller --step, or smaller inputs, "
+            "targets or parameters"
+        )
     checks = tuple(
         ParamCheck(
             name,

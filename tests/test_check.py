@@ -190,3 +190,12 @@ def test_at_weights_file(tmp_path):
         parse_at(f"weights={path},seed=1", spec)
     with pytest.raises(UsageError):
         parse_at(f"weights={tmp_path / 'missing.json'}", spec)
+
+
+@pytest.mark.parametrize(
+    ("loss", "at"), [("sse", "y=1e200"), ("bce", "x=1e308,1e308,y=1e308")]
+)
+def test_a_point_where_the_loss_overflows_is_a_usage_error(capsys, loss, at):
+    assert main(["check", "--arch", "2-1", "--loss", loss, "--at", at]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--at" in err and "bug in nnsym" not in err
