@@ -1,21 +1,50 @@
-"""The Python API behind the command line: the whole pipeline, one call a job."""
+"""The Python API behind the command line: the whole pipeline, one call a job.
+
+    from pathlib import Path
+
+    from nnsym import api
+
+    spec = api.make_spec("2-2-1")
+    generated = api.generate(spec)  # formulas and module source
+    api.write_module(generated, api.default_output(spec))
+    trained = api.train(spec, "xor", api.TrainingSettings(lr=1.0), seed=0)
+    trained.save(Path("xor.json"))  # what `nnsym train --save` writes
+    module = api.module_for_weights(trained.weights, Path("xor.json"))
+    api.export_predictor(trained.weights, Path("predictor.py"))
+
+`nnsym.training` holds the steps of a training run, for finer control.
+"""
 
 from __future__ import annotations
 
 import importlib.util
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 
 from nnsym.cse import eliminate_common_subexpressions
+from nnsym.data import Dataset, load_data
 from nnsym.errors import NnsymError
+from nnsym.export import export_predictor
 from nnsym.formulas import Derivation, derive, format_text
 from nnsym.gradients import Gradients, backpropagate
 from nnsym.model import build_network
 from nnsym.render import build_context, header_first_line, render_module
 from nnsym.spec import Spec, make_spec
+from nnsym.training import (
+    Trained,
+    TrainingPlan,
+    TrainingResult,
+    TrainingSettings,
+    objective,
+    plan_training,
+    run_training,
+    train,
+)
+from nnsym.weights import Weights, check_module, load_weights, save_weights
 from nnsym.write import (
     Existing,
     check_writable_target,
@@ -107,14 +136,74 @@ def load_module(path: Path) -> ModuleType:
     return module
 
 
+def prepare_module(
+    spec: Spec, path: Path, force: bool = False, progress: Progress = _quiet
+) -> ModuleType:
+    """Import the module for `spec` at `path`, generating it unless up to date."""
+    if not is_up_to_date(spec, path):
+        check_target(path, force=force)
+        write_module(generate(spec, progress=progress), path, force=force)
+    return load_module(path)
+
+
+def import_generated(generated: Generated) -> ModuleType:
+    """Import a generated module without leaving a file behind.
+
+    It is written to a temporary folder, imported and the folder removed.
+    """
+    with tempfile.TemporaryDirectory(prefix="nnsym-") as folder:
+        path = Path(folder) / f"{generated.spec.name}.py"
+        write_module(generated, path)
+        return load_module(path)
+
+
+def module_for(spec: Spec) -> ModuleType:
+    """`spec`'s module: the up-to-date one in generated/, else one made in memory.
+
+    Nothing is written outside a temporary folder.
+    """
+    default = default_output(spec)
+    if is_up_to_date(spec, default):
+        return load_module(default)
+    return import_generated(generate(spec))
+
+
+def module_for_weights(weights: Weights, path: Path) -> ModuleType:
+    """The module for a weights file's network, checked against it (see module_for).
+
+    `path` is the weights file, named in the error if the module does not match.
+    """
+    module = module_for(weights.spec)
+    check_module(weights, module, path)
+    return module
+
+
 __all__ = [
+    "Dataset",
     "Generated",
+    "Trained",
+    "TrainingPlan",
+    "TrainingResult",
+    "TrainingSettings",
+    "Weights",
+    "check_target",
     "default_output",
     "differentiate",
+    "export_predictor",
     "generate",
-    "check_target",
+    "import_generated",
     "is_up_to_date",
+    "load_data",
     "load_module",
+    "load_weights",
     "make_spec",
+    "module_for",
+    "module_for_weights",
+    "objective",
+    "plan_training",
+    "prepare_module",
+    "run_training",
+    "save_weights",
+    "train",
     "write_module",
 ]

@@ -9,9 +9,7 @@ from collections.abc import Sequence
 
 from nnsym import __version__
 from nnsym.commands import COMMANDS
-from nnsym.errors import EXIT_RUNTIME, EXIT_USAGE, NnsymError
-
-EXIT_INTERRUPTED = 130
+from nnsym.errors import EXIT_INTERRUPTED, EXIT_RUNTIME, EXIT_USAGE, NnsymError
 
 
 class ArgumentParser(argparse.ArgumentParser):

@@ -110,13 +110,20 @@ def _label(value: float) -> str:
     return repr(int(value)) if float(value).is_integer() else repr(float(value))
 
 
+def _numeric_order(label: str) -> tuple[bool, float, str]:
+    # By value, NaN last, then by the text: a set's order varies with the hash
+    # seed, so labels of equal value (1, 1.0) or NaN must not tie.
+    value = float(label)
+    return (math.isnan(value), 0.0 if math.isnan(value) else value, label)
+
+
 def _one_hot(
     labels: Sequence[str], n_outputs: int, where: str, lines: str
 ) -> tuple[tuple[str, ...], tuple[Row, ...]]:
     """Class labels in a stable order, and each sample's one-hot target."""
     distinct = set(labels)
     try:
-        classes = tuple(sorted(distinct, key=float))
+        classes = tuple(sorted(distinct, key=_numeric_order))
     except ValueError:
         classes = tuple(sorted(distinct))
     if len(classes) == 1:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 EXIT_RUNTIME = 1
 EXIT_USAGE = 2
+# 128 + SIGINT: the status a shell gives a command stopped by Ctrl-C.
+EXIT_INTERRUPTED = 130
 
 
 class NnsymError(Exception):

@@ -27,18 +27,16 @@ from nnsym.render import (
     build_context,
     environment,
 )
-from nnsym.spec import check_name, format_arch
-from nnsym.weights import Weights, param_names, to_json
+from nnsym.spec import check_name, param_names
+from nnsym.training import OPTIMIZERS, REDUCTIONS
+from nnsym.weights import Weights, to_json
 from nnsym.write import write_generated
 
 PREDICTOR_TEMPLATE = "predictor.py.jinja"
 # Only these come from a weights file into the docstring, and only as numbers or
 # one of a fixed set of words: nothing else a file holds reaches the code.
 _TRAINING_NUMBERS = ("lr", "epochs_run", "seed", "final_loss")
-_TRAINING_WORDS = {
-    "optimizer": ("sgd", "momentum", "adam"),
-    "reduction": ("sum", "mean"),
-}
+_TRAINING_WORDS = {"optimizer": OPTIMIZERS, "reduction": REDUCTIONS}
 
 
 @dataclass(frozen=True)
@@ -110,12 +108,8 @@ def predictor_source(weights: Weights, output: Path) -> str:
         if weights.classes is None
         else "(" + "".join(f"{label!r}, " for label in weights.classes) + ")"
     )
-    title = (
-        f"Network {format_arch(spec.arch)}, activations "
-        f"{', '.join(spec.activations)}, loss {spec.loss}"
-    )
     predictor = PredictorContext(
-        title=title,
+        title=spec.title,
         name=_module_name(output),
         model_hash=model_hash[:16],
         example=example,

@@ -13,15 +13,14 @@ step shows both sides of the trade-off.
 
 from __future__ import annotations
 
-import tempfile
+import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from types import ModuleType
 
 from nnsym import api
-from nnsym.errors import NnsymError
+from nnsym.errors import NnsymError, UsageError
 from nnsym.point import Point
 from nnsym.spec import Spec
 
@@ -32,6 +31,9 @@ STEP_TABLE = tuple(10.0**-k for k in range(13))  # 1 down to 1e-12
 DEFAULT_TOLERANCE = 1e-6
 TORCH_TOLERANCE = 1e-9
 TORCH_INSTALL_HINT = "pip install 'nnsym[torch]' (the CPU build, torch==2.13.0)"
+
+# Finite differences cost two loss evaluations per parameter and step size.
+MAX_CHECK_PARAMS = 5000
 
 Loss = Callable[[Sequence[float]], float]
 
@@ -112,11 +114,7 @@ class CheckReport:
 
 def load_generated(spec: Spec) -> ModuleType:
     """Generate `spec`'s module in a temporary directory and import it."""
-    generated = api.generate(spec)
-    with tempfile.TemporaryDirectory(prefix="nnsym-check-") as directory:
-        path = Path(directory) / f"{spec.name}.py"
-        path.write_text(generated.source, encoding="utf-8")
-        return api.load_module(path)
+    return api.import_generated(api.generate(spec))
 
 
 def forward_difference(loss: Loss, params: Sequence[float], i: int, h: float) -> float:
@@ -134,6 +132,42 @@ def central_difference(loss: Loss, params: Sequence[float], i: int, h: float) ->
     return (loss(up) - loss(down)) / (2 * h)
 
 
+def differences(
+    loss: Loss, params: Sequence[float], i: int, h: float, base: float
+) -> tuple[float, float]:
+    """The forward and central differences of df/dp_i, given base = f(p).
+
+    The same numbers as forward_difference and central_difference, from two
+    evaluations of f instead of four.
+    """
+    up, down = list(params), list(params)
+    up[i] += h
+    down[i] -= h
+    above = loss(up)
+    return (above - base) / h, (above - loss(down)) / (2 * h)
+
+
+def check_request(
+    spec: Spec, step: float, tolerance: float = DEFAULT_TOLERANCE
+) -> None:
+    """Raise UsageError if checking `spec` at `step` is too costly or meaningless."""
+    if spec.n_params > MAX_CHECK_PARAMS:
+        raise UsageError(
+            f"nnsym check evaluates the loss 26 times per parameter per step size; "
+            f"{spec.n_params} parameters is too many (at most {MAX_CHECK_PARAMS})"
+        )
+    if not step > 0:
+        raise UsageError(f"--step {step:g}: the step must be positive")
+    # An infinite step moves a parameter to infinity, which the loss refuses.
+    if not math.isfinite(step):
+        raise UsageError(f"--step {step:g}: the step must be a finite number")
+    # Otherwise every comparison fails and the report would blame the gradients.
+    if not tolerance >= 0:
+        raise UsageError(
+            f"--tolerance {tolerance:g}: the tolerance must be a number >= 0"
+        )
+
+
 def check_gradients(
     spec: Spec,
     point: Point,
@@ -143,41 +177,52 @@ def check_gradients(
     module: ModuleType | None = None,
 ) -> CheckReport:
     """Compare the generated module's gradients with finite differences (and torch)."""
+    check_request(spec, step, tolerance)
     if module is None:
         module = load_generated(spec)
     torch_grads = None
     if against_torch:
         torch_grads = torch_loss_and_grad(spec, point)[1]
     value, symbolic = module.loss_and_grad(list(point.params), point.x, point.y)
+    # An overflow is the point's doing, not a wrong gradient: say so, not MISMATCH.
+    if not all(math.isfinite(v) for v in (value, *symbolic)):
+        raise UsageError(
+            f"--at: the loss or its gradient is not a finite number at this point "
+            f"(loss {value:g}); choose smaller inputs, targets or parameters"
+        )
 
     def loss(params: Sequence[float]) -> float:
         return module.loss(list(params), point.x, point.y)
 
     params = point.params
+    base = loss(params)
+
+    def all_differences(h: float) -> list[tuple[float, float]]:
+        return [differences(loss, params, i, h, base) for i in range(len(params))]
+
+    at_step = all_differences(step)
+    if not all(math.isfinite(v) for pair in at_step for v in pair):
+        raise UsageError(
+            f"--at: the finite differences with step {step:g} are not finite "
+            "numbers at this point; choose a smaller --step, or smaller inputs, "
+            "targets or parameters"
+        )
     checks = tuple(
         ParamCheck(
             name,
             symbolic[i],
-            forward_difference(loss, params, i, step),
-            central_difference(loss, params, i, step),
+            *at_step[i],
             None if torch_grads is None else torch_grads[i],
         )
         for i, name in enumerate(module.PARAM_NAMES)
     )
-    table = tuple(
-        StepRow(
-            h,
-            max(
-                abs(forward_difference(loss, params, i, h) - symbolic[i])
-                for i in range(len(params))
-            ),
-            max(
-                abs(central_difference(loss, params, i, h) - symbolic[i])
-                for i in range(len(params))
-            ),
-        )
-        for h in STEP_TABLE
-    )
+    rows = []
+    for h in STEP_TABLE:
+        estimates = at_step if h == step else all_differences(h)
+        forward_errors = [abs(f - g) for (f, _), g in zip(estimates, symbolic)]
+        central_errors = [abs(c - g) for (_, c), g in zip(estimates, symbolic)]
+        rows.append(StepRow(h, max(forward_errors), max(central_errors)))
+    table = tuple(rows)
     return CheckReport(spec, point, value, step, checks, table, tolerance)
 
 
@@ -238,8 +283,7 @@ def format_report(report: CheckReport) -> str:
     spec = report.spec
     with_torch = any(p.torch is not None for p in report.params)
     lines = [
-        f"Network {'-'.join(map(str, spec.arch))}, "
-        f"activations {', '.join(spec.activations)}, loss {spec.loss}",
+        spec.title,
         f"At {report.point.describe()}: loss = {report.loss:.12g}",
         "",
         f"Symbolic gradient against finite differences with step h = {report.step:g}:",

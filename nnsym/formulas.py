@@ -20,7 +20,6 @@ from sympy.printing.pretty.stringpict import prettyForm
 from nnsym.errors import UsageError
 from nnsym.gradients import Gradients, delta_symbol
 from nnsym.model import LOSS_SYMBOL
-from nnsym.spec import format_arch
 
 # Beyond this many parameters the expanded gradients run to pages.
 MAX_EXPANDED_PARAMS = 25
@@ -81,11 +80,6 @@ class Derivation:
 def derive(gradients: Gradients, expanded: bool = False) -> Derivation:
     """Collect the forward pass, deltas and gradients as equations."""
     network = gradients.network
-    spec = network.spec
-    title = (
-        f"Network {format_arch(spec.arch)}, activations "
-        f"{', '.join(spec.activations)}, loss {spec.loss}"
-    )
     forward = []
     for layer in network.layers:
         forward += [
@@ -118,7 +112,7 @@ def derive(gradients: Gradients, expanded: bool = False) -> Derivation:
             Equation(f"dL/d{p.name}", e, wrt=p) for p, e in expand_gradients(gradients)
         )
     return Derivation(
-        title,
+        network.spec.title,
         tuple(forward),
         Equation(LOSS_SYMBOL.name, network.loss, symbol=LOSS_SYMBOL),
         backward,

@@ -83,7 +83,6 @@ class Graph:
     title: str
     nodes: list[Node]
     root: int
-    summary: bool = False
 
     @property
     def edges(self) -> list[tuple[int, int]]:
@@ -160,7 +159,20 @@ def build_graph(network: Network, max_nodes: int = MAX_NODES) -> Graph:
 
 
 def evaluate(graph: Graph, network: Network, point: Point) -> None:
-    """Fill in every node's value, then backpropagate the loss's gradient."""
+    """Fill in every node's value, then backpropagate the loss's gradient.
+
+    Raise UsageError if a value or gradient is too big for a float (or undefined).
+    """
+    try:
+        _evaluate(graph, network, point)
+    except (OverflowError, ValueError, ZeroDivisionError):
+        raise UsageError(
+            "--at: a value or gradient of the graph overflows a float, or is "
+            "undefined, at this point; choose smaller inputs, targets or parameters"
+        ) from None
+
+
+def _evaluate(graph: Graph, network: Network, point: Point) -> None:
     known: dict[Expr, float] = {}
     known.update(zip(network.params, point.params))
     known.update(zip(network.inputs, point.x))
@@ -220,7 +232,33 @@ def layer_graph(network: Network) -> Graph:
         f"{format_arch(spec.arch)}, {', '.join(spec.activations)}, "
         f"loss {spec.loss} (per layer)"
     )
-    return Graph(title, nodes, root, summary=True)
+    return Graph(title, nodes, root)
+
+
+def graph_for(
+    network: Network, point: Point | None = None, per_layer: bool = False
+) -> tuple[Graph, tuple[str, ...]]:
+    """The graph to draw, and notes on what it leaves out.
+
+    The full graph, with values and gradients at `point` if given; per layer
+    when asked, or when the full graph has too many values to read.
+    """
+    notes: list[str] = []
+    if not per_layer:
+        try:
+            graph = build_graph(network)
+        except UsageError as refusal:
+            notes.append(str(refusal))
+        else:
+            if point is not None:
+                evaluate(graph, network, point)
+            return graph, tuple(notes)
+    if point is not None:
+        notes.append(
+            "--at: values and gradients are drawn only on the full graph, "
+            "not per layer"
+        )
+    return layer_graph(network), tuple(notes)
 
 
 def _record(text: str) -> str:

@@ -8,7 +8,7 @@ import sympy
 from sympy import Expr, Symbol
 
 from nnsym.functions import leaky_relu, logsumexp, relu, sigmoid, softplus
-from nnsym.spec import Spec
+from nnsym.spec import Spec, bias_name, weight_name
 
 LOSS_SYMBOL = Symbol("L")
 
@@ -104,10 +104,10 @@ def build_network(spec: Spec) -> Network:
     layers = []
     for index, (n_in, n_out) in enumerate(zip(spec.arch, spec.arch[1:]), start=1):
         weights = tuple(
-            tuple(Symbol(f"w{index}_{j}_{i}", real=True) for i in range(n_in))
+            tuple(Symbol(weight_name(index, j, i), real=True) for i in range(n_in))
             for j in range(n_out)
         )
-        biases = tuple(Symbol(f"b{index}_{j}", real=True) for j in range(n_out))
+        biases = tuple(Symbol(bias_name(index, j), real=True) for j in range(n_out))
         z = tuple(Symbol(f"z{index}_{j}", real=True) for j in range(n_out))
         a = tuple(Symbol(f"a{index}_{j}", real=True) for j in range(n_out))
         z_exprs = tuple(

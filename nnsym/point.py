@@ -20,14 +20,17 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from nnsym.errors import UsageError
-from nnsym.spec import Spec, format_arch
+from nnsym.spec import Spec
 
 KEYS = ("seed", "params", "weights", "x", "y")
 DEFAULT_SEED = 0
+MAX_SEED_DIGITS = 100
+_SEED_RE = re.compile(r"-?[0-9]+", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -108,12 +111,20 @@ def parse_at(text: str | None, spec: Spec) -> Point:
     weights = None
     if "weights" in items:
         weights = ",".join(items["weights"])
-        params = _params_from_file(Path(weights), spec)
+        # Imported here: nnsym.weights is only needed when a file is named.
+        from nnsym.weights import params_for
+
+        params = params_for(Path(weights), spec, "--at weights=")
     elif "params" in items:
         params = _floats("params", items["params"], spec.n_params)
     else:
         tokens = items.get("seed", [str(DEFAULT_SEED)])
-        if len(tokens) != 1 or not tokens[0].lstrip("-").isdigit():
+        # ASCII digits with at most one minus sign, and few enough for int().
+        if (
+            len(tokens) != 1
+            or not _SEED_RE.fullmatch(tokens[0])
+            or len(tokens[0]) > MAX_SEED_DIGITS
+        ):
             raise UsageError(f"--at seed={','.join(tokens)}: seed must be an integer")
         seed = int(tokens[0])
         params = init_params(spec.n_params, seed)
@@ -123,21 +134,3 @@ def parse_at(text: str | None, spec: Spec) -> Point:
     x = _floats("x", items.get("x", default_x), n_inputs)
     y = _floats("y", items.get("y", default_y), n_outputs)
     return Point(params, x, y, seed, weights)
-
-
-def _params_from_file(path: Path, spec: Spec) -> tuple[float, ...]:
-    # Imported here: nnsym.weights is only needed when a file is named.
-    from nnsym.weights import load_weights
-
-    saved = load_weights(path)
-    described = (saved.spec.arch, saved.spec.activations, saved.spec.loss)
-    if described != (spec.arch, spec.activations, spec.loss):
-        raise UsageError(
-            f"--at weights={path}: the file holds a {format_arch(saved.spec.arch)} "
-            f"network ({', '.join(saved.spec.activations)}, loss {saved.spec.loss}); "
-            "give the same network options, e.g. --arch "
-            f"{format_arch(saved.spec.arch)} --activation {saved.spec.activation} "
-            f"--output-activation {saved.spec.output_activation} "
-            f"--loss {saved.spec.loss}"
-        )
-    return saved.params

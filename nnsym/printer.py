@@ -120,8 +120,3 @@ class ModulePrinter(PythonCodePrinter):
 
     def _print_Half(self, expr: sympy.Rational) -> str:
         return self._print_Rational(expr)
-
-
-def print_expr(printer: ModulePrinter, expr: sympy.Expr) -> str:
-    """Python source for `expr`."""
-    return printer.doprint(expr)

@@ -7,6 +7,7 @@ import re
 import reprlib
 import sys
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from nnsym.errors import UsageError
@@ -68,6 +69,24 @@ class Spec:
         """Number of weights and biases."""
         return count_params(self.arch)
 
+    @property
+    def network(self) -> tuple[tuple[int, ...], tuple[str, ...], str]:
+        """What the parameters mean: layer sizes, activations, loss (not the name)."""
+        return (self.arch, self.activations, self.loss)
+
+    @property
+    def summary(self) -> str:
+        """The network in a few words: `'2-2-1 sigmoid/sigmoid sse'`."""
+        return network_summary(self.arch, self.activations, self.loss)
+
+    @property
+    def title(self) -> str:
+        """`'Network 2-2-1, activations sigmoid, sigmoid, loss sse'`."""
+        return (
+            f"Network {format_arch(self.arch)}, activations "
+            f"{', '.join(self.activations)}, loss {self.loss}"
+        )
+
     def command_line(self) -> str:
         """The `nnsym generate` command that reproduces this spec."""
         return (
@@ -83,7 +102,35 @@ def count_params(arch: tuple[int, ...]) -> int:
     return sum((n_in + 1) * n_out for n_in, n_out in zip(arch, arch[1:]))
 
 
-def format_arch(arch: tuple[int, ...]) -> str:
+def weight_name(layer: int, neuron: int, source: int) -> str:
+    """Name of the weight from input `source` to `neuron` of `layer` (from 1)."""
+    return f"w{layer}_{neuron}_{source}"
+
+
+def bias_name(layer: int, neuron: int) -> str:
+    """Name of the bias of `neuron` in `layer` (from 1)."""
+    return f"b{layer}_{neuron}"
+
+
+def param_names(arch: tuple[int, ...]) -> tuple[str, ...]:
+    """Parameter names in PARAM_NAMES order: layer, neuron, its weights, its bias."""
+    return tuple(
+        name
+        for layer, (n_in, n_out) in enumerate(zip(arch, arch[1:]), start=1)
+        for neuron in range(n_out)
+        for name in (
+            *(weight_name(layer, neuron, source) for source in range(n_in)),
+            bias_name(layer, neuron),
+        )
+    )
+
+
+def network_summary(arch: Sequence[int], activations: Sequence[str], loss: str) -> str:
+    """`'2-2-1 sigmoid/sigmoid sse'`: layer sizes, activations and loss."""
+    return f"{format_arch(arch)} {'/'.join(activations)} {loss}"
+
+
+def format_arch(arch: Sequence[int]) -> str:
     """`(2, 2, 1)` -> `'2-2-1'`."""
     return "-".join(str(size) for size in arch)
 

@@ -24,11 +24,21 @@ from types import ModuleType
 from typing import Any
 
 from nnsym.errors import NnsymError, UsageError
-from nnsym.spec import Spec, count_params, format_arch, make_spec
+from nnsym.spec import (
+    Spec,
+    count_params,
+    echo,
+    format_arch,
+    make_spec,
+    network_summary,
+    param_names,
+)
 from nnsym.write import write_atomic
 
 FORMAT = "nnsym-weights"
 VERSION = 1
+# The Spec fields a weights file records, in the order it writes them.
+SPEC_KEYS = ("arch", "activation", "output_activation", "loss", "name")
 
 
 @dataclass(frozen=True)
@@ -41,19 +51,6 @@ class Weights:
     training: dict[str, Any] = field(default_factory=dict)
 
 
-def param_names(arch: tuple[int, ...]) -> tuple[str, ...]:
-    """Parameter names in the generated module's order: layer, neuron, inputs, bias."""
-    return tuple(
-        name
-        for layer, (n_in, n_out) in enumerate(zip(arch, arch[1:]), start=1)
-        for neuron in range(n_out)
-        for name in (
-            *(f"w{layer}_{neuron}_{source}" for source in range(n_in)),
-            f"b{layer}_{neuron}",
-        )
-    )
-
-
 def to_json(weights: Weights) -> str:
     """The weights file's text; raise NnsymError if a parameter is not finite."""
     spec = weights.spec
@@ -63,13 +60,7 @@ def to_json(weights: Weights) -> str:
     document = {
         "format": FORMAT,
         "version": VERSION,
-        "spec": {
-            "arch": list(spec.arch),
-            "activation": spec.activation,
-            "output_activation": spec.output_activation,
-            "loss": spec.loss,
-            "name": spec.name,
-        },
+        "spec": {key: getattr(spec, key) for key in SPEC_KEYS},
         "params": {name: float(value) for name, value in zip(names, weights.params)},
         "classes": list(weights.classes) if weights.classes is not None else None,
         "training": weights.training,
@@ -163,8 +154,26 @@ def load_weights(path: Path) -> Weights:
     return Weights(spec, params, classes, training)
 
 
+def params_for(path: Path, spec: Spec, option: str) -> tuple[float, ...]:
+    """The parameters in a weights file, refused unless it is for `spec`'s network.
+
+    `option` is how the user named the file, e.g. `'--init '`, for the error.
+    """
+    weights = load_weights(path)
+    theirs = weights.spec
+    if theirs.network != spec.network:
+        raise UsageError(
+            f"{option}{path} holds a {theirs.summary} network, not the "
+            f"{spec.summary} network asked for; give the same network options, "
+            f"e.g. --arch "
+            f"{format_arch(theirs.arch)} --activation {theirs.activation} "
+            f"--output-activation {theirs.output_activation} --loss {theirs.loss}"
+        )
+    return weights.params
+
+
 def _read_spec(path: Path, raw: object) -> Spec:
-    keys = ("arch", "activation", "output_activation", "loss", "name")
+    keys = SPEC_KEYS
     if not isinstance(raw, dict) or any(key not in raw for key in keys):
         raise UsageError(
             f'{path}: "spec" must be an object with {", ".join(keys)}; '
@@ -208,7 +217,13 @@ def _read_params(path: Path, spec: Spec, raw: object) -> tuple[float, ...]:
         if missing:
             detail.append(f"missing {', '.join(missing[:3])}")
         if extra:
-            detail.append(f"unexpected {', '.join(extra[:3])}")
+            # Keys come from the file: quote any but plain names, so the error
+            # stays one line.
+            shown = [
+                key if key.isidentifier() and len(key) <= 60 else echo(key)
+                for key in extra[:3]
+            ]
+            detail.append(f"unexpected {', '.join(shown)}")
         raise UsageError(
             f"{path} holds {len(raw)} parameters, but a {arch} network has "
             f"{len(names)} ({'; '.join(detail)}): the file does not match its "
@@ -243,16 +258,9 @@ def _read_classes(path: Path, spec: Spec, raw: object) -> tuple[str, ...] | None
 def check_module(weights: Weights, module: ModuleType, path: Path) -> None:
     """Raise NnsymError unless `module` is the network the weights were trained for."""
     spec = weights.spec
-    expected = (spec.arch, spec.activations, spec.loss, param_names(spec.arch))
-    found = (
-        tuple(module.ARCH),
-        tuple(module.ACTIVATIONS),
-        module.LOSS,
-        tuple(module.PARAM_NAMES),
-    )
-    if found != expected:
+    found = (tuple(module.ARCH), tuple(module.ACTIVATIONS), module.LOSS)
+    if (*found, tuple(module.PARAM_NAMES)) != (*spec.network, param_names(spec.arch)):
         raise NnsymError(
-            f"{path} holds a {format_arch(spec.arch)} {'/'.join(spec.activations)} "
-            f"{spec.loss} network, but the module is {format_arch(found[0])} "
-            f"{'/'.join(found[1])} {found[2]}"
+            f"{path} holds a {spec.summary} network, but the module is "
+            f"{network_summary(*found)}"
         )

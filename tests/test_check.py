@@ -122,14 +122,29 @@ def test_at_parsing():
         "seed=1,params=1",
         "x=1,2,x=1,2",
         "y=nan",
+        "seed=--5",
+        "seed=\u00b2",
+        "seed=" + "9" * 5000,
     ):
         with pytest.raises(UsageError):
             parse_at(bad, spec)
+    assert parse_at("seed=-5", spec).seed == -5
 
 
 def test_cli_bad_at_is_usage_error(capsys):
     assert main(["check", "--arch", "2-1", "--at", "x=1"]) == 2
     assert "needs 2 value(s)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--step", "0"), ("--step", "inf"), ("--step", "nan"), ("--tolerance", "nan")]
+    + [("--tolerance", "-1")],
+)
+def test_cli_bad_step_or_tolerance_is_usage_error(capsys, option, value):
+    assert main(["check", "--arch", "2-1", option, value]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{option} {value}:" in err
 
 
 def test_against_torch_without_torch_says_how_to_install(monkeypatch):
@@ -175,3 +190,12 @@ def test_at_weights_file(tmp_path):
         parse_at(f"weights={path},seed=1", spec)
     with pytest.raises(UsageError):
         parse_at(f"weights={tmp_path / 'missing.json'}", spec)
+
+
+@pytest.mark.parametrize(
+    ("loss", "at"), [("sse", "y=1e200"), ("bce", "x=1e308,1e308,y=1e308")]
+)
+def test_a_point_where_the_loss_overflows_is_a_usage_error(capsys, loss, at):
+    assert main(["check", "--arch", "2-1", "--loss", loss, "--at", at]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--at" in err and "bug in nnsym" not in err

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import subprocess
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -135,6 +138,28 @@ def test_numeric_class_labels_sort_as_numbers(tmp_path):
     path = write(tmp_path, "1,1,10\n1,1,9\n1,1,2\n")
     data = read_csv(path, CLASSIFIER)
     assert data.classes == ("2", "9", "10")
+
+
+def test_class_order_does_not_depend_on_the_hash_seed(tmp_path):
+    # Labels that read as the same number (1, 1.0) or as NaN do not order by
+    # value alone; the order must still be the same in every process.
+    path = write(tmp_path, "".join(f"0,0,{c}\n" for c in ("nan", "1.0", "1", "-1")))
+    script = (
+        "import sys; from pathlib import Path; from nnsym.data import read_csv; "
+        "from nnsym.spec import make_spec; "
+        "print(read_csv(Path(sys.argv[1]), make_spec('2-4', loss='ce')).classes)"
+    )
+    orders = {
+        subprocess.run(
+            [sys.executable, "-c", script, str(path)],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in range(8)
+    }
+    assert orders == {"('-1', '1', '1.0', 'nan')\n"}
 
 
 def test_one_hot_columns_given_directly_for_ce(tmp_path):

@@ -209,3 +209,10 @@ def test_missing_dot_program_is_one_clear_line(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Graphviz's 'dot' program" in err
     assert not out.exists()
+
+
+def test_values_too_big_to_compute_are_one_usage_error(capsys):
+    # (a - y)**2 of y = 1e308 overflows a float.
+    assert main(["graph", "--arch", "2-1", "--at", "y=1e308"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--at" in err and "internal error" not in err

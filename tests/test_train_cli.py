@@ -276,7 +276,7 @@ def test_ctrl_c_during_training_stops_cleanly_and_saves_nothing(
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(train_command, "train_module", interrupted)
+    monkeypatch.setattr(train_command, "run_training", interrupted)
     status, out, err = run(capsys, "train", *XOR, "--save", "m.json")
     assert status == 130
     assert "training interrupted; nothing was saved (m.json not written)" in err

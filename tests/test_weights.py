@@ -12,12 +12,11 @@ from hypothesis import strategies as st
 from nnsym import api
 from nnsym.errors import NnsymError, UsageError
 from nnsym.model import build_network
-from nnsym.spec import make_spec
+from nnsym.spec import make_spec, param_names
 from nnsym.weights import (
     Weights,
     check_module,
     load_weights,
-    param_names,
     save_weights,
     to_json,
 )
@@ -145,6 +144,11 @@ def test_wrong_shape(tmp_path):
         d["params"]["w3_0_0"] = 1.0
 
     assert "unexpected w3_0_0" in refused(edited(tmp_path, extra))
+
+    def odd_name(d):
+        d["params"]["w3\n0"] = 1.0
+
+    assert "unexpected 'w3\\n0'" in refused(edited(tmp_path, odd_name))
 
     def listed(d):
         d["params"] = list(d["params"].values())

@@ -7,17 +7,15 @@ import sys
 from typing import Any
 
 from nnsym.commands.generate import add_spec_arguments, spec_from_args
-from nnsym.errors import NnsymError, UsageError
+from nnsym.errors import NnsymError
 from nnsym.fdcheck import (
     DEFAULT_STEP,
     DEFAULT_TOLERANCE,
     check_gradients,
+    check_request,
     format_report,
 )
 from nnsym.point import parse_at
-
-# Finite differences cost two loss evaluations per parameter and step size.
-MAX_CHECK_PARAMS = 5000
 
 
 def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
@@ -66,13 +64,8 @@ def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Check and print the report; status 1 when the gradients disagree."""
     spec = spec_from_args(args)
-    if spec.n_params > MAX_CHECK_PARAMS:
-        raise UsageError(
-            f"nnsym check evaluates the loss 26 times per parameter per step size; "
-            f"{spec.n_params} parameters is too many (at most {MAX_CHECK_PARAMS})"
-        )
-    if not args.step > 0:
-        raise UsageError(f"--step {args.step:g}: the step must be positive")
+    # Refuse a check too costly to run before reading --at and its files.
+    check_request(spec, args.step, args.tolerance)
     point = parse_at(args.at, spec)
     report = check_gradients(
         spec,

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from nnsym import api
-from nnsym.commands.train import ProgressLine, report, train_module
-from nnsym.data import load_data
 from nnsym.spec import make_spec
+from nnsym.training import (
+    ProgressLine,
+    Trained,
+    TrainingSettings,
+    plan_training,
+    run_training,
+)
 
 DEMO_ARCH = "2-2-1"
 DEMO_DATA = "xor"
@@ -36,28 +39,23 @@ def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Generate, show, train and report; the module lives in a temporary folder."""
     spec = make_spec(DEMO_ARCH)
-    dataset = load_data(DEMO_DATA, spec)
+    plan = plan_training(
+        spec,
+        DEMO_DATA,
+        TrainingSettings(lr=DEMO_LR, epochs=DEMO_EPOCHS),
+        seed=DEMO_SEED,
+    )
     generated = api.generate(spec)
     sys.stdout.write(generated.formulas)
-    with tempfile.TemporaryDirectory(prefix="nnsym-demo-") as folder:
-        path = Path(folder) / f"{spec.name}.py"
-        api.write_module(generated, path)
-        module = api.load_module(path)
+    module = api.import_generated(generated)
     print(
         f"\nTraining on {DEMO_DATA.upper()}: lr {DEMO_LR:g}, {DEMO_EPOCHS} epochs, "
         f"seed {DEMO_SEED} (full-batch gradient descent on the summed loss)\n",
         flush=True,
     )
     progress = ProgressLine(DEMO_EPOCHS, sys.stderr) if sys.stderr.isatty() else None
-    result = train_module(
-        module,
-        dataset,
-        lr=DEMO_LR,
-        epochs=DEMO_EPOCHS,
-        seed=DEMO_SEED,
-        progress=progress,
-    )
-    report(module, result.params, spec, dataset)
+    trained = Trained.from_run(plan, module, run_training(module, plan, progress))
+    sys.stdout.write(trained.report())
     print(
         f"\nNext: nnsym train --arch {DEMO_ARCH} --data {DEMO_DATA} --lr {DEMO_LR:g} "
         f"--epochs {DEMO_EPOCHS} --seed {DEMO_SEED} --save model.json"

@@ -9,14 +9,7 @@ from typing import Any
 
 from nnsym.commands.generate import add_spec_arguments, spec_from_args
 from nnsym.errors import NnsymError, UsageError
-from nnsym.graph import (
-    MAX_NODES,
-    SUFFIXES,
-    build_graph,
-    evaluate,
-    layer_graph,
-    render,
-)
+from nnsym.graph import MAX_NODES, SUFFIXES, graph_for, render
 from nnsym.model import build_network
 from nnsym.point import parse_at
 from nnsym.write import write_atomic
@@ -66,24 +59,10 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.output is not None and args.output.is_dir():
         raise UsageError(f"-o {args.output} is a directory; give a file name")
-    network = build_network(spec)
     point = parse_at(args.at, spec) if args.at is not None else None
-    graph = None
-    if not args.per_layer:
-        try:
-            graph = build_graph(network)
-        except UsageError as refusal:
-            print(f"nnsym: {refusal}", file=sys.stderr)
-    if graph is None:
-        graph = layer_graph(network)
-        if point is not None:
-            print(
-                "nnsym: --at: values and gradients are drawn only on the "
-                "full graph, not per layer",
-                file=sys.stderr,
-            )
-    elif point is not None:
-        evaluate(graph, network, point)
+    graph, notes = graph_for(build_network(spec), point, per_layer=args.per_layer)
+    for note in notes:
+        print(f"nnsym: {note}", file=sys.stderr)
     drawing = render(graph, suffix)
     if args.output is None:
         sys.stdout.write(str(drawing))

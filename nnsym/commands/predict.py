@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import argparse
 import math
-import tempfile
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from nnsym import api
 from nnsym.errors import UsageError
 from nnsym.spec import format_arch
-from nnsym.weights import Weights, check_module, load_weights
+from nnsym.weights import load_weights
 
 
 def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
@@ -58,31 +56,12 @@ def parse_sample(text: str, n_inputs: int, arch: str) -> tuple[float, ...]:
     return tuple(values)
 
 
-def module_for_weights(weights: Weights, path: Path) -> ModuleType:
-    """The generated module for the weights' spec, checked against them.
-
-    An up-to-date module in generated/ is reused; otherwise one is generated into
-    a temporary folder, so that predicting writes nothing.
-    """
-    spec = weights.spec
-    default = api.default_output(spec)
-    if api.is_up_to_date(spec, default):
-        module = api.load_module(default)
-    else:
-        with tempfile.TemporaryDirectory(prefix="nnsym-") as folder:
-            target = Path(folder) / f"{spec.name}.py"
-            api.write_module(api.generate(spec), target)
-            module = api.load_module(target)
-    check_module(weights, module, path)
-    return module
-
-
 def run(args: argparse.Namespace) -> int:
     """Load the model, then print one line of outputs per sample."""
     weights = load_weights(args.model)
     arch = format_arch(weights.spec.arch)
     samples = [parse_sample(text, weights.spec.arch[0], arch) for text in args.samples]
-    module = module_for_weights(weights, args.model)
+    module = api.module_for_weights(weights, args.model)
     params = list(weights.params)
     for sample in samples:
         outputs = module.predict(params, sample)

@@ -1,0 +1,382 @@
+"""Training a generated module on a data set: the Python API behind `nnsym train`.
+
+    from pathlib import Path
+
+    from nnsym.spec import make_spec
+    from nnsym.training import TrainingSettings, train
+
+    trained = train(make_spec("2-2-1"), "xor", TrainingSettings(lr=1.0), seed=0)
+    print(trained.final_loss)
+    trained.save(Path("xor.json"))
+
+`train` is `plan_training` (everything that can be refused, before any file is
+written), `api.prepare_module`, `run_training` and `objective`; `nnsym train`
+calls the same steps, printing between them, and saves with `Trained.save`.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any, TextIO
+
+from nnsym.data import Dataset, load_data
+from nnsym.errors import NnsymError, UsageError
+from nnsym.spec import Spec, echo
+from nnsym.weights import Weights, params_for, save_weights
+
+OPTIMIZERS = ("sgd", "momentum", "adam")
+REDUCTIONS = ("sum", "mean")
+# The predictions table shows at most this many samples.
+TABLE_ROWS = 20
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    """How to train: the generated module's train() options, checked up front."""
+
+    lr: float = 1.0
+    epochs: int = 2000
+    batch_size: int | None = None
+    optimizer: str = "sgd"
+    momentum: float = 0.9
+    reduction: str = "sum"
+    target_loss: float | None = None
+
+    def __post_init__(self) -> None:
+        # Refused here, before a module is generated for a run that cannot start.
+        if self.target_loss is not None and not math.isfinite(self.target_loss):
+            raise UsageError("--target-loss must be a finite number")
+        for option, value, choices in (
+            ("--optimizer", self.optimizer, OPTIMIZERS),
+            ("--reduction", self.reduction, REDUCTIONS),
+        ):
+            if value not in choices:
+                raise UsageError(
+                    f"{option} {echo(value)} is not one of: {', '.join(choices)}"
+                )
+
+    def record(
+        self, data: str, seed: int, epochs_run: int, final_loss: float
+    ) -> dict[str, Any]:
+        """The "training" entry of a weights file for a run with these settings."""
+        training: dict[str, Any] = {
+            "data": data,
+            "optimizer": self.optimizer,
+            "lr": self.lr,
+            "epochs": self.epochs,
+            "epochs_run": epochs_run,
+            "seed": seed,
+            "batch_size": self.batch_size,
+            "reduction": self.reduction,
+            "final_loss": final_loss,
+        }
+        if self.optimizer == "momentum":
+            training["momentum"] = self.momentum
+        return training
+
+
+@dataclass(frozen=True)
+class TrainingPlan:
+    """A checked run: the data, the seed, where the parameters start and how."""
+
+    spec: Spec
+    data: str
+    dataset: Dataset
+    settings: TrainingSettings
+    seed: int
+    initial: tuple[float, ...] | None = None
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    """What a training run produced."""
+
+    params: list[float]
+    history: list[float]
+    seconds: float
+
+    @property
+    def epochs_run(self) -> int:
+        """Epochs actually run (fewer than asked if the target loss was reached)."""
+        return len(self.history)
+
+
+def random_seed() -> int:
+    """A fresh seed from the operating system, for a run that names none."""
+    return random.SystemRandom().randrange(2**31)
+
+
+def plan_training(
+    spec: Spec,
+    data: str,
+    settings: TrainingSettings | None = None,
+    *,
+    seed: int | None = None,
+    init: Path | None = None,
+    target: str | None = None,
+    header: bool | None = None,
+) -> TrainingPlan:
+    """Load the data (and `init`'s parameters) for `spec`; no file is written.
+
+    `data` is a built-in data set's name or a CSV file (`target` and `header` as
+    in `nnsym.data.load_data`); `seed` None draws a random one.
+    """
+    dataset = load_data(data, spec, target=target, header=header)
+    initial = params_for(init, spec, "--init ") if init is not None else None
+    return TrainingPlan(
+        spec,
+        data,
+        dataset,
+        TrainingSettings() if settings is None else settings,
+        random_seed() if seed is None else seed,
+        initial,
+    )
+
+
+class ProgressLine:
+    """A one-line progress bar on a terminal: epoch, loss, epochs per second."""
+
+    def __init__(self, epochs: int, stream: TextIO) -> None:
+        self.epochs = epochs
+        self.stream = stream
+        self.epoch = -1
+        self.start = time.perf_counter()
+        self.shown_at = -1.0
+        self.width = 0
+
+    def __call__(self, epoch: int, objective: float) -> bool:
+        """Training callback: redraw at most ten times a second; never stop."""
+        self.epoch = epoch
+        now = time.perf_counter()
+        if now - self.shown_at >= 0.1 or epoch + 1 == self.epochs:
+            self.shown_at = now
+            done = (epoch + 1) / self.epochs if self.epochs else 1.0
+            bar = "#" * int(20 * done)
+            rate = (epoch + 1) / max(now - self.start, 1e-9)
+            line = (
+                f"[{bar:<20}] epoch {epoch + 1}/{self.epochs}  "
+                f"loss {objective:.6g}  {rate:,.0f} epochs/s"
+            )
+            # Pad to the longest line so far, so no tail of an older one remains.
+            self.width = max(self.width, len(line))
+            self.stream.write("\r" + line.ljust(self.width))
+            self.stream.flush()
+        return False
+
+    def finish(self) -> None:
+        """End the progress line."""
+        self.stream.write("\n")
+        self.stream.flush()
+
+
+def run_training(
+    module: ModuleType, plan: TrainingPlan, progress: ProgressLine | None = None
+) -> TrainingResult:
+    """Run the module's train(); turn its errors into one-line nnsym errors."""
+    settings, dataset = plan.settings, plan.dataset
+    start = time.perf_counter()
+    try:
+        params, history = module.train(
+            list(dataset.xs),
+            list(dataset.ys),
+            lr=settings.lr,
+            epochs=settings.epochs,
+            params=None if plan.initial is None else list(plan.initial),
+            seed=plan.seed,
+            batch_size=settings.batch_size,
+            optimizer=settings.optimizer,
+            momentum=settings.momentum,
+            reduction=settings.reduction,
+            target_loss=settings.target_loss,
+            callback=progress,
+        )
+    except module.DivergenceError as error:
+        raise NnsymError(f"training diverged: {error}") from None
+    except ValueError as error:
+        raise UsageError(f"cannot train on {dataset.name}: {error}") from None
+    finally:
+        if progress is not None:
+            progress.finish()
+    return TrainingResult(list(params), history, time.perf_counter() - start)
+
+
+def objective(
+    module: ModuleType, params: Sequence[float], dataset: Dataset, reduction: str
+) -> float:
+    """The training objective at `params`: sum (or mean) of per-sample losses."""
+    total = math.fsum(module.loss(params, x, y) for x, y in zip(dataset.xs, dataset.ys))
+    return total / len(dataset) if reduction == "mean" else total
+
+
+@dataclass(frozen=True)
+class Trained:
+    """A finished run: its plan, the module it trained, the result, the loss."""
+
+    plan: TrainingPlan
+    module: ModuleType
+    result: TrainingResult
+    final_loss: float
+
+    @classmethod
+    def from_run(
+        cls, plan: TrainingPlan, module: ModuleType, result: TrainingResult
+    ) -> Trained:
+        """The finished run, with the objective at its trained parameters."""
+        reduction = plan.settings.reduction
+        final = objective(module, result.params, plan.dataset, reduction)
+        return cls(plan, module, result, final)
+
+    def report(self) -> str:
+        """The predictions table, the final loss and, for classes, the accuracy."""
+        plan = self.plan
+        return format_report(
+            self.module,
+            self.result.params,
+            plan.spec,
+            plan.dataset,
+            self.final_loss,
+            plan.settings.reduction,
+        )
+
+    @property
+    def weights(self) -> Weights:
+        """The trained parameters with their spec, classes and training record."""
+        plan = self.plan
+        training = plan.settings.record(
+            plan.data, plan.seed, self.result.epochs_run, self.final_loss
+        )
+        return Weights(
+            plan.spec, tuple(self.result.params), plan.dataset.classes, training
+        )
+
+    def save(self, path: Path, force: bool = False) -> None:
+        """Write the weights file atomically (see `nnsym.weights.save_weights`)."""
+        save_weights(path, self.weights, force=force)
+
+
+def train(
+    spec: Spec,
+    data: str,
+    settings: TrainingSettings | None = None,
+    *,
+    seed: int | None = None,
+    init: Path | None = None,
+    target: str | None = None,
+    header: bool | None = None,
+    output: Path | None = None,
+    force: bool = False,
+    progress: ProgressLine | None = None,
+) -> Trained:
+    """What `nnsym train` does, without the printing: plan, generate, train.
+
+    The module is written to `output` (default: generated/NAME.py) unless an
+    up-to-date one is there; `force` allows overwriting a file nnsym did not
+    write. Save the result with `Trained.save`.
+    """
+    # Imported here: nnsym.api imports this module to re-export it.
+    from nnsym import api
+
+    plan = plan_training(
+        spec, data, settings, seed=seed, init=init, target=target, header=header
+    )
+    path = api.default_output(spec) if output is None else output
+    module = api.prepare_module(spec, path, force=force)
+    return Trained.from_run(plan, module, run_training(module, plan, progress))
+
+
+def classification_threshold(spec: Spec) -> float:
+    """The output above which a one-output network says class 1, as accuracy()."""
+    return 0.0 if spec.output_activation == "tanh" else 0.5
+
+
+def is_classification(spec: Spec, dataset: Dataset) -> bool:
+    """True if the targets are classes: one-hot rows, or two values either side."""
+    if dataset.classes is not None:
+        return True
+    if len(dataset.ys[0]) == 1:
+        values = {y[0] for y in dataset.ys}
+        threshold = classification_threshold(spec)
+        return len(values) == 2 and (min(values) < threshold <= max(values))
+    return all(sorted(y) == [0.0] * (len(y) - 1) + [1.0] for y in dataset.ys)
+
+
+def _format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(cell) for cell in column) for column in zip(header, *rows)]
+    lines = [
+        "  ".join(cell.rjust(width) for cell, width in zip(line, widths)).rstrip()
+        for line in (header, *rows)
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def predictions_table(
+    module: ModuleType, params: Sequence[float], spec: Spec, dataset: Dataset
+) -> str:
+    """Inputs, targets and outputs of the first samples, one row each."""
+    classify = is_classification(spec, dataset)
+    threshold = classification_threshold(spec)
+    header = [*dataset.input_names]
+    if dataset.classes is not None:
+        header += ["target", "predicted", "p"]
+    else:
+        header += [
+            f"target {name}" if len(dataset.ys[0]) > 1 else "target"
+            for name in dataset.target_names
+        ]
+        header += ["output"] * len(dataset.ys[0])
+    if classify:
+        header.append("")
+    rows = []
+    for x, y in list(zip(dataset.xs, dataset.ys))[:TABLE_ROWS]:
+        out = module.predict(params, x)
+        row = [_number(v) for v in x]
+        if dataset.classes is not None:
+            best = out.index(max(out))
+            row += [dataset.classes[y.index(max(y))], dataset.classes[best]]
+            row.append(f"{out[best]:.4f}")
+            right = y.index(max(y)) == best
+        else:
+            row += [_number(v) for v in y]
+            row += [f"{v:.4f}" for v in out]
+            if len(out) == 1:
+                right = (out[0] >= threshold) == (y[0] >= threshold)
+            else:
+                right = out.index(max(out)) == y.index(max(y))
+        if classify:
+            row.append("ok" if right else "WRONG")
+        rows.append(row)
+    text = _format_table(header, rows)
+    if len(dataset) > TABLE_ROWS:
+        text += f"... and {len(dataset) - TABLE_ROWS} more samples\n"
+    return text
+
+
+def format_report(
+    module: ModuleType,
+    params: Sequence[float],
+    spec: Spec,
+    dataset: Dataset,
+    final_loss: float,
+    reduction: str = "sum",
+) -> str:
+    """The predictions table, the final loss and, for classes, the accuracy."""
+    text = predictions_table(module, params, spec, dataset)
+    text += (
+        f"final loss: {final_loss:.6g} ({reduction} of {spec.loss} over "
+        f"{len(dataset)} samples)\n"
+    )
+    if is_classification(spec, dataset):
+        share = module.accuracy(params, list(dataset.xs), list(dataset.ys))
+        right = round(share * len(dataset))
+        text += f"accuracy: {share:.0%} ({right} of {len(dataset)})\n"
+    return text
