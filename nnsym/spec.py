@@ -19,12 +19,11 @@ LOSSES = ("sse", "mse", "bce", "ce")
 DEFAULT_ACTIVATION = "sigmoid"
 DEFAULT_LOSS = "sse"
 # Used only to tell the user what a refused request would cost. Measured with
-# `nnsym generate -q --arch A` on a shared 2-core machine: 2-16-16-1 (337
-# parameters) 3.0 s, 2-32-32-1 (1185) 8.7 s, 2-64-64-1 (4417) 68 s, i.e. 230, 170
-# and 65 parameters a second. The rate falls as networks grow and refusals only
-# happen above the limit, so take less than the slowest rate measured: the
-# estimate should err on the long side.
-PARAMS_PER_SECOND = 50
+# `nnsym generate -q --arch A` on a shared 2-core machine: 2-32-32-1 (1185
+# parameters) 3.8 s, 2-64-64-1 (4417) 12.7 s, 64-64-64-10 (8970) 26 s, i.e. about
+# 310-350 parameters a second. A busy machine can be twice as slow, so the
+# estimate assumes less than half that: it should err on the long side.
+PARAMS_PER_SECOND = 150
 DEFAULT_MAX_PARAMS = 20_000
 MAX_LAYER_SIZE = 100_000
 # File names are at most 255 bytes; leave room for ".py" and the temporary
