@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
@@ -199,3 +200,28 @@ def test_a_point_where_the_loss_overflows_is_a_usage_error(capsys, loss, at):
     assert main(["check", "--arch", "2-1", "--loss", loss, "--at", at]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--at" in err and "bug in nnsym" not in err
+
+
+@pytest.mark.parametrize("step", ["10", "1e-14"])
+def test_a_step_too_big_or_too_small_is_blamed_not_the_gradients(capsys, step):
+    assert main(["check", "--arch", "2-1", "--step", step]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"--step {step}" in err
+    assert "bug in nnsym" not in err and "use one near" in err
+
+
+def test_a_mismatch_at_every_step_still_blames_nnsym(capsys, monkeypatch):
+    real_check = check_gradients
+
+    def wrong_by_one(*args, **kwargs):
+        # A symbolic gradient off by 1 cannot agree at any step.
+        report = real_check(*args, **kwargs)
+        params = tuple(replace(p, symbolic=p.symbolic + 1) for p in report.params)
+        table = tuple(
+            replace(row, central_error=row.central_error + 1) for row in report.table
+        )
+        return replace(report, params=params, table=table)
+
+    monkeypatch.setattr("nnsym.commands.check.check_gradients", wrong_by_one)
+    assert main(["check", "--arch", "2-1"]) == 1
+    assert "bug in nnsym" in capsys.readouterr().err

@@ -11,6 +11,8 @@ from nnsym.errors import NnsymError
 from nnsym.fdcheck import (
     DEFAULT_STEP,
     DEFAULT_TOLERANCE,
+    TORCH_TOLERANCE,
+    CheckReport,
     check_gradients,
     check_request,
     format_report,
@@ -76,8 +78,26 @@ def run(args: argparse.Namespace) -> int:
     )
     sys.stdout.write(format_report(report))
     if not report.agrees:
-        raise NnsymError(
-            "the symbolic gradients disagree with the references above; "
-            "this is a bug in nnsym, please report it with the command line"
-        )
+        raise NnsymError(mismatch_message(report))
     return 0
+
+
+def mismatch_message(report: CheckReport) -> str:
+    """Blame the chosen step when another step in the table agrees, else nnsym."""
+    torch_error = report.worst_torch_error
+    torch_agrees = torch_error is None or torch_error <= TORCH_TOLERANCE
+    best = min(report.table, key=lambda row: row.central_error)
+    # The table's errors are absolute, so one within the tolerance is within the
+    # relative tolerance too: the gradients are right and the step was the problem.
+    if torch_agrees and best.central_error <= report.tolerance:
+        return (
+            f"at --step {report.step:g} the central differences miss the symbolic "
+            f"gradients by more than the tolerance {report.tolerance:g}, but at "
+            f"h = {best.step:g} they agree to {best.central_error:.1e}; the step is "
+            f"too big or too small: use one near {best.step:g} "
+            f"(the default is {DEFAULT_STEP:g})"
+        )
+    return (
+        "the symbolic gradients disagree with the references above; "
+        "this is a bug in nnsym, please report it with the command line"
+    )
