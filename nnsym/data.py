@@ -259,9 +259,14 @@ def read_csv(
             f"but --arch {arch} has {n_outputs} output(s){hint}"
         )
 
+    def column_label(column: int) -> str:
+        # Without a header the name would only repeat the number.
+        label = f"column {column + 1}"
+        return f"{label} ({names[column]})" if header else label
+
     def number(line: int, row: list[str], column: int) -> float:
         field = row[column].strip()
-        where = f"{path} line {line}, column {column + 1} ({names[column]})"
+        where = f"{path} line {line}, {column_label(column)}"
         if not field:
             raise UsageError(f"{where}: missing value")
         try:
@@ -287,8 +292,7 @@ def read_csv(
             label = row[column].strip()
             if not label:
                 raise UsageError(
-                    f"{path} line {line}, column {column + 1} ({names[column]}): "
-                    "missing value"
+                    f"{path} line {line}, {column_label(column)}: " "missing value"
                 )
             labels.append(label)
         lines = f" lines {rows[0][0]}-{rows[-1][0]}, column {column + 1}"

@@ -205,6 +205,11 @@ def test_non_finite_number(tmp_path):
     assert "line 2, column 2" in refused(path)
 
 
+def test_a_file_without_header_names_each_column_once(tmp_path):
+    path = write(tmp_path, "1,0,1\n1,,0\n")
+    assert refused(path).endswith("line 2, column 2: missing value")
+
+
 def test_ragged_rows(tmp_path):
     path = write(tmp_path, "a,b,y\n0,0,0\n0,1\n")
     assert "line 3: 2 fields, but line 1 has 3" in refused(path)
