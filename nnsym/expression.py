@@ -207,4 +207,12 @@ def parse_expression(text: str) -> tuple[sympy.Expr, dict[str, sympy.Symbol]]:
         raise _refuse(str(error) or type(error).__name__) from None
     if not isinstance(expr, sympy.Expr):
         raise _refuse("it is not a number-valued expression")
+    # SymPy folds 1/0 or log(0) into zoo or nan instead of raising; a derivative
+    # of that would be printed as if it meant something.
+    if expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+        raise UsageError(
+            f"the expression is undefined: SymPy evaluates it to "
+            f"{sympy.sstr(expr)} (a division by zero or a logarithm of 0?); "
+            "correct it and try again"
+        )
     return expr, variables

@@ -114,6 +114,14 @@ def test_refusal_on_the_command_line_is_one_line_exit_2(capsys):
     assert captured.err.count("\n") == 1 and captured.err.startswith("nnsym: error:")
 
 
+@pytest.mark.parametrize("text", ["x/0", "log(0*x)", "x + 1/(x - x)"])
+def test_an_undefined_expression_is_refused_not_differentiated(capsys, text):
+    # SymPy folds these to zoo; "d/dx of zoo = 0" would be a wrong answer.
+    assert main(["diff", text, "--wrt", "x"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "undefined" in err
+
+
 def test_accepts_plain_arithmetic():
     assert check_expression("-(x + 2.5e-3) * y / 4 + pi*E - sqrt(abs(x))") == {"x", "y"}
 
