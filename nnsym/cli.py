@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import traceback
 from collections.abc import Sequence
@@ -19,10 +20,28 @@ class ArgumentParser(argparse.ArgumentParser):
         if message.endswith("expected one argument"):
             # argparse reads a value such as `-2-1` as an option, not a value.
             message += "; a value that starts with '-' is written --option=VALUE"
+        elif looks_like_negative_sample(message):
+            message += (
+                "; a sample that starts with '-' goes after --, "
+                "e.g. nnsym predict --model M.json -- -1,0.5"
+            )
         self.exit(
             EXIT_USAGE,
             f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n",
         )
+
+
+def looks_like_negative_sample(message: str) -> bool:
+    """True if argparse refused what is probably a sample such as `-1,0.5`."""
+    if message == "the following arguments are required: X":
+        return True  # `nnsym predict` given only samples that start with '-'
+    prefix = "unrecognized arguments: "
+    if not message.startswith(prefix):
+        return False
+    return any(
+        re.fullmatch(r"-[\d.][\d.,eE+-]*", word)
+        for word in message[len(prefix) :].split()
+    )
 
 
 def one_line(text: str) -> str:

@@ -271,6 +271,9 @@ ARGPARSE_ERRORS = [
     ([], "the following arguments are required: COMMAND"),
     (["generate", "extra"], "unrecognized arguments: extra"),
     (["generate", "--name", "a", "line\nbreak"], "arguments: line\\nbreak"),
+    # argparse reads a sample such as -1,0.5 as an option: say how to pass it.
+    (["predict", "--model", "m.json", "1,0", "-1,0.5"], "goes after --"),
+    (["predict", "--model", "m.json", "-1,0.5"], "goes after --"),
 ]
 
 
