@@ -233,6 +233,7 @@ def test_missing_target_column_and_single_class(in_tmp, capsys):
         ("--batch-size", "0"),
         ("--optimizer", "rmsprop"),
         ("--momentum", "1.5"),
+        ("--momentum", "0.5"),  # without --optimizer momentum it would do nothing
         ("--target-loss", "inf"),
     ],
 )
@@ -245,6 +246,21 @@ def test_bad_training_options_are_usage_errors(in_tmp, capsys, option, value):
     err = capsys.readouterr().err.strip()
     assert err and "\n" not in err and option in err
     assert list(in_tmp.iterdir()) == []
+
+
+def test_momentum_is_taken_with_optimizer_momentum(in_tmp, capsys):
+    common = ["train", "--data", "xor", "--epochs", "20", "--seed", "0"]
+    runs = [
+        run(capsys, *common, "--optimizer", "momentum", "--momentum", factor)
+        for factor in ("0.5", "0.9")
+    ]
+    assert [status for status, _, _ in runs] == [0, 0]
+    # A different factor gives a different final loss: the option is used.
+    final_losses = [
+        [line for line in out.splitlines() if line.startswith("final loss")]
+        for _, out, _ in runs
+    ]
+    assert final_losses[0] and final_losses[0] != final_losses[1]
 
 
 def test_save_into_a_directory_is_refused_before_training(in_tmp, capsys):

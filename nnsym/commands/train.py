@@ -12,7 +12,7 @@ from typing import Any
 from nnsym import api
 from nnsym.commands.generate import add_spec_arguments, spec_from_args, stderr_progress
 from nnsym.data import builtin_names
-from nnsym.errors import EXIT_INTERRUPTED, NnsymError
+from nnsym.errors import EXIT_INTERRUPTED, NnsymError, UsageError
 from nnsym.plot import check_plot_target, plot_loss
 from nnsym.spec import format_arch
 from nnsym.training import (
@@ -132,7 +132,7 @@ def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
     parser.add_argument(
         "--momentum",
         type=fraction,
-        default=DEFAULTS.momentum,
+        default=None,  # None: not given, so that giving it without momentum is caught
         help=f"momentum factor for --optimizer momentum (default: {DEFAULTS.momentum})",
     )
     parser.add_argument(
@@ -187,12 +187,17 @@ def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Check everything, generate or reuse the module, train, report and save."""
     spec = spec_from_args(args)
+    if args.momentum is not None and args.optimizer != "momentum":
+        raise UsageError(
+            f"--momentum is the factor of --optimizer momentum, but the optimizer "
+            f"is {args.optimizer}; add --optimizer momentum or leave out --momentum"
+        )
     settings = TrainingSettings(
         lr=args.lr,
         epochs=args.epochs,
         batch_size=args.batch_size,
         optimizer=args.optimizer,
-        momentum=args.momentum,
+        momentum=DEFAULTS.momentum if args.momentum is None else args.momentum,
         reduction=args.reduction,
         target_loss=args.target_loss,
     )
