@@ -25,6 +25,7 @@ from typing import Any
 
 from nnsym.errors import NnsymError, UsageError
 from nnsym.spec import (
+    DEFAULT_MAX_PARAMS,
     Spec,
     count_params,
     echo,
@@ -204,12 +205,20 @@ def _read_spec(path: Path, raw: object) -> Spec:
 
 def _read_params(path: Path, spec: Spec, raw: object) -> tuple[float, ...]:
     arch = format_arch(spec.arch)
-    names = param_names(spec.arch)
     if not isinstance(raw, dict):
         raise UsageError(
-            f'{path}: "params" must be an object of {len(names)} named numbers '
+            f'{path}: "params" must be an object of {spec.n_params} named numbers '
             f"for a {arch} network"
         )
+    # The architecture comes from the file: listing the names of a network far
+    # larger than the parameters it holds (say 2-100000-100000-1) would exhaust
+    # memory before the mismatch is found.
+    if spec.n_params > max(len(raw), DEFAULT_MAX_PARAMS):
+        raise UsageError(
+            f"{path} holds {len(raw)} parameters, but a {arch} network has "
+            f"{spec.n_params}: the file does not match its architecture"
+        )
+    names = param_names(spec.arch)
     missing = [name for name in names if name not in raw]
     extra = sorted(set(raw) - set(names))
     if missing or extra:

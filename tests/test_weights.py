@@ -215,6 +215,15 @@ def test_wrong_architecture(tmp_path):
     assert "not a valid module name" in refused(edited(tmp_path, injected_name))
 
 
+def test_an_enormous_architecture_is_refused_without_listing_its_names(tmp_path):
+    # 10 billion parameter names would not fit in memory; the count is enough.
+    def enormous(d):
+        d["spec"]["arch"] = [2, 100_000, 100_000, 1]
+
+    message = refused(edited(tmp_path, enormous))
+    assert "has 10000500001" in message and "does not match" in message
+
+
 def test_wrong_classes(tmp_path):
     def classes(d):
         d["classes"] = ["a", "b"]
