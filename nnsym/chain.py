@@ -48,6 +48,11 @@ class DiffResult:
 def differentiate_text(text: str, wrt: str | None = None) -> DiffResult:
     """Parse `text` safely and differentiate it with respect to `wrt`."""
     expr, variables = parse_expression(text)
+    if not variables:
+        raise UsageError(
+            "the expression has no variables, so its derivative is 0; "
+            "write one with a variable, e.g. x**2 + 3"
+        )
     if wrt is None:
         if len(variables) != 1:
             found = ", ".join(variables) or "none"

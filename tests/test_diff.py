@@ -114,6 +114,13 @@ def test_refusal_on_the_command_line_is_one_line_exit_2(capsys):
     assert captured.err.count("\n") == 1 and captured.err.startswith("nnsym: error:")
 
 
+@pytest.mark.parametrize("wrt", [[], ["--wrt", "x"]])
+def test_a_constant_is_told_it_has_no_variables(capsys, wrt):
+    assert main(["diff", "2*pi + 3", *wrt]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "has no variables" in err and "--wrt" not in err
+
+
 @pytest.mark.parametrize("text", ["x/0", "log(0*x)", "x + 1/(x - x)"])
 def test_an_undefined_expression_is_refused_not_differentiated(capsys, text):
     # SymPy folds these to zoo; "d/dx of zoo = 0" would be a wrong answer.
