@@ -102,26 +102,30 @@ def default_output(spec: Spec) -> Path:
     return GENERATED_DIR / f"{spec.name}.py"
 
 
-def check_target(path: Path, force: bool = False) -> None:
+def check_target(path: str | Path, force: bool = False) -> None:
     """Raise unless a generated module may be written at `path`."""
+    path = Path(path)
     check_writable_target(path, force=force)
 
 
-def write_module(generated: Generated, path: Path, force: bool = False) -> bool:
+def write_module(generated: Generated, path: str | Path, force: bool = False) -> bool:
     """Write a generated module atomically; return False if it was unchanged."""
+    path = Path(path)
     return write_generated(path, generated.source, force=force)
 
 
-def is_up_to_date(spec: Spec, path: Path) -> bool:
+def is_up_to_date(spec: Spec, path: str | Path) -> bool:
     """True if `path` holds an unedited module generated for exactly `spec`."""
+    path = Path(path)
     if inspect_existing(path) is not Existing.GENERATED:
         return False
     first = path.read_text(encoding="utf-8").split("\n", 1)[0]
     return first == header_first_line(spec)
 
 
-def load_module(path: Path) -> ModuleType:
+def load_module(path: str | Path) -> ModuleType:
     """Import a generated module from its file, without touching sys.path."""
+    path = Path(path)
     name = f"nnsym_generated_{path.stem}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
@@ -137,9 +141,10 @@ def load_module(path: Path) -> ModuleType:
 
 
 def prepare_module(
-    spec: Spec, path: Path, force: bool = False, progress: Progress = _quiet
+    spec: Spec, path: str | Path, force: bool = False, progress: Progress = _quiet
 ) -> ModuleType:
     """Import the module for `spec` at `path`, generating it unless up to date."""
+    path = Path(path)
     if not is_up_to_date(spec, path):
         check_target(path, force=force)
         write_module(generate(spec, progress=progress), path, force=force)
@@ -168,11 +173,12 @@ def module_for(spec: Spec) -> ModuleType:
     return import_generated(generate(spec))
 
 
-def module_for_weights(weights: Weights, path: Path) -> ModuleType:
+def module_for_weights(weights: Weights, path: str | Path) -> ModuleType:
     """The module for a weights file's network, checked against it (see module_for).
 
     `path` is the weights file, named in the error if the module does not match.
     """
+    path = Path(path)
     module = module_for(weights.spec)
     check_module(weights, module, path)
     return module

@@ -140,6 +140,7 @@ def predictor_source(weights: Weights, output: Path) -> str:
     return header + body
 
 
-def export_predictor(weights: Weights, output: Path, force: bool = False) -> bool:
+def export_predictor(weights: Weights, output: str | Path, force: bool = False) -> bool:
     """Write the predictor module atomically; return False if it was unchanged."""
+    output = Path(output)
     return write_generated(output, predictor_source(weights, output), force=force)

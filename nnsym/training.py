@@ -255,8 +255,9 @@ class Trained:
             plan.spec, tuple(self.result.params), plan.dataset.classes, training
         )
 
-    def save(self, path: Path, force: bool = False) -> None:
+    def save(self, path: str | Path, force: bool = False) -> None:
         """Write the weights file atomically (see `nnsym.weights.save_weights`)."""
+        path = Path(path)
         save_weights(path, self.weights, force=force)
 
 

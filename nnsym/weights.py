@@ -83,8 +83,9 @@ def _is_weights_file(path: Path) -> bool:
     return isinstance(document, dict) and document.get("format") == FORMAT
 
 
-def check_save_target(path: Path, force: bool = False) -> None:
+def check_save_target(path: str | Path, force: bool = False) -> None:
     """Raise unless a weights file may be written at `path`."""
+    path = Path(path)
     if path.is_dir():
         raise UsageError(f"--save {path} is a directory; give a file path, e.g. a.json")
     if path.exists() and not force and not _is_weights_file(path):
@@ -94,8 +95,9 @@ def check_save_target(path: Path, force: bool = False) -> None:
         )
 
 
-def save_weights(path: Path, weights: Weights, force: bool = False) -> None:
+def save_weights(path: str | Path, weights: Weights, force: bool = False) -> None:
     """Write `weights` to `path` atomically (the old file or the new, never half)."""
+    path = Path(path)
     check_save_target(path, force)
     text = to_json(weights)
     try:
@@ -110,8 +112,9 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"holds {name}, which is not a finite number")
 
 
-def load_weights(path: Path) -> Weights:
+def load_weights(path: str | Path) -> Weights:
     """Read and check a weights file; raise UsageError with one line if it is bad."""
+    path = Path(path)
     retrain = "save it again with nnsym train --save"
     try:
         text = path.read_text(encoding="utf-8")

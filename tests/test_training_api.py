@@ -9,6 +9,7 @@ import pytest
 from nnsym import api
 from nnsym.cli import main
 from nnsym.errors import UsageError
+from nnsym.weights import load_weights
 
 SETTINGS = {"lr": 0.5, "epochs": 300, "optimizer": "momentum", "batch_size": 2}
 
@@ -44,3 +45,17 @@ def test_api_train_refuses_before_writing_anything(tmp_path):
     with pytest.raises(UsageError, match="inputs per sample"):
         api.train(api.make_spec("3-1"), "xor", output=tmp_path / "m.py")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_api_functions_take_paths_as_plain_strings(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    spec = api.make_spec("2-1")
+    assert api.write_module(api.generate(spec), "net.py")
+    assert api.is_up_to_date(spec, "net.py")
+    assert api.load_module("net.py").N_PARAMS == 3
+    trained = api.train(spec, "and", api.TrainingSettings(lr=1.0, epochs=5), seed=0)
+    trained.save("and.json")
+    weights = load_weights("and.json")
+    assert weights.params == tuple(trained.result.params)
+    assert api.export_predictor(weights, "predictor.py")
+    assert api.module_for_weights(weights, "and.json").N_PARAMS == 3
