@@ -71,6 +71,12 @@ def load_data(
                 f"--target is for CSV files; the built-in data set {source!r} "
                 "has its own targets"
             )
+        if header is not None:
+            option = "--header" if header else "--no-header"
+            raise UsageError(
+                f"{option} is for CSV files; the built-in data set {source!r} "
+                "has no header row"
+            )
         return _fit_builtin(source, spec)
     path = Path(source)
     if not path.exists():

@@ -304,3 +304,11 @@ def test_a_first_line_with_text_and_numbers_suggests_header(tmp_path):
     path = write(tmp_path, "x,y,2024\n0,1,1\n")
     assert "'x' is not a number; if line 1 is a header, pass --header" in refused(path)
     assert read_csv(path, XOR_NET, header=True).input_names == ("x", "y")
+
+
+@pytest.mark.parametrize(
+    ("header", "option"), [(True, "--header"), (False, "--no-header")]
+)
+def test_header_options_are_refused_for_built_in_data(header, option):
+    with pytest.raises(UsageError, match=f"^{option} is for CSV files"):
+        load_data("xor", XOR_NET, header=header)
