@@ -191,7 +191,7 @@ BAD_CSV = {
     "empty.csv": ("", "line 1: the file is empty"),
     "header.csv": ("a,b,y\n", "line 1: the file has a header but no data rows"),
     "missing.csv": ("a,b,y\n0,0,0\n0,,1\n", "line 3, column 2 (b): missing value"),
-    "text.csv": ("0,0,0\n0,one,1\n", "line 2, column 2 (column 2): 'one' is not"),
+    "text.csv": ("0,0,0\n0,one,1\n", "line 2, column 2: 'one' is not"),
     "ragged.csv": ("0,0,0\n0,1\n", "line 2: 2 fields, but line 1 has 3"),
     "wide.csv": ("0,0,0,0\n", "line 1: 3 input column(s)"),
 }
