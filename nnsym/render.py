@@ -152,7 +152,7 @@ def build_context(
         all_math=all_math,
         grads=tuple(grads),
         helpers=tuple(sorted(printer.helpers)),
-        threshold="0.0" if spec.output_activation == "tanh" else "0.5",
+        threshold=repr(spec.classification_threshold),
         straight_line_update=len(grads) <= STRAIGHT_LINE_UPDATE_MAX_PARAMS,
     )
 

@@ -64,6 +64,11 @@ class Spec:
         return (self.activation,) * (self.n_layers - 1) + (self.output_activation,)
 
     @property
+    def classification_threshold(self) -> float:
+        """Output above which a one-output network says class 1 (tanh: 0, else 0.5)."""
+        return 0.0 if self.output_activation == "tanh" else 0.5
+
+    @property
     def n_params(self) -> int:
         """Number of weights and biases."""
         return count_params(self.arch)

@@ -291,18 +291,13 @@ def train(
     return Trained.from_run(plan, module, run_training(module, plan, progress))
 
 
-def classification_threshold(spec: Spec) -> float:
-    """The output above which a one-output network says class 1, as accuracy()."""
-    return 0.0 if spec.output_activation == "tanh" else 0.5
-
-
 def is_classification(spec: Spec, dataset: Dataset) -> bool:
     """True if the targets are classes: one-hot rows, or two values either side."""
     if dataset.classes is not None:
         return True
     if len(dataset.ys[0]) == 1:
         values = {y[0] for y in dataset.ys}
-        threshold = classification_threshold(spec)
+        threshold = spec.classification_threshold
         return len(values) == 2 and (min(values) < threshold <= max(values))
     return all(sorted(y) == [0.0] * (len(y) - 1) + [1.0] for y in dataset.ys)
 
@@ -325,7 +320,7 @@ def predictions_table(
 ) -> str:
     """Inputs, targets and outputs of the first samples, one row each."""
     classify = is_classification(spec, dataset)
-    threshold = classification_threshold(spec)
+    threshold = spec.classification_threshold
     header = [*dataset.input_names]
     if dataset.classes is not None:
         header += ["target", "predicted", "p"]
