@@ -17,9 +17,9 @@ import time
 
 import sympy
 
-from nnsym.functions import sigmoid
-from nnsym.model import build_network
-from nnsym.spec import make_spec
+from nnsym.pipeline.functions import sigmoid
+from nnsym.pipeline.model import build_network
+from nnsym.pipeline.spec import make_spec
 
 
 def inlined_loss(network) -> sympy.Expr:

@@ -30,7 +30,7 @@ from pathlib import Path
 from benchmarks.data import XOR_XS, XOR_YS, moons
 from benchmarks.peers import handwritten, micrograd_peer, torch_peer, var
 from nnsym import api
-from nnsym.spec import make_spec
+from nnsym.pipeline.spec import make_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -359,9 +359,9 @@ def naive_case(config: Config, directory: Path) -> dict:
     result: dict = {"arch": arch}
     # nnsym's own differentiation and cse, in process, for the stage comparison.
     from benchmarks.naive import fixed_point
-    from nnsym.cse import eliminate_common_subexpressions
-    from nnsym.gradients import backpropagate
-    from nnsym.model import build_network
+    from nnsym.pipeline.cse import eliminate_common_subexpressions
+    from nnsym.pipeline.gradients import backpropagate
+    from nnsym.pipeline.model import build_network
 
     stage_times = []
     for _ in range(3):

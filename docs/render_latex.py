@@ -14,8 +14,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from nnsym.api import differentiate  # noqa: E402
-from nnsym.formulas import derive, latex_equation  # noqa: E402
-from nnsym.spec import make_spec  # noqa: E402
+from nnsym.explain.formulas import derive, latex_equation  # noqa: E402
+from nnsym.pipeline.spec import make_spec  # noqa: E402
 
 OUTPUT = Path(__file__).resolve().parent / "formulas_2_2_1.png"
 

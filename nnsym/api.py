@@ -12,29 +12,17 @@
     module = api.module_for_weights(trained.weights, Path("xor.json"))
     api.export_predictor(trained.weights, Path("predictor.py"))
 
-`nnsym.training` holds the steps of a training run, for finer control.
+`nnsym.models.training` holds the steps of a training run, for finer control.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 
-from nnsym.cse import eliminate_common_subexpressions
-from nnsym.data import Dataset, load_data
-from nnsym.errors import NnsymError
-from nnsym.export import export_predictor
-from nnsym.formulas import Derivation, derive, format_text
-from nnsym.gradients import Gradients, backpropagate
-from nnsym.model import build_network
-from nnsym.render import build_context, header_first_line, render_module
-from nnsym.spec import Spec, make_spec
-from nnsym.training import (
+from nnsym.models.data import Dataset, load_data
+from nnsym.models.export import export_predictor
+from nnsym.models.training import (
     Trained,
     TrainingPlan,
     TrainingResult,
@@ -44,133 +32,23 @@ from nnsym.training import (
     run_training,
     train,
 )
-from nnsym.weights import Weights, check_module, load_weights, save_weights
-from nnsym.write import (
-    Existing,
-    check_writable_target,
-    inspect_existing,
-    write_generated,
+from nnsym.models.weights import Weights, check_module, load_weights, save_weights
+from nnsym.pipeline.build import (
+    GENERATED_DIR,
+    Generated,
+    Progress,
+    check_target,
+    default_output,
+    differentiate,
+    generate,
+    import_generated,
+    is_up_to_date,
+    load_module,
+    module_for,
+    prepare_module,
+    write_module,
 )
-
-GENERATED_DIR = Path("generated")
-
-Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class Generated:
-    """The result of generating one module."""
-
-    spec: Spec
-    gradients: Gradients
-    derivation: Derivation
-    formulas: str
-    source: str
-
-
-def _quiet(stage: str) -> None:
-    pass
-
-
-def differentiate(spec: Spec) -> Gradients:
-    """Build `spec`'s network and backpropagate symbolically."""
-    return backpropagate(build_network(spec))
-
-
-def generate(
-    spec: Spec, expanded: bool = False, progress: Progress = _quiet
-) -> Generated:
-    """Run the pipeline for `spec` in memory: formulas and module source."""
-    progress("building the network")
-    network = build_network(spec)
-    progress("differentiating (chain rule, layer by layer)")
-    gradients = backpropagate(network)
-    derivation = derive(gradients, expanded=expanded)
-    formulas = format_text(derivation)
-    progress("sharing common subexpressions")
-    program = eliminate_common_subexpressions(gradients)
-    progress("printing and formatting the module")
-    # The module's docstring holds the chain-rule formulas, never the expanded ones.
-    docstring_formulas = format_text(replace(derivation, expanded=()), title=False)
-    context = build_context(spec, program, docstring_formulas, derivation.title)
-    source = render_module(spec, context)
-    return Generated(spec, gradients, derivation, formulas, source)
-
-
-def default_output(spec: Spec) -> Path:
-    """Where `nnsym generate` writes a module by default: generated/<name>.py."""
-    return GENERATED_DIR / f"{spec.name}.py"
-
-
-def check_target(path: str | Path, force: bool = False) -> None:
-    """Raise unless a generated module may be written at `path`."""
-    path = Path(path)
-    check_writable_target(path, force=force)
-
-
-def write_module(generated: Generated, path: str | Path, force: bool = False) -> bool:
-    """Write a generated module atomically; return False if it was unchanged."""
-    path = Path(path)
-    return write_generated(path, generated.source, force=force)
-
-
-def is_up_to_date(spec: Spec, path: str | Path) -> bool:
-    """True if `path` holds an unedited module generated for exactly `spec`."""
-    path = Path(path)
-    if inspect_existing(path) is not Existing.GENERATED:
-        return False
-    first = path.read_text(encoding="utf-8").split("\n", 1)[0]
-    return first == header_first_line(spec)
-
-
-def load_module(path: str | Path) -> ModuleType:
-    """Import a generated module from its file, without touching sys.path."""
-    path = Path(path)
-    name = f"nnsym_generated_{path.stem}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise NnsymError(f"cannot import {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except (OSError, SyntaxError) as error:
-        del sys.modules[name]
-        raise NnsymError(f"cannot import {path}: {error}") from error
-    return module
-
-
-def prepare_module(
-    spec: Spec, path: str | Path, force: bool = False, progress: Progress = _quiet
-) -> ModuleType:
-    """Import the module for `spec` at `path`, generating it unless up to date."""
-    path = Path(path)
-    if not is_up_to_date(spec, path):
-        check_target(path, force=force)
-        write_module(generate(spec, progress=progress), path, force=force)
-    return load_module(path)
-
-
-def import_generated(generated: Generated) -> ModuleType:
-    """Import a generated module without leaving a file behind.
-
-    It is written to a temporary folder, imported and the folder removed.
-    """
-    with tempfile.TemporaryDirectory(prefix="nnsym-") as folder:
-        path = Path(folder) / f"{generated.spec.name}.py"
-        write_module(generated, path)
-        return load_module(path)
-
-
-def module_for(spec: Spec) -> ModuleType:
-    """`spec`'s module: the up-to-date one in generated/, else one made in memory.
-
-    Nothing is written outside a temporary folder.
-    """
-    default = default_output(spec)
-    if is_up_to_date(spec, default):
-        return load_module(default)
-    return import_generated(generate(spec))
+from nnsym.pipeline.spec import Spec, make_spec
 
 
 def module_for_weights(weights: Weights, path: str | Path) -> ModuleType:
@@ -185,6 +63,9 @@ def module_for_weights(weights: Weights, path: str | Path) -> ModuleType:
 
 
 __all__ = [
+    "GENERATED_DIR",
+    "Progress",
+    "Spec",
     "Dataset",
     "Generated",
     "Trained",

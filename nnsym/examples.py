@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from nnsym import api
-from nnsym.spec import Spec, make_spec
+from nnsym.pipeline.spec import Spec, make_spec
 
 # (what it shows, spec): the tutorials' networks and a softmax classifier.
 EXAMPLES: tuple[tuple[str, Spec], ...] = (

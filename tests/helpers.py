@@ -10,7 +10,7 @@ from pathlib import Path
 from types import ModuleType
 
 from nnsym import api
-from nnsym.spec import Spec, make_spec
+from nnsym.pipeline.spec import Spec, make_spec
 
 _CACHE_DIR = Path(tempfile.mkdtemp(prefix="nnsym-tests-"))
 REPO = Path(__file__).resolve().parent.parent

@@ -12,8 +12,8 @@ from benchmarks.data import moons
 from benchmarks.naive import fixed_point, naive_gradients
 from benchmarks.peers import handwritten, micrograd_peer, var
 from nnsym import api
-from nnsym.model import build_network
-from nnsym.spec import make_spec
+from nnsym.pipeline.model import build_network
+from nnsym.pipeline.spec import make_spec
 
 
 def test_quick_run_writes_json_and_every_peer_agrees(tmp_path, capsys):

@@ -10,15 +10,15 @@ import pytest
 
 from nnsym.cli import main
 from nnsym.errors import NnsymError, UsageError
-from nnsym.fdcheck import (
+from nnsym.explain.fdcheck import (
     STEP_TABLE,
     central_difference,
     check_gradients,
     forward_difference,
     torch_loss_and_grad,
 )
-from nnsym.point import parse_at
-from nnsym.spec import make_spec
+from nnsym.explain.point import parse_at
+from nnsym.pipeline.spec import make_spec
 
 
 def test_difference_formulas_on_a_parabola():
@@ -175,7 +175,7 @@ def test_against_torch_autograd(arch, options):
 
 
 def test_at_weights_file(tmp_path):
-    from nnsym.weights import Weights, save_weights
+    from nnsym.models.weights import Weights, save_weights
 
     spec = make_spec("2-2-1")
     saved = tuple(0.1 * (k - 4) for k in range(9))

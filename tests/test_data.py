@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nnsym.data import builtin_names, load_data, read_csv
 from nnsym.errors import EXIT_USAGE, UsageError
-from nnsym.spec import make_spec
+from nnsym.models.data import builtin_names, load_data, read_csv
+from nnsym.pipeline.spec import make_spec
 
 XOR_NET = make_spec("2-2-1")
 CLASSIFIER = make_spec("2-4-3", loss="ce")
@@ -145,8 +145,8 @@ def test_class_order_does_not_depend_on_the_hash_seed(tmp_path):
     # value alone; the order must still be the same in every process.
     path = write(tmp_path, "".join(f"0,0,{c}\n" for c in ("nan", "1.0", "1", "-1")))
     script = (
-        "import sys; from pathlib import Path; from nnsym.data import read_csv; "
-        "from nnsym.spec import make_spec; "
+        "import sys; from pathlib import Path; from nnsym.models.data import read_csv; "
+        "from nnsym.pipeline.spec import make_spec; "
         "print(read_csv(Path(sys.argv[1]), make_spec('2-4', loss='ce')).classes)"
     )
     orders = {

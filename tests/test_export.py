@@ -15,11 +15,11 @@ import pytest
 from nnsym import api
 from nnsym.cli import main
 from nnsym.errors import NnsymError
-from nnsym.export import export_predictor, predictor_source
-from nnsym.render import BLACK_MODE
-from nnsym.spec import make_spec
-from nnsym.weights import Weights, save_weights
-from nnsym.write import Existing, inspect_existing
+from nnsym.models.export import export_predictor, predictor_source
+from nnsym.models.weights import Weights, save_weights
+from nnsym.pipeline.emit import BLACK_MODE
+from nnsym.pipeline.spec import make_spec
+from nnsym.pipeline.write import Existing, inspect_existing
 
 REPO = Path(__file__).resolve().parent.parent
 SPECS = {

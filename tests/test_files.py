@@ -15,15 +15,15 @@ from pathlib import Path
 
 import pytest
 
-import nnsym.write
+import nnsym.pipeline.write
 from nnsym.cli import main
-from nnsym.write import Existing, inspect_existing, write_atomic
+from nnsym.pipeline.write import Existing, inspect_existing, write_atomic
 
 # A child process that runs the CLI with a file handle that stops half-way through
 # the write, says so on stdout and waits to be killed.
 SLOW_WRITER = textwrap.dedent("""
     import os, sys, time
-    import nnsym.write
+    import nnsym.pipeline.write
     from nnsym.cli import main
 
     class HalfThenWait:
@@ -53,7 +53,7 @@ SLOW_WRITER = textwrap.dedent("""
         def fdopen(*args, **kwargs):
             return HalfThenWait(os.fdopen(*args, **kwargs))
 
-    nnsym.write.os = SlowOs()
+    nnsym.pipeline.write.os = SlowOs()
     sys.exit(main(sys.argv[1:]))
     """)
 
@@ -62,7 +62,7 @@ SLOW_WRITER = textwrap.dedent("""
 REWRITER = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from nnsym.write import write_atomic
+    from nnsym.pipeline.write import write_atomic
 
     path, size = Path(sys.argv[1]), int(sys.argv[2])
     contents = ["a" * size + "\\n", "b" * size + "\\n"]
@@ -156,7 +156,7 @@ def test_killed_at_any_moment_the_file_is_old_or_new_never_half(tmp_path, delay)
 
 
 class FailingOs:
-    """`os` for nnsym.write, with one function replaced by a failure."""
+    """`os` for nnsym.pipeline.write, with one function replaced by a failure."""
 
     def __init__(self, name: str, error: BaseException):
         self._name = name
@@ -184,7 +184,7 @@ def test_failed_write_keeps_the_old_file_and_leaves_no_temporary_file(
     old_module, capsys, monkeypatch, function, error, message
 ):
     old = old_module.read_bytes()
-    monkeypatch.setattr(nnsym.write, "os", FailingOs(function, error))
+    monkeypatch.setattr(nnsym.pipeline.write, "os", FailingOs(function, error))
     code, _, err = run_cli(
         ["generate", "--arch", "3-2-1", "-q", "-o", old_module], capsys
     )
@@ -198,7 +198,9 @@ def test_interrupted_write_keeps_the_old_file_and_leaves_no_temporary_file(
     old_module, capsys, monkeypatch
 ):
     old = old_module.read_bytes()
-    monkeypatch.setattr(nnsym.write, "os", FailingOs("fsync", KeyboardInterrupt()))
+    monkeypatch.setattr(
+        nnsym.pipeline.write, "os", FailingOs("fsync", KeyboardInterrupt())
+    )
     code, _, err = run_cli(
         ["generate", "--arch", "3-2-1", "-q", "-o", old_module], capsys
     )

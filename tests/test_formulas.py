@@ -13,7 +13,7 @@ from sympy import Symbol
 from nnsym.api import differentiate
 from nnsym.cli import main
 from nnsym.errors import UsageError
-from nnsym.formulas import (
+from nnsym.explain.formulas import (
     derive,
     format_derivation,
     format_latex,
@@ -23,8 +23,8 @@ from nnsym.formulas import (
     latex_expression,
     select_parameter,
 )
-from nnsym.functions import sigmoid
-from nnsym.spec import make_spec
+from nnsym.pipeline.functions import sigmoid
+from nnsym.pipeline.spec import make_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 

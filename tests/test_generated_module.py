@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from nnsym.spec import make_spec
+from nnsym.pipeline.spec import make_spec
 from tests.helpers import REPO, module, module_for
 from tests.test_gradients import COMBINATIONS
 

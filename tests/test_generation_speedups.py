@@ -4,11 +4,12 @@ import black
 import pytest
 import sympy
 
-from nnsym import api, render
-from nnsym.cse import eliminate_common_subexpressions
-from nnsym.gradients import backpropagate, delta_symbol
-from nnsym.model import build_network
-from nnsym.spec import make_spec
+from nnsym import api
+from nnsym.pipeline import emit as render
+from nnsym.pipeline.cse import eliminate_common_subexpressions
+from nnsym.pipeline.gradients import backpropagate, delta_symbol
+from nnsym.pipeline.model import build_network
+from nnsym.pipeline.spec import make_spec
 
 
 def unformatted_source(spec):

@@ -35,7 +35,7 @@ def test_generated_folder_holds_only_examples_and_is_black_clean():
 
 
 GENERATE_TO_STDOUT = (
-    "import sys; from nnsym import api; from nnsym.spec import make_spec; "
+    "import sys; from nnsym import api; from nnsym.pipeline.spec import make_spec; "
     "sys.stdout.write(api.generate(make_spec('4-8-3', loss='ce'), expanded=False)"
     ".source)"
 )

@@ -15,7 +15,12 @@ import random
 import pytest
 import sympy
 
-from nnsym.spec import HIDDEN_ACTIVATIONS, LOSSES, OUTPUT_ACTIVATIONS, make_spec
+from nnsym.pipeline.spec import (
+    HIDDEN_ACTIVATIONS,
+    LOSSES,
+    OUTPUT_ACTIVATIONS,
+    make_spec,
+)
 from tests.helpers import central_difference, close, module_for
 
 

@@ -11,10 +11,10 @@ import pytest
 
 from nnsym.cli import main
 from nnsym.errors import NnsymError
-from nnsym.graph import build_graph, evaluate, layer_graph, render
-from nnsym.model import build_network
-from nnsym.point import parse_at
-from nnsym.spec import make_spec
+from nnsym.explain.graph import build_graph, evaluate, layer_graph, render
+from nnsym.explain.point import parse_at
+from nnsym.pipeline.model import build_network
+from nnsym.pipeline.spec import make_spec
 
 pytest.importorskip("graphviz")
 
@@ -124,7 +124,7 @@ def test_values_and_gradients_at_a_point_are_hand_computed():
     ],
 )
 def test_graph_gradients_match_finite_differences(arch, options):
-    from nnsym.fdcheck import central_difference, load_generated
+    from nnsym.explain.fdcheck import central_difference, load_generated
 
     spec = make_spec(arch, **options)
     network = build_network(spec)

@@ -14,7 +14,7 @@ from nnsym import api
 from nnsym.cli import main, one_line
 from nnsym.commands import COMMANDS
 from nnsym.errors import UsageError
-from nnsym.spec import (
+from nnsym.pipeline.spec import (
     DEFAULT_MAX_PARAMS,
     MAX_NAME_LENGTH,
     count_params,

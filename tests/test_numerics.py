@@ -10,7 +10,7 @@ from types import ModuleType
 import pytest
 
 from nnsym import api
-from nnsym.spec import make_spec
+from nnsym.pipeline.spec import make_spec
 
 NOT_FINITE = [math.nan, math.inf, -math.inf]
 

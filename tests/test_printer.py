@@ -7,8 +7,15 @@ import math
 import pytest
 import sympy
 
-from nnsym.functions import leaky_relu, leaky_step, logsumexp, relu, sigmoid, softplus
-from nnsym.printer import ModulePrinter
+from nnsym.pipeline.functions import (
+    leaky_relu,
+    leaky_step,
+    logsumexp,
+    relu,
+    sigmoid,
+    softplus,
+)
+from nnsym.pipeline.printer import ModulePrinter
 
 x, y, z = sympy.symbols("x y z", real=True)
 POINT = {"x": 0.7, "y": -1.3, "z": 2.1}

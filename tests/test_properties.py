@@ -15,7 +15,13 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from nnsym import api
-from nnsym.spec import HIDDEN_ACTIVATIONS, LOSSES, OUTPUT_ACTIVATIONS, Spec, make_spec
+from nnsym.pipeline.spec import (
+    HIDDEN_ACTIVATIONS,
+    LOSSES,
+    OUTPUT_ACTIVATIONS,
+    Spec,
+    make_spec,
+)
 
 # Generating a module takes a fraction of a second; each is generated once and
 # shared by all tests (see module_for), so keep the number of examples modest.

@@ -15,7 +15,7 @@ import pytest
 from nnsym import api
 from nnsym.cli import main
 from nnsym.commands import train as train_command
-from nnsym.spec import make_spec
+from nnsym.pipeline.spec import make_spec
 
 REPO = Path(__file__).resolve().parent.parent
 XOR = ["--arch", "2-2-1", "--data", "xor", "--lr", "1", "--epochs", "2000"]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from nnsym import api
-from nnsym.spec import make_spec
+from nnsym.pipeline.spec import make_spec
 
 GENERATED = Path(__file__).resolve().parent.parent / "generated"
 GATE_INPUTS = [(0, 0), (0, 1), (1, 0), (1, 1)]

@@ -9,7 +9,7 @@ import pytest
 from nnsym import api
 from nnsym.cli import main
 from nnsym.errors import UsageError
-from nnsym.weights import load_weights
+from nnsym.models.weights import load_weights
 
 SETTINGS = {"lr": 0.5, "epochs": 300, "optimizer": "momentum", "batch_size": 2}
 

@@ -11,15 +11,15 @@ from hypothesis import strategies as st
 
 from nnsym import api
 from nnsym.errors import NnsymError, UsageError
-from nnsym.model import build_network
-from nnsym.spec import make_spec, param_names
-from nnsym.weights import (
+from nnsym.models.weights import (
     Weights,
     check_module,
     load_weights,
     save_weights,
     to_json,
 )
+from nnsym.pipeline.model import build_network
+from nnsym.pipeline.spec import make_spec, param_names
 
 SPEC = make_spec("2-2-1")
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from nnsym.commands.generate import add_spec_arguments, spec_from_args
 from nnsym.errors import NnsymError
-from nnsym.fdcheck import (
+from nnsym.explain.fdcheck import (
     DEFAULT_STEP,
     DEFAULT_TOLERANCE,
     TORCH_TOLERANCE,
@@ -17,7 +17,7 @@ from nnsym.fdcheck import (
     check_request,
     format_report,
 )
-from nnsym.point import parse_at
+from nnsym.explain.point import parse_at
 
 
 def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:

@@ -7,14 +7,14 @@ import sys
 from typing import Any
 
 from nnsym import api
-from nnsym.spec import make_spec
-from nnsym.training import (
+from nnsym.models.training import (
     ProgressLine,
     Trained,
     TrainingSettings,
     plan_training,
     run_training,
 )
+from nnsym.pipeline.spec import make_spec
 
 DEMO_ARCH = "2-2-1"
 DEMO_DATA = "xor"

@@ -6,8 +6,8 @@ import argparse
 import sys
 from typing import Any
 
-from nnsym.chain import differentiate_text, format_diff_latex, format_diff_text
-from nnsym.expression import FUNCTIONS
+from nnsym.explain.chain import differentiate_text, format_diff_latex, format_diff_text
+from nnsym.explain.expression import FUNCTIONS
 
 
 def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:

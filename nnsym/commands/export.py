@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from nnsym.export import export_predictor
-from nnsym.weights import load_weights
+from nnsym.models.export import export_predictor
+from nnsym.models.weights import load_weights
 
 
 def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:

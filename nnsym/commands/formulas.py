@@ -8,7 +8,7 @@ from typing import Any
 
 from nnsym import api
 from nnsym.commands.generate import add_spec_arguments, spec_from_args
-from nnsym.formulas import (
+from nnsym.explain.formulas import (
     FORMATS,
     MAX_EXPANDED_PARAMS,
     derive,

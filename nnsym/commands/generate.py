@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from nnsym import api
-from nnsym.spec import (
+from nnsym.pipeline.spec import (
     DEFAULT_ACTIVATION,
     DEFAULT_LOSS,
     DEFAULT_MAX_PARAMS,

@@ -9,10 +9,10 @@ from typing import Any
 
 from nnsym.commands.generate import add_spec_arguments, spec_from_args
 from nnsym.errors import NnsymError, UsageError
-from nnsym.graph import MAX_NODES, SUFFIXES, graph_for, render
-from nnsym.model import build_network
-from nnsym.point import parse_at
-from nnsym.write import write_atomic
+from nnsym.explain.graph import MAX_NODES, SUFFIXES, graph_for, render
+from nnsym.explain.point import parse_at
+from nnsym.pipeline.model import build_network
+from nnsym.pipeline.write import write_atomic
 
 
 def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:

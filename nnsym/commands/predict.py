@@ -9,8 +9,8 @@ from typing import Any
 
 from nnsym import api
 from nnsym.errors import UsageError
-from nnsym.spec import format_arch
-from nnsym.weights import load_weights
+from nnsym.models.weights import load_weights
+from nnsym.pipeline.spec import format_arch
 
 
 def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:

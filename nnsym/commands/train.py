@@ -11,11 +11,10 @@ from typing import Any
 
 from nnsym import api
 from nnsym.commands.generate import add_spec_arguments, spec_from_args, stderr_progress
-from nnsym.data import builtin_names
 from nnsym.errors import EXIT_INTERRUPTED, NnsymError, UsageError
-from nnsym.plot import check_plot_target, plot_loss
-from nnsym.spec import format_arch
-from nnsym.training import (
+from nnsym.models.data import builtin_names
+from nnsym.models.plot import check_plot_target, plot_loss
+from nnsym.models.training import (
     OPTIMIZERS,
     REDUCTIONS,
     ProgressLine,
@@ -24,7 +23,8 @@ from nnsym.training import (
     plan_training,
     run_training,
 )
-from nnsym.weights import check_save_target
+from nnsym.models.weights import check_save_target
+from nnsym.pipeline.spec import format_arch
 
 DEFAULTS = TrainingSettings()
 

@@ -16,7 +16,7 @@ import sympy
 from sympy.parsing.sympy_parser import auto_number, parse_expr
 
 from nnsym.errors import UsageError
-from nnsym.functions import relu, sigmoid, softplus
+from nnsym.pipeline.functions import relu, sigmoid, softplus
 
 MAX_LENGTH = 500
 MAX_NAME_LENGTH = 40

@@ -12,25 +12,15 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-import black
-
-from nnsym import __version__
-from nnsym.cse import eliminate_common_subexpressions
 from nnsym.errors import UsageError
-from nnsym.gradients import backpropagate
-from nnsym.model import build_network
-from nnsym.render import (
-    BLACK_MODE,
-    HASH_MARK,
-    HEADER_MARK,
-    body_hash,
-    build_context,
-    environment,
-)
-from nnsym.spec import check_name, param_names
-from nnsym.training import OPTIMIZERS, REDUCTIONS
-from nnsym.weights import Weights, to_json
-from nnsym.write import write_generated
+from nnsym.models.training import OPTIMIZERS, REDUCTIONS
+from nnsym.models.weights import Weights, to_json
+from nnsym.pipeline.cse import eliminate_common_subexpressions
+from nnsym.pipeline.emit import build_context, emit
+from nnsym.pipeline.gradients import backpropagate
+from nnsym.pipeline.model import build_network
+from nnsym.pipeline.spec import check_name, param_names
+from nnsym.pipeline.write import write_generated
 
 PREDICTOR_TEMPLATE = "predictor.py.jinja"
 # Only these come from a weights file into the docstring, and only as numbers or
@@ -129,15 +119,12 @@ def predictor_source(weights: Weights, output: Path) -> str:
         outputs=context.outputs,
         helpers=helpers,
     )
-    source = environment().get_template(PREDICTOR_TEMPLATE).render(p=predictor)
-    body = black.format_str(source, mode=BLACK_MODE)
-    header = (
-        f"{HEADER_MARK} {__version__} from: nnsym export (weights sha256 "
-        f"{model_hash})\n"
-        "# Do not edit: export the model again instead (edits are detected).\n"
-        f"{HASH_MARK}{body_hash(body)}\n"
+    return emit(
+        PREDICTOR_TEMPLATE,
+        f"nnsym export (weights sha256 {model_hash})",
+        "export the model again instead",
+        p=predictor,
     )
-    return header + body
 
 
 def export_predictor(weights: Weights, output: str | Path, force: bool = False) -> bool:

@@ -19,10 +19,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 
-from nnsym import api
 from nnsym.errors import NnsymError, UsageError
-from nnsym.point import Point
-from nnsym.spec import Spec
+from nnsym.explain.point import Point
+from nnsym.pipeline import build
+from nnsym.pipeline.spec import Spec
 
 DEFAULT_STEP = 1e-4  # the tutorial's eps
 STEP_TABLE = tuple(10.0**-k for k in range(13))  # 1 down to 1e-12
@@ -114,7 +114,7 @@ class CheckReport:
 
 def load_generated(spec: Spec) -> ModuleType:
     """Generate `spec`'s module in a temporary directory and import it."""
-    return api.import_generated(api.generate(spec))
+    return build.import_generated(build.generate(spec))
 
 
 def forward_difference(loss: Loss, params: Sequence[float], i: int, h: float) -> float:

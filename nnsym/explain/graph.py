@@ -22,10 +22,10 @@ import sympy
 from sympy import Expr, Symbol
 
 from nnsym.errors import NnsymError, UsageError
-from nnsym.functions import LEAKY_SLOPE
-from nnsym.model import LOSS_SYMBOL, Network
-from nnsym.point import Point
-from nnsym.spec import format_arch
+from nnsym.explain.point import Point
+from nnsym.pipeline.functions import LEAKY_SLOPE
+from nnsym.pipeline.model import LOSS_SYMBOL, Network
+from nnsym.pipeline.spec import format_arch
 
 # Beyond this many value nodes a drawing is unreadable: draw per layer instead.
 MAX_NODES = 400

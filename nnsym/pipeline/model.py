@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import sympy
 from sympy import Expr, Symbol
 
-from nnsym.functions import leaky_relu, logsumexp, relu, sigmoid, softplus
-from nnsym.spec import Spec, bias_name, weight_name
+from nnsym.pipeline.functions import leaky_relu, logsumexp, relu, sigmoid, softplus
+from nnsym.pipeline.spec import Spec, bias_name, weight_name
 
 LOSS_SYMBOL = Symbol("L")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from types import ModuleType
 
 from nnsym.errors import NnsymError, UsageError
-from nnsym.write import write_atomic
+from nnsym.pipeline.write import write_atomic
 
 FORMATS = ("png", "svg", "pdf")
 MISSING = (

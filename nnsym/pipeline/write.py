@@ -8,7 +8,7 @@ from enum import Enum
 from pathlib import Path
 
 from nnsym.errors import NnsymError, UsageError
-from nnsym.render import HASH_MARK, HEADER_MARK, body_hash
+from nnsym.pipeline.header import body_hash, split_header
 
 
 class Existing(Enum):
@@ -32,13 +32,13 @@ def inspect_existing(path: Path) -> Existing:
         raise NnsymError(
             f"cannot read {path} to check that nnsym generated it: {_reason(error)}"
         ) from error
-    lines = text.split("\n", 3)
-    if len(lines) < 4 or not lines[0].startswith(HEADER_MARK):
+    parts = split_header(text)
+    if parts is None:
         return Existing.FOREIGN
-    if not lines[2].startswith(HASH_MARK):
-        return Existing.FOREIGN
-    recorded = lines[2][len(HASH_MARK) :]
-    return Existing.GENERATED if recorded == body_hash(lines[3]) else Existing.EDITED
+    header, body = parts
+    if header.recorded_hash == body_hash(body):
+        return Existing.GENERATED
+    return Existing.EDITED
 
 
 def write_atomic(path: Path, text: str | bytes) -> None:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import sympy
 from sympy import Expr, Symbol
 
-from nnsym.gradients import Gradients
-from nnsym.model import LOSS_SYMBOL, Network
+from nnsym.pipeline.gradients import Gradients
+from nnsym.pipeline.model import LOSS_SYMBOL, Network
 
 TEMP_PREFIX = "tmp"
 

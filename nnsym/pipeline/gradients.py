@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import sympy
 from sympy import Expr, Symbol
 
-from nnsym.model import Layer, Network
+from nnsym.pipeline.model import Layer, Network
 
 
 @dataclass(frozen=True)

@@ -2,15 +2,15 @@
 
     from pathlib import Path
 
-    from nnsym.spec import make_spec
-    from nnsym.training import TrainingSettings, train
+    from nnsym.pipeline.spec import make_spec
+    from nnsym.models.training import TrainingSettings, train
 
     trained = train(make_spec("2-2-1"), "xor", TrainingSettings(lr=1.0), seed=0)
     print(trained.final_loss)
     trained.save(Path("xor.json"))
 
 `train` is `plan_training` (everything that can be refused, before any file is
-written), `api.prepare_module`, `run_training` and `objective`; `nnsym train`
+written), `build.prepare_module`, `run_training` and `objective`; `nnsym train`
 calls the same steps, printing between them, and saves with `Trained.save`.
 """
 
@@ -25,10 +25,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, TextIO
 
-from nnsym.data import Dataset, load_data
 from nnsym.errors import NnsymError, UsageError
-from nnsym.spec import Spec, echo
-from nnsym.weights import Weights, params_for, save_weights
+from nnsym.models.data import Dataset, load_data
+from nnsym.models.weights import Weights, params_for, save_weights
+from nnsym.pipeline import build
+from nnsym.pipeline.spec import Spec, echo
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
 REDUCTIONS = ("sum", "mean")
@@ -125,7 +126,7 @@ def plan_training(
     """Load the data (and `init`'s parameters) for `spec`; no file is written.
 
     `data` is a built-in data set's name or a CSV file (`target` and `header` as
-    in `nnsym.data.load_data`); `seed` None draws a random one.
+    in `nnsym.models.data.load_data`); `seed` None draws a random one.
     """
     dataset = load_data(data, spec, target=target, header=header)
     initial = params_for(init, spec, "--init ") if init is not None else None
@@ -256,7 +257,7 @@ class Trained:
         )
 
     def save(self, path: str | Path, force: bool = False) -> None:
-        """Write the weights file atomically (see `nnsym.weights.save_weights`)."""
+        """Write the weights file atomically (see `weights.save_weights`)."""
         path = Path(path)
         save_weights(path, self.weights, force=force)
 
@@ -280,14 +281,11 @@ def train(
     up-to-date one is there; `force` allows overwriting a file nnsym did not
     write. Save the result with `Trained.save`.
     """
-    # Imported here: nnsym.api imports this module to re-export it.
-    from nnsym import api
-
     plan = plan_training(
         spec, data, settings, seed=seed, init=init, target=target, header=header
     )
-    path = api.default_output(spec) if output is None else output
-    module = api.prepare_module(spec, path, force=force)
+    path = build.default_output(spec) if output is None else output
+    module = build.prepare_module(spec, path, force=force)
     return Trained.from_run(plan, module, run_training(module, plan, progress))
 
 

@@ -18,8 +18,8 @@ from sympy.printing.pretty.pretty_symbology import pretty_symbol, sub
 from sympy.printing.pretty.stringpict import prettyForm
 
 from nnsym.errors import UsageError
-from nnsym.gradients import Gradients, delta_symbol
-from nnsym.model import LOSS_SYMBOL
+from nnsym.pipeline.gradients import Gradients, delta_symbol
+from nnsym.pipeline.model import LOSS_SYMBOL
 
 # Beyond this many parameters the expanded gradients run to pages.
 MAX_EXPANDED_PARAMS = 25

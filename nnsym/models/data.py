@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nnsym.errors import UsageError
-from nnsym.spec import Spec, format_arch
+from nnsym.pipeline.spec import Spec, format_arch
 
 Row = tuple[float, ...]
 

@@ -24,7 +24,7 @@ from types import ModuleType
 from typing import Any
 
 from nnsym.errors import NnsymError, UsageError
-from nnsym.spec import (
+from nnsym.pipeline.spec import (
     DEFAULT_MAX_PARAMS,
     Spec,
     count_params,
@@ -34,7 +34,7 @@ from nnsym.spec import (
     network_summary,
     param_names,
 )
-from nnsym.write import write_atomic
+from nnsym.pipeline.write import write_atomic
 
 FORMAT = "nnsym-weights"
 VERSION = 1

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nnsym.errors import UsageError
-from nnsym.spec import Spec
+from nnsym.pipeline.spec import Spec
 
 KEYS = ("seed", "params", "weights", "x", "y")
 DEFAULT_SEED = 0
@@ -111,8 +111,8 @@ def parse_at(text: str | None, spec: Spec) -> Point:
     weights = None
     if "weights" in items:
         weights = ",".join(items["weights"])
-        # Imported here: nnsym.weights is only needed when a file is named.
-        from nnsym.weights import params_for
+        # Imported here: nnsym.models.weights is only needed when a file is named.
+        from nnsym.models.weights import params_for
 
         params = params_for(Path(weights), spec, "--at weights=")
     elif "params" in items:
