@@ -1,0 +1,34 @@
+"""Optional libraries: imported only here; a missing one names its extra."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from nnsym.errors import NnsymError
+
+# What each optional module is called on PyPI and which nnsym extra installs it.
+_EXTRAS = {
+    "torch": ("PyTorch", "torch"),
+    "sklearn": ("scikit-learn", "sklearn"),
+    "skops": ("skops", "sklearn"),
+    "skops.io": ("skops", "sklearn"),
+    "onnx": ("onnx", "onnx"),
+    "onnxruntime": ("onnxruntime", "onnx"),
+}
+
+
+class MissingDependencyError(NnsymError):
+    """An optional library is not installed (exit status 1, like any NnsymError)."""
+
+
+def require(module: str, purpose: str) -> ModuleType:
+    """Import `module`, or raise MissingDependencyError naming the extra to install."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        package, extra = _EXTRAS.get(module, (module, module))
+        raise MissingDependencyError(
+            f"{purpose} needs {package}, which is not installed: "
+            f"pip install 'nnsym[{extra}]'"
+        ) from None
