@@ -12,9 +12,10 @@ _EXTRAS = {
     "torch": ("PyTorch", "torch"),
     "sklearn": ("scikit-learn", "sklearn"),
     "skops": ("skops", "sklearn"),
-    "skops.io": ("skops", "sklearn"),
     "onnx": ("onnx", "onnx"),
     "onnxruntime": ("onnxruntime", "onnx"),
+    # onnx brings NumPy; the ONNX exporter builds its tensors with it.
+    "numpy": ("NumPy", "onnx"),
 }
 
 
@@ -27,7 +28,8 @@ def require(module: str, purpose: str) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError:
-        package, extra = _EXTRAS.get(module, (module, module))
+        top = module.split(".")[0]
+        package, extra = _EXTRAS.get(top, (top, top))
         raise MissingDependencyError(
             f"{purpose} needs {package}, which is not installed: "
             f"pip install 'nnsym[{extra}]'"
