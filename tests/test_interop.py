@@ -164,6 +164,25 @@ def test_layers_nnsym_cannot_represent_are_refused_by_name(layer, name):
     assert f"cannot import {name}" in message
 
 
+def test_stacked_or_misplaced_activations_are_refused():
+    torch = need("torch")
+    from nnsym.interop import from_torch
+
+    nn = torch.nn
+    with pytest.raises(UsageError, match=r"layer 2 \(Sigmoid\): a second activation"):
+        from_torch(nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Sigmoid()))
+    with pytest.raises(UsageError, match=r"layer 0 \(Tanh\): an activation before"):
+        from_torch(nn.Sequential(nn.Tanh(), nn.Linear(2, 2)))
+    with pytest.raises(UsageError, match="softmax in a hidden layer"):
+        from_torch(nn.Sequential(nn.Linear(2, 2), nn.Softmax(-1), nn.Linear(2, 1)))
+    with pytest.raises(UsageError, match="mixes hidden activations"):
+        from_torch(
+            nn.Sequential(
+                nn.Linear(2, 2), nn.Tanh(), nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1)
+            )
+        )
+
+
 def test_a_subclassed_activation_or_custom_module_is_refused():
     torch = need("torch")
     from nnsym.interop import from_torch
@@ -275,10 +294,14 @@ def fitted(kind, labels, hidden=(4,), activation="tanh", seed=0):
     xs = samples(2, 60, seed)
     if kind == "regressor":
         ys = [[x[0] * x[1] + rng.gauss(0, 0.1), x[0] - x[1]] for x in xs]
-        estimator = MLPRegressor(hidden_layer_sizes=hidden, activation=activation, max_iter=300)
+        estimator = MLPRegressor(
+            hidden_layer_sizes=hidden, activation=activation, max_iter=300
+        )
     else:
         ys = [labels[(x[0] > 0) + (x[1] > 0) * (len(labels) - 2)] for x in xs]
-        estimator = MLPClassifier(hidden_layer_sizes=hidden, activation=activation, max_iter=300)
+        estimator = MLPClassifier(
+            hidden_layer_sizes=hidden, activation=activation, max_iter=300
+        )
     estimator.set_params(random_state=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # not converged: irrelevant here

@@ -51,8 +51,15 @@ TABLE = (
         "Softmax",
         (("axis", -1),),
     ),
-    # PyTorch's softplus is linear above `threshold`, off by under 2.1e-9 there.
-    Mapping("softplus", "Softplus", (("beta", (1.0, 1)),), None, "Softplus"),
+    # PyTorch's softplus is linear above `threshold` (20), off by under 2.1e-9
+    # there. onnxruntime runs Softplus and Elu in float32 only.
+    Mapping(
+        "softplus",
+        "Softplus",
+        (("beta", (1.0, 1)), ("threshold", (20.0, 20))),
+        None,
+        "Softplus",
+    ),
     Mapping("swish", "SiLU", (), None, None),
     Mapping("gelu", "GELU", (("approximate", ("tanh",)),), None, None),
     Mapping("elu", "ELU", (("alpha", (1.0, 1)),), None, "Elu", (("alpha", 1.0),)),

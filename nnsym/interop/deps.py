@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import warnings
 from types import ModuleType
 
 from nnsym.errors import NnsymError
@@ -26,7 +27,11 @@ class MissingDependencyError(NnsymError):
 def require(module: str, purpose: str) -> ModuleType:
     """Import `module`, or raise MissingDependencyError naming the extra to install."""
     try:
-        return importlib.import_module(module)
+        with warnings.catch_warnings():
+            # e.g. a PyTorch CPU build without NumPy warns on import; nnsym's
+            # conversions do not need what the warning is about.
+            warnings.simplefilter("ignore")
+            return importlib.import_module(module)
     except ImportError:
         top = module.split(".")[0]
         package, extra = _EXTRAS.get(top, (top, top))
