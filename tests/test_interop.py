@@ -237,6 +237,23 @@ def test_a_pickled_torch_module_needs_trust_pickle(tmp_path, capsys):
     assert_close(nnsym_outputs(weights, xs), torch_outputs(torch, source, xs))
 
 
+def test_a_torchscript_archive_is_refused(tmp_path, capsys):
+    torch = need("torch")
+    nn = torch.nn
+    scripted = torch.jit.script(nn.Sequential(nn.Linear(2, 3), nn.Tanh()))
+    torch.jit.save(scripted, tmp_path / "ts.pt")
+    status, _, err = run(
+        capsys,
+        "import",
+        tmp_path / "ts.pt",
+        "--trust-pickle",
+        "-o",
+        tmp_path / "m.json",
+    )
+    assert status == 2
+    assert "TorchScript" in one_line_error(err)
+
+
 def test_a_state_dict_imports_with_its_activations_given(tmp_path, capsys):
     torch = need("torch")
     source = make_torch_models(torch)["tanh-softmax"]

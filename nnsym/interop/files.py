@@ -9,6 +9,7 @@ file (which loads only the scikit-learn types it names) need no such trust.
 from __future__ import annotations
 
 import pickle
+import warnings
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -43,7 +44,9 @@ def _read_error(path: Path, kind: str, error: Exception) -> UsageError:
 def _load_torch(path: Path, trust_pickle: bool) -> Any:
     torch = require("torch", f"reading {path}")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # one line of error, or none
+            return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
         if not trust_pickle:
             raise UsageError(
@@ -53,7 +56,9 @@ def _load_torch(path: Path, trust_pickle: bool) -> Any:
                 "with --activation and --output-activation"
             ) from None
         try:
-            return torch.load(path, map_location="cpu", weights_only=False)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return torch.load(path, map_location="cpu", weights_only=False)
         except Exception as inner:  # noqa: BLE001 - any failure is the file's
             raise _read_error(path, "a PyTorch file", inner) from None
     except Exception as error:  # noqa: BLE001 - any failure is the file's
@@ -73,7 +78,9 @@ def _load_skops(path: Path) -> Any:
             f"({', '.join(sorted(foreign)[:3])}); nnsym does not load them"
         )
     try:
-        return sio.load(path, trusted=untrusted)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return sio.load(path, trusted=untrusted)
     except Exception as error:  # noqa: BLE001
         raise _read_error(path, "a skops file", error) from None
 
@@ -85,10 +92,14 @@ def _load_pickle(path: Path) -> Any:
     except ImportError:
         joblib = None
     try:
-        if joblib is not None:
-            return joblib.load(path)
-        with path.open("rb") as handle:
-            return pickle.load(handle)
+        with warnings.catch_warnings():
+            # scikit-learn warns about models pickled by another version; the
+            # attributes nnsym reads (coefs_, intercepts_, ...) have not changed.
+            warnings.simplefilter("ignore")
+            if joblib is not None:
+                return joblib.load(path)
+            with path.open("rb") as handle:
+                return pickle.load(handle)
     except Exception as error:  # noqa: BLE001 - any failure is the file's
         raise _read_error(path, "a pickle", error) from None
 
@@ -113,6 +124,11 @@ def read_model_file(path: str | Path, trust_pickle: bool = False) -> Any:
             raise _read_error(path, "a zip archive", error) from None
         if "schema.json" in names:
             return _load_skops(path)
+        if any(name.endswith("constants.pkl") for name in names):
+            raise UsageError(
+                f"{path} is a TorchScript archive (torch.jit.save); nnsym imports "
+                "torch.save of an nn.Sequential or of its state_dict"
+            )
         if any(name == "data.pkl" or name.endswith("/data.pkl") for name in names):
             return _load_torch(path, trust_pickle)
     elif start.startswith(_PICKLE_MAGIC) or path.suffix in (".joblib", ".pkl"):
