@@ -240,8 +240,10 @@ def test_a_pickled_torch_module_needs_trust_pickle(tmp_path, capsys):
 def test_a_torchscript_archive_is_refused(tmp_path, capsys):
     torch = need("torch")
     nn = torch.nn
-    scripted = torch.jit.script(nn.Sequential(nn.Linear(2, 3), nn.Tanh()))
-    torch.jit.save(scripted, tmp_path / "ts.pt")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # TorchScript is deprecated: still in use
+        scripted = torch.jit.script(nn.Sequential(nn.Linear(2, 3), nn.Tanh()))
+        torch.jit.save(scripted, tmp_path / "ts.pt")
     status, _, err = run(
         capsys,
         "import",
@@ -331,7 +333,8 @@ def fitted(kind, labels, hidden=(4,), activation="tanh", seed=0):
     [(["no", "yes"], "tanh"), (["cat", "dog", "eel"], "relu"), ([3, 7, 9], "logistic")],
 )
 def test_from_sklearn_classifier_gives_predict_proba_and_labels(labels, activation):
-    from_sklearn = pytest.importorskip("nnsym.interop").from_sklearn
+    from nnsym.interop import from_sklearn
+
     estimator, xs, _ = fitted("classifier", labels, activation=activation)
     weights = from_sklearn(estimator)
     assert weights.classes == tuple(str(label) for label in labels)
