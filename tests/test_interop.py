@@ -620,25 +620,36 @@ def test_dtype_is_only_for_onnx(tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
-    "module, argv, extra",
+    "modules, argv, extra",
     [
-        ("torch", ["import", "model.pt", "-o", "m.json"], "torch"),
-        ("onnx", ["export", "--model", "w.json", "--target", "onnx"], "onnx"),
+        (["torch"], ["import", "model.pt", "-o", "m.json"], "torch"),
+        (["skops", "skops.io"], ["import", "model.skops", "-o", "m.json"], "sklearn"),
+        (
+            ["sklearn", "sklearn.neural_network"],
+            ["import", "model.pkl", "--trust-pickle", "-o", "m.json"],
+            "sklearn",
+        ),
+        (["onnx"], ["export", "--model", "w.json", "--target", "onnx"], "onnx"),
     ],
 )
 def test_a_missing_extra_is_one_line_and_status_1(
-    tmp_path, capsys, monkeypatch, module, argv, extra
+    tmp_path, capsys, monkeypatch, modules, argv, extra
 ):
-    monkeypatch.chdir(tmp_path)
-    save_weights(tmp_path / "w.json", Weights(make_spec("2-1"), (0.0, 0.0, 0.0)))
-    (tmp_path / "model.pt").write_bytes(b"PK\x05\x06" + bytes(18))  # empty zip
     import zipfile
 
+    monkeypatch.chdir(tmp_path)
+    save_weights(tmp_path / "w.json", Weights(make_spec("2-1"), (0.0, 0.0, 0.0)))
+    # Files that look like each format: the library is asked for before reading.
     with zipfile.ZipFile(tmp_path / "model.pt", "w") as archive:
         archive.writestr("model/data.pkl", b"")
-    monkeypatch.setitem(sys.modules, module, None)  # import raises ImportError
+    with zipfile.ZipFile(tmp_path / "model.skops", "w") as archive:
+        archive.writestr("schema.json", b"{}")
+    # A pickle naming a scikit-learn class (protocol 0: GLOBAL, then STOP).
+    (tmp_path / "model.pkl").write_bytes(b"csklearn.neural_network\nMLPClassifier\n.")
+    for module in modules:
+        monkeypatch.setitem(sys.modules, module, None)  # import raises ImportError
     status, _, err = run(capsys, *argv)
-    assert status == 1
+    assert status == 1, err
     assert f"pip install 'nnsym[{extra}]'" in one_line_error(err)
 
 

@@ -24,6 +24,21 @@ class MissingDependencyError(NnsymError):
     """An optional library is not installed (exit status 1, like any NnsymError)."""
 
 
+def missing(module: str, purpose: str) -> MissingDependencyError:
+    """The error for `module` not being installed, naming its extra."""
+    top = module.split(".")[0]
+    package, extra = _EXTRAS.get(top, (top, top))
+    return MissingDependencyError(
+        f"{purpose} needs {package}, which is not installed: "
+        f"pip install 'nnsym[{extra}]'"
+    )
+
+
+def is_optional(module: str) -> bool:
+    """True if `module` belongs to one of nnsym's optional extras."""
+    return module.split(".")[0] in _EXTRAS
+
+
 def require(module: str, purpose: str) -> ModuleType:
     """Import `module`, or raise MissingDependencyError naming the extra to install."""
     try:
@@ -33,9 +48,4 @@ def require(module: str, purpose: str) -> ModuleType:
             warnings.simplefilter("ignore")
             return importlib.import_module(module)
     except ImportError:
-        top = module.split(".")[0]
-        package, extra = _EXTRAS.get(top, (top, top))
-        raise MissingDependencyError(
-            f"{purpose} needs {package}, which is not installed: "
-            f"pip install 'nnsym[{extra}]'"
-        ) from None
+        raise missing(module, purpose) from None

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from nnsym.errors import UsageError
-from nnsym.interop.deps import require
+from nnsym.interop.deps import is_optional, missing, require
 from nnsym.interop.sklearn_io import from_sklearn
 from nnsym.interop.torch_io import from_state_dict, from_torch
 from nnsym.models.weights import Weights
@@ -100,6 +100,14 @@ def _load_pickle(path: Path) -> Any:
                 return joblib.load(path)
             with path.open("rb") as handle:
                 return pickle.load(handle)
+    except ModuleNotFoundError as error:
+        # The pickle names a class from a library that is not installed.
+        needed = error.name or "?"
+        if is_optional(needed):
+            raise missing(needed, f"reading {path}") from None
+        raise UsageError(
+            f"{path} needs the module {needed}, which is not installed"
+        ) from None
     except Exception as error:  # noqa: BLE001 - any failure is the file's
         raise _read_error(path, "a pickle", error) from None
 
