@@ -452,6 +452,19 @@ def test_imported_weights_export_to_python(imported, capsys):
     assert [predictor.classify(x) for x in xs] == estimator.predict(xs).tolist()
 
 
+def test_imported_weights_export_to_onnx(imported, capsys):
+    ort = need("onnxruntime")
+    numpy = need("numpy")
+    estimator, xs, _ = imported
+    status, _, err = run(
+        capsys, "export", "--model", "m.json", "--target", "onnx", "--dtype", "float64"
+    )
+    assert status == 0, err
+    session = ort.InferenceSession("model.onnx", providers=["CPUExecutionProvider"])
+    (theirs,) = session.run(None, {"x": numpy.array(xs, dtype="float64")})
+    assert_close(theirs.tolist(), estimator.predict_proba(xs).tolist())
+
+
 def test_imported_weights_check_and_graph(imported, capsys):
     status, out, err = run(
         capsys,

@@ -13,6 +13,7 @@ from nnsym.pipeline.spec import (
     HIDDEN_ACTIVATIONS,
     LOSSES,
     OUTPUT_ACTIVATIONS,
+    format_arch,
     parse_arch,
 )
 
@@ -125,9 +126,13 @@ def run(args: argparse.Namespace) -> int:
             if weights.classes is not None
             else ""
         )
+        spec = weights.spec
         print(
-            f"wrote {args.output}: {weights.spec.summary}{labels} "
-            f"(from {weights.training.get('imported_from', args.model)})",
+            f"wrote {args.output}: {spec.summary}{labels} "
+            f"(from {weights.training.get('imported_from', args.model)}); "
+            f"for check, graph and train: --arch {format_arch(spec.arch)} "
+            f"--activation {spec.activation} --output-activation "
+            f"{spec.output_activation} --loss {spec.loss}",
             file=sys.stderr,
         )
     return 0
