@@ -14,7 +14,7 @@ from nnsym.primitives import LEAKY_SLOPE_VALUE
 
 
 @dataclass(frozen=True)
-class Mapping:
+class ActivationMap:
     """How one nnsym activation is written elsewhere (None: no equivalent)."""
 
     nnsym: str
@@ -31,10 +31,10 @@ class Mapping:
 
 # nn.Identity maps to identity too; `None` in torch means "no module needed".
 TABLE = (
-    Mapping("sigmoid", "Sigmoid", (), "logistic", "Sigmoid"),
-    Mapping("tanh", "Tanh", (), "tanh", "Tanh"),
-    Mapping("relu", "ReLU", (), "relu", "Relu"),
-    Mapping(
+    ActivationMap("sigmoid", "Sigmoid", (), "logistic", "Sigmoid"),
+    ActivationMap("tanh", "Tanh", (), "tanh", "Tanh"),
+    ActivationMap("relu", "ReLU", (), "relu", "Relu"),
+    ActivationMap(
         "leaky_relu",
         "LeakyReLU",
         (("negative_slope", (LEAKY_SLOPE_VALUE,)),),
@@ -42,8 +42,8 @@ TABLE = (
         "LeakyRelu",
         (("alpha", LEAKY_SLOPE_VALUE),),
     ),
-    Mapping("identity", "Identity", (), "identity", None),
-    Mapping(
+    ActivationMap("identity", "Identity", (), "identity", None),
+    ActivationMap(
         "softmax",
         "Softmax",
         (("dim", (-1, 1, None)),),
@@ -53,16 +53,16 @@ TABLE = (
     ),
     # PyTorch's softplus is linear above `threshold` (20), off by under 2.1e-9
     # there. onnxruntime runs Softplus and Elu in float32 only.
-    Mapping(
+    ActivationMap(
         "softplus",
         "Softplus",
         (("beta", (1.0, 1)), ("threshold", (20.0, 20))),
         None,
         "Softplus",
     ),
-    Mapping("swish", "SiLU", (), None, None),
-    Mapping("gelu", "GELU", (("approximate", ("tanh",)),), None, None),
-    Mapping("elu", "ELU", (("alpha", (1.0, 1)),), None, "Elu", (("alpha", 1.0),)),
+    ActivationMap("swish", "SiLU", (), None, None),
+    ActivationMap("gelu", "GELU", (("approximate", ("tanh",)),), None, None),
+    ActivationMap("elu", "ELU", (("alpha", (1.0, 1)),), None, "Elu", (("alpha", 1.0),)),
 )
 
 SUPPORTED = {m.nnsym: m for m in TABLE if m.nnsym in OUTPUT_ACTIVATIONS}

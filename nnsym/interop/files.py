@@ -139,7 +139,11 @@ def read_model_file(path: str | Path, trust_pickle: bool = False) -> Any:
             )
         if any(name == "data.pkl" or name.endswith("/data.pkl") for name in names):
             return _load_torch(path, trust_pickle)
-    elif start.startswith(_PICKLE_MAGIC) or path.suffix in (".joblib", ".pkl", ".pickle"):
+    elif start.startswith(_PICKLE_MAGIC) or path.suffix in (
+        ".joblib",
+        ".pkl",
+        ".pickle",
+    ):
         if not trust_pickle:
             raise UsageError(_trust_hint(path))
         return _load_pickle(path)
