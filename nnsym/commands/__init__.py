@@ -8,8 +8,20 @@ from nnsym.commands import (
     formulas,
     generate,
     graph,
+    import_,
     predict,
     train,
 )
 
-COMMANDS = (generate, train, predict, export, demo, formulas, diff, check, graph)
+COMMANDS = (
+    generate,
+    train,
+    predict,
+    export,
+    import_,
+    demo,
+    formulas,
+    diff,
+    check,
+    graph,
+)

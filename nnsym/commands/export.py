@@ -7,8 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from nnsym.errors import UsageError
 from nnsym.models.export import export_predictor
 from nnsym.models.weights import load_weights
+
+# What `--target` writes, and the file each writes by default.
+TARGETS = ("python", "onnx")
+DEFAULT_OUTPUTS = {"python": "predictor.py", "onnx": "model.onnx"}
 
 
 def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
@@ -24,11 +29,24 @@ def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
         "--model", type=Path, required=True, help="weights file from nnsym train --save"
     )
     parser.add_argument(
+        "--target",
+        choices=TARGETS,
+        default="python",
+        help="python: a standard-library-only module (default); onnx: an ONNX "
+        "model (needs the extra nnsym[onnx]; exit status 1 if it is missing)",
+    )
+    parser.add_argument(
+        "--dtype",
+        choices=("float32", "float64"),
+        default=None,
+        help="ONNX tensor type (default float32); onnx only",
+    )
+    parser.add_argument(
         "-o",
         "--output",
         type=Path,
-        default=Path("predictor.py"),
-        help="file to write (default: predictor.py)",
+        default=None,
+        help="file to write (default: predictor.py, or model.onnx for onnx)",
     )
     parser.add_argument(
         "--force",
@@ -43,12 +61,21 @@ def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Load the weights, render the predictor and write it."""
+    if args.dtype is not None and args.target != "onnx":
+        raise UsageError(f"--dtype is for --target onnx, not {args.target}")
     weights = load_weights(args.model)
-    written = export_predictor(weights, args.output, force=args.force)
+    output = args.output or Path(DEFAULT_OUTPUTS[args.target])
+    if args.target == "onnx":
+        # The optional onnx package is imported only by nnsym.interop.
+        from nnsym.interop.onnx_export import export_onnx
+
+        dtype = args.dtype or "float32"
+        written = export_onnx(weights, output, dtype=dtype, force=args.force)
+        what = f"an ONNX {dtype} model of {args.model}'s weights"
+    else:
+        written = export_predictor(weights, output, force=args.force)
+        what = f"predict(x) with {args.model}'s weights baked in"
     if not args.quiet:
         state = "wrote" if written else "unchanged"
-        print(
-            f"{state} {args.output}: predict(x) with {args.model}'s weights baked in",
-            file=sys.stderr,
-        )
+        print(f"{state} {output}: {what}", file=sys.stderr)
     return 0
