@@ -7,8 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from nnsym.models.export import export_predictor
-from nnsym.models.weights import load_weights
+from nnsym import api
 
 
 def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
@@ -43,8 +42,8 @@ def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Load the weights, render the predictor and write it."""
-    weights = load_weights(args.model)
-    written = export_predictor(weights, args.output, force=args.force)
+    weights = api.load_weights(args.model)
+    written = api.export_predictor(weights, args.output, force=args.force)
     if not args.quiet:
         state = "wrote" if written else "unchanged"
         print(

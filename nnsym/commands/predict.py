@@ -9,8 +9,6 @@ from typing import Any
 
 from nnsym import api
 from nnsym.errors import UsageError
-from nnsym.models.weights import load_weights
-from nnsym.pipeline.spec import format_arch
 
 
 def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
@@ -58,8 +56,8 @@ def parse_sample(text: str, n_inputs: int, arch: str) -> tuple[float, ...]:
 
 def run(args: argparse.Namespace) -> int:
     """Load the model, then print one line of outputs per sample."""
-    weights = load_weights(args.model)
-    arch = format_arch(weights.spec.arch)
+    weights = api.load_weights(args.model)
+    arch = api.format_arch(weights.spec.arch)
     samples = [parse_sample(text, weights.spec.arch[0], arch) for text in args.samples]
     module = api.module_for_weights(weights, args.model)
     params = list(weights.params)

@@ -18,14 +18,14 @@ from sympy.printing.pretty.pretty_symbology import pretty_symbol, sub
 from sympy.printing.pretty.stringpict import prettyForm
 
 from nnsym.errors import UsageError
+from nnsym.explain.limits import FORMULA_FORMATS, MAX_EXPANDED_PARAMS
 from nnsym.pipeline.gradients import Gradients, delta_symbol
 from nnsym.pipeline.model import LOSS_SYMBOL
 
 # Beyond this many parameters the expanded gradients run to pages.
-MAX_EXPANDED_PARAMS = 25
 
 
-FORMATS = ("text", "unicode", "latex", "markdown")
+FORMATS = FORMULA_FORMATS
 
 
 @dataclass(frozen=True)

@@ -23,16 +23,17 @@ import sympy
 from sympy import Expr, Symbol
 
 from nnsym.errors import NnsymError, UsageError
+from nnsym.explain.limits import GRAPH_INSTALL_HINT, GRAPH_SUFFIXES, MAX_NODES
 from nnsym.explain.point import Point
 from nnsym.pipeline.functions import LEAKY_SLOPE
+from nnsym.pipeline.header import make_header
 from nnsym.pipeline.model import LOSS_SYMBOL, Network
 from nnsym.pipeline.spec import format_arch
 
 # Beyond this many value nodes a drawing is unreadable: draw per layer instead.
-MAX_NODES = 400
 MAX_LABEL = 28
-SUFFIXES = (".dot", ".gv", ".svg", ".png")
-INSTALL_HINT = "pip install 'nnsym[graph]'"
+SUFFIXES = GRAPH_SUFFIXES
+INSTALL_HINT = GRAPH_INSTALL_HINT
 
 
 def _sigmoid(v: float) -> float:
@@ -343,6 +344,14 @@ def dot_source(graph: Graph) -> str:
         head = _dot_quote(graph.nodes[target].key + "_op")
         lines.append(f"\t{tail} -> {head}")
     return "\n".join(lines) + "\n}\n"
+
+
+def dot_file(graph: Graph, origin: str) -> str:
+    """DOT text with nnsym's header (`//` comments), as `nnsym graph -o` writes it."""
+    body = dot_source(graph)
+    return (
+        make_header(origin, body, "draw it again with the command above", "//") + body
+    )
 
 
 def render(graph: Graph, suffix: str) -> str | bytes:
