@@ -50,6 +50,7 @@ _LAZY = {
     "plan_training": "nnsym.models.training",
     "run_training": "nnsym.models.training",
     "train": "nnsym.models.training",
+    "training_advice": "nnsym.models.training",
     "Weights": "nnsym.models.weights",
     "check_module": "nnsym.models.weights",
     "check_save_target": "nnsym.models.weights",

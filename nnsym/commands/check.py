@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from nnsym import api
-from nnsym.commands.options import add_spec_arguments, number, spec_from_args
+from nnsym.commands.options import add_spec_arguments, spec_from_args
 from nnsym.errors import NnsymError
 from nnsym.explain.fdcheck import DEFAULT_STEP, DEFAULT_TOLERANCE, TORCH_TOLERANCE
 
@@ -33,7 +33,7 @@ def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--step",
-        type=number,
+        type=float,
         default=DEFAULT_STEP,
         metavar="H",
         help=f"finite-difference step for the per-parameter table "
@@ -41,7 +41,7 @@ def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--tolerance",
-        type=number,
+        type=float,
         default=DEFAULT_TOLERANCE,
         metavar="TOL",
         help="largest central-difference error accepted, relative to "
@@ -88,6 +88,15 @@ def mismatch_message(report: api.CheckReport) -> str:
             f"h = {best.step:g} they agree to {best.central_error:.1e}; the step is "
             f"too big or too small: use one near {best.step:g} "
             f"(the default is {DEFAULT_STEP:g})"
+        )
+    if torch_agrees and best.central_error <= DEFAULT_TOLERANCE:
+        # Every step comes close, none within the tolerance: the tolerance asks
+        # for more digits than differences of float64 losses can give.
+        return (
+            f"--tolerance {report.tolerance:g} is tighter than finite differences "
+            f"in float64 can reach: the best step, h = {best.step:g}, agrees to "
+            f"{best.central_error:.1e}; use --tolerance {DEFAULT_TOLERANCE:g} (the "
+            f"default), or at least {best.central_error:.0e} with --step {best.step:g}"
         )
     return (
         "the symbolic gradients disagree with the references above; "

@@ -202,6 +202,9 @@ def run(args: argparse.Namespace) -> int:
             f"{result.epochs_run} epochs in {result.seconds:.2f} s{stopped}; "
             f"seed {plan.seed}",
         )
+        advice = api.training_advice(plan, result.history)
+        if advice is not None:
+            print(f"nnsym: note: {advice}", file=sys.stderr)
     if args.save is not None:
         trained.save(args.save, force=args.force)
         if not args.quiet:

@@ -128,7 +128,8 @@ def expand_gradients(gradients: Gradients) -> list[tuple[Symbol, Expr]]:
         raise UsageError(
             f"--expanded is for networks of at most {MAX_EXPANDED_PARAMS} "
             f"parameters; this one has {network.spec.n_params}, whose expanded "
-            "gradients would run to pages (the chain-rule form is shown instead)"
+            "gradients would run to pages; leave out --expanded for the chain-rule "
+            "form, which is exact and short"
         )
     definitions: dict[Expr, Expr] = dict(gradients.deltas)
     for layer in network.layers:

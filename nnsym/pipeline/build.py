@@ -118,11 +118,17 @@ def load_module(path: str | Path) -> ModuleType:
         raise NnsymError(f"cannot import {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
+    # No __pycache__ beside the module: nnsym leaves only the files it was asked
+    # to write.
+    dont_write_bytecode = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True
     try:
         spec.loader.exec_module(module)
     except (OSError, SyntaxError) as error:
         del sys.modules[name]
         raise NnsymError(f"cannot import {path}: {error}") from error
+    finally:
+        sys.dont_write_bytecode = dont_write_bytecode
     return module
 
 
