@@ -372,7 +372,9 @@ def format_report(
     if is_classification(spec, dataset):
         share = module.accuracy(params, list(dataset.xs), list(dataset.ys))
         right = round(share * len(dataset))
-        text += f"accuracy: {percent(right, len(dataset))} ({right} of {len(dataset)})\n"
+        text += (
+            f"accuracy: {percent(right, len(dataset))} ({right} of {len(dataset)})\n"
+        )
     return text
 
 
