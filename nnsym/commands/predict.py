@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from nnsym import api
+from nnsym.commands.options import echo
 from nnsym.errors import UsageError
 
 
@@ -40,15 +41,17 @@ def parse_sample(text: str, n_inputs: int, arch: str) -> tuple[float, ...]:
             value = float(field)
         except ValueError:
             raise UsageError(
-                f"sample {text!r}: {field.strip()!r} is not a number; "
+                f"sample {echo(text)}: {echo(field.strip())} is not a number; "
                 "write inputs as comma-separated numbers, e.g. 1,0"
             ) from None
         if not math.isfinite(value):
-            raise UsageError(f"sample {text!r}: {field.strip()!r} is not finite")
+            raise UsageError(
+                f"sample {echo(text)}: {echo(field.strip())} is not finite"
+            )
         values.append(value)
     if len(values) != n_inputs:
         raise UsageError(
-            f"sample {text!r} has {len(values)} number(s), but the {arch} model "
+            f"sample {echo(text)} has {len(values)} number(s), but the {arch} model "
             f"takes {n_inputs}"
         )
     return tuple(values)
