@@ -56,14 +56,14 @@ def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Build, evaluate and write the graph."""
     spec = spec_from_args(args)
+    if args.output is not None:
+        # Refused before any work: a file nnsym did not write, a device, a FIFO.
+        api.check_writable_target(args.output, force=args.force, option="-o")
     suffix = ".dot" if args.output is None else args.output.suffix.lower()
     if suffix not in GRAPH_SUFFIXES:
         raise UsageError(
             f"-o {args.output}: the suffix must be one of {', '.join(GRAPH_SUFFIXES)}"
         )
-    if args.output is not None:
-        # Refused before any work: a file nnsym did not write, a device, a FIFO.
-        api.check_writable_target(args.output, force=args.force, option="-o")
     point = api.parse_at(args.at, spec) if args.at is not None else None
     graph, notes = api.graph_for(
         api.build_network(spec), point, per_layer=args.per_layer

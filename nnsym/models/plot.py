@@ -30,8 +30,6 @@ def _matplotlib() -> ModuleType:
 def check_plot_target(path: Path) -> None:
     """Raise UsageError, before any training, if the plot could not be written."""
     _matplotlib()
-    if path.is_dir():
-        raise UsageError(f"--plot {path} is a directory; give a file such as loss.png")
     check_folder(path, "--plot")
     check_regular_or_missing(path, "--plot")
     if path.suffix.lower().lstrip(".") not in FORMATS:
@@ -64,4 +62,5 @@ def plot_loss(history: Sequence[float], path: Path, title: str) -> None:
     try:
         write_atomic(path, buffer.getvalue())
     except OSError as error:
-        raise NnsymError(f"cannot write {path}: {error.strerror or error}") from None
+        reason = (error.strerror or str(error)).lower()
+        raise NnsymError(f"cannot write {path}: {reason}") from None

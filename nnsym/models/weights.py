@@ -116,10 +116,9 @@ def save_weights(path: str | Path, weights: Weights, force: bool = False) -> Non
     text = to_json(weights)
     try:
         write_atomic(path, text)
-    except PermissionError:
-        raise NnsymError(f"cannot write {path}: permission denied") from None
     except OSError as error:
-        raise NnsymError(f"cannot write {path}: {error.strerror or error}") from None
+        reason = (error.strerror or str(error)).lower()
+        raise NnsymError(f"cannot write {path}: {reason}; nothing was saved") from None
 
 
 def _reject_constant(name: str) -> float:

@@ -58,8 +58,8 @@ def check_regular_or_missing(path: Path, option: str = "--output") -> bool:
         return False
     except NotADirectoryError:
         return False  # a parent is a file; the folder check says so
-    except OSError as error:
-        raise NnsymError(f"cannot check {path}: {_reason(error)}") from error
+    except OSError as error:  # e.g. a file name too long for the file system
+        raise UsageError(f"{option} {path}: {_reason(error)}") from error
     if stat.S_ISREG(mode):
         return True
     if stat.S_ISDIR(mode):
