@@ -510,3 +510,35 @@ def test_sigint_is_130_and_one_line(tmp_path):
     _, err = child.communicate(timeout=60)
     assert_refused(child.returncode, err, 130, "interrupted", "m.json not written")
     assert not (tmp_path / "m.json").exists()
+
+
+def test_a_huge_foreign_file_is_judged_by_its_first_bytes(tmp_path):
+    # An 8 GB sparse file (no disk used): reading it whole to look for a header
+    # would exhaust the child's 2 GB address space; its first bytes say enough.
+    huge = tmp_path / "huge.py"
+    with open(huge, "wb") as handle:
+        handle.truncate(8 * 2**30)
+    limited = (
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (2 * 2**30, 2 * 2**30))\n"
+        "from nnsym.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    for args in (
+        ["generate", "--arch", "2-1", "-o", str(huge)],
+        ["train", "--data", "xor", "--epochs", "1", "--save", str(huge)],
+        ["graph", "--arch", "2-1", "-o", str(tmp_path / "huge.dot")],
+    ):
+        if args[0] == "graph":
+            os.link(huge, tmp_path / "huge.dot")
+        child = subprocess.run(
+            [sys.executable, "-c", limited, *args],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=env,
+            cwd=tmp_path,
+        )
+        assert_refused(child.returncode, child.stderr, 1, "--force")
+    assert huge.stat().st_size == 8 * 2**30
