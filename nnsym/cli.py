@@ -94,23 +94,27 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
     raise Terminated()
 
 
-def handle_sigterm() -> None:
-    """Turn SIGTERM into a Terminated exception (main thread only)."""
+def handle_sigterm() -> object:
+    """Turn SIGTERM into a Terminated exception; return the handler it replaces."""
     try:
-        signal.signal(signal.SIGTERM, _terminate)
+        return signal.signal(signal.SIGTERM, _terminate)
     except ValueError:  # not the main thread: leave the default
-        pass
+        return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `nnsym` with `argv`; return the exit status."""
-    handle_sigterm()
+    previous = handle_sigterm()
     try:
         return _run(argv)
     except KeyboardInterrupt as interruption:
         # SIGTERM or Ctrl-C while parsing, or while reporting another error.
         print(f"nnsym: {interrupted_word(interruption)}", file=sys.stderr)
         return interrupted_status(interruption)
+    finally:
+        # Called from Python (tests, scripts): give the caller its handler back.
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)  # type: ignore[arg-type]
 
 
 def _run(argv: Sequence[str] | None) -> int:

@@ -247,12 +247,12 @@ def test_bad_target_columns(hostile, capsys, target):
 # --- output paths ---------------------------------------------------------------
 
 WRITERS = {
-    "generate": (["generate", "--arch", "2-1", "-o"], []),
-    "export": (["export", "--model", "good.json", "-o"], []),
-    "train --save": (["train", "--data", "xor", "--epochs", "1", "--save"], []),
-    "train -o": (["train", "--data", "xor", "--epochs", "1", "-o"], []),
-    "train --plot": (["train", "--data", "xor", "--epochs", "1", "--plot"], []),
-    "graph": (["graph", "--arch", "2-1", "-o"], []),
+    "generate": ["generate", "--arch", "2-1", "-o"],
+    "export": ["export", "--model", "good.json", "-o"],
+    "train --save": ["train", "--data", "xor", "--epochs", "1", "--save"],
+    "train -o": ["train", "--data", "xor", "--epochs", "1", "-o"],
+    "train --plot": ["train", "--data", "xor", "--epochs", "1", "--plot"],
+    "graph": ["graph", "--arch", "2-1", "-o"],
 }
 
 # target -> (exit status, what the message says); `{suffix}` is the writer's.
@@ -283,11 +283,9 @@ def test_bad_output_targets_are_refused_before_any_work(
         pytest.importorskip("matplotlib")
     suffix = suffix_of(writer)
     path = target.format(suffix=suffix)
-    if path == "folder.py" and suffix != ".py":
-        path = "folder.py"  # a directory whatever its name
-    if path.startswith("fifo"):
-        os.mkfifo(hostile / path) if not (hostile / path).exists() else None
-    args, _ = WRITERS[writer]
+    if path.startswith("fifo") and not (hostile / path).exists():
+        os.mkfifo(hostile / path)
+    args = WRITERS[writer]
     before = snapshot(hostile)
     code, _, err = run_cli([*args, path, *(["--force"] if force else [])], capsys)
     status, fragment = BAD_TARGETS[target]
