@@ -144,3 +144,11 @@ def test_load_weights_and_predict_import_no_sympy_jinja_or_black(tmp_path):
     (tmp_path / "generated" / "mlp_2_2_1.py").unlink()
     assert loaded_after(predict, tmp_path) == sorted(HEAVY)
     assert not (tmp_path / "generated" / "__pycache__").exists()
+
+
+def test_every_api_name_resolves():
+    from nnsym import api
+
+    for name in api.__all__:
+        assert getattr(api, name) is not None, name
+    assert set(api.__all__) <= set(dir(api))
