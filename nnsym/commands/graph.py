@@ -75,9 +75,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if suffix in (".dot", ".gv"):
         # With a header, so that drawing it again replaces it without --force.
-        api.write_generated(
-            args.output, api.dot_file(graph, graph_command(args)), force=args.force
-        )
+        text = api.dot_file(graph, graph_command(args))
+        api.write_generated(args.output, text, force=args.force, option="-o")
     else:
         # An SVG or PNG has no room for nnsym's header: it was checked above, and
         # a second drawing over it needs --force.

@@ -237,11 +237,17 @@ def write_generated(
     path: Path, text: str, force: bool = False, option: str = "--output"
 ) -> bool:
     """Write a generated file atomically; return False if it was already identical."""
-    check_writable_target(path, force, option)
+    existing = check_writable_target(path, force, option)
+    data = text.encode("utf-8")
     try:
-        if path.is_file() and path.read_text(encoding="utf-8") == text:
+        # Only an unedited nnsym file is read whole, and only if the size matches.
+        if (
+            existing is Existing.GENERATED
+            and os.path.getsize(path) == len(data)
+            and path.read_bytes() == data
+        ):
             return False
-    except (OSError, UnicodeDecodeError):
+    except OSError:
         pass
     try:
         write_atomic(path, text)
