@@ -13,42 +13,99 @@
     api.export_predictor(trained.weights, Path("predictor.py"))
 
 `nnsym.models.training` holds the steps of a training run, for finer control.
+
+Names are imported on first use: loading weights, or predicting with an
+up-to-date module in generated/, never imports SymPy, Jinja or black.
 """
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-from nnsym.models.data import Dataset, load_data
-from nnsym.models.export import export_predictor
-from nnsym.models.training import (
-    Trained,
-    TrainingPlan,
-    TrainingResult,
-    TrainingSettings,
-    objective,
-    plan_training,
-    run_training,
-    train,
-)
-from nnsym.models.weights import Weights, check_module, load_weights, save_weights
-from nnsym.pipeline.build import (
-    GENERATED_DIR,
-    Generated,
-    Progress,
-    check_target,
-    default_output,
-    differentiate,
-    generate,
-    import_generated,
-    is_up_to_date,
-    load_module,
-    module_for,
-    prepare_module,
-    write_module,
-)
-from nnsym.pipeline.spec import Spec, make_spec
+if TYPE_CHECKING:
+    from nnsym.models.weights import Weights
+
+# name -> the module that defines it, imported when the name is first used.
+_LAZY = {
+    "make_spec": "nnsym.pipeline.spec",
+    "format_arch": "nnsym.pipeline.spec",
+    "Spec": "nnsym.pipeline.spec",
+    "Dataset": "nnsym.models.data",
+    "load_data": "nnsym.models.data",
+    "builtin_names": "nnsym.models.data",
+    "export_predictor": "nnsym.models.export",
+    "check_plot_target": "nnsym.models.plot",
+    "plot_loss": "nnsym.models.plot",
+    "OPTIMIZERS": "nnsym.models.training",
+    "REDUCTIONS": "nnsym.models.training",
+    "ProgressLine": "nnsym.models.training",
+    "Trained": "nnsym.models.training",
+    "TrainingPlan": "nnsym.models.training",
+    "TrainingResult": "nnsym.models.training",
+    "TrainingSettings": "nnsym.models.training",
+    "objective": "nnsym.models.training",
+    "plan_training": "nnsym.models.training",
+    "run_training": "nnsym.models.training",
+    "train": "nnsym.models.training",
+    "training_advice": "nnsym.models.training",
+    "Weights": "nnsym.models.weights",
+    "check_module": "nnsym.models.weights",
+    "check_save_target": "nnsym.models.weights",
+    "load_weights": "nnsym.models.weights",
+    "save_weights": "nnsym.models.weights",
+    "GENERATED_DIR": "nnsym.pipeline.build",
+    "Generated": "nnsym.pipeline.build",
+    "Progress": "nnsym.pipeline.build",
+    "check_target": "nnsym.pipeline.build",
+    "default_output": "nnsym.pipeline.build",
+    "differentiate": "nnsym.pipeline.build",
+    "generate": "nnsym.pipeline.build",
+    "import_generated": "nnsym.pipeline.build",
+    "is_up_to_date": "nnsym.pipeline.build",
+    "load_module": "nnsym.pipeline.build",
+    "module_for": "nnsym.pipeline.build",
+    "prepare_module": "nnsym.pipeline.build",
+    "write_module": "nnsym.pipeline.build",
+    "build_network": "nnsym.pipeline.model",
+    "write_atomic": "nnsym.pipeline.write",
+    "check_writable_target": "nnsym.pipeline.write",
+    "write_generated": "nnsym.pipeline.write",
+    "derive": "nnsym.explain.formulas",
+    "format_derivation": "nnsym.explain.formulas",
+    "select_parameter": "nnsym.explain.formulas",
+    "differentiate_text": "nnsym.explain.chain",
+    "format_diff_latex": "nnsym.explain.chain",
+    "format_diff_text": "nnsym.explain.chain",
+    "parse_at": "nnsym.explain.point",
+    "CheckReport": "nnsym.explain.fdcheck",
+    "check_gradients": "nnsym.explain.fdcheck",
+    "check_request": "nnsym.explain.fdcheck",
+    "format_report": "nnsym.explain.fdcheck",
+    "graph_for": "nnsym.explain.graph",
+    "dot_file": "nnsym.explain.graph",
+    "render": "nnsym.explain.graph",
+    "parse_arch": "nnsym.pipeline.spec",
+    "load_model_file": "nnsym.interop",
+    "export_onnx": "nnsym.interop.onnx_export",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the module behind `name` on first use (PEP 562)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nnsym.api' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The API's names, imported or not."""
+    return sorted({*globals(), *_LAZY})
 
 
 def module_for_weights(weights: Weights, path: str | Path) -> ModuleType:
@@ -56,41 +113,13 @@ def module_for_weights(weights: Weights, path: str | Path) -> ModuleType:
 
     `path` is the weights file, named in the error if the module does not match.
     """
+    from nnsym.models.weights import check_module
+    from nnsym.pipeline.build import module_for
+
     path = Path(path)
     module = module_for(weights.spec)
     check_module(weights, module, path)
     return module
 
 
-__all__ = [
-    "GENERATED_DIR",
-    "Progress",
-    "Spec",
-    "Dataset",
-    "Generated",
-    "Trained",
-    "TrainingPlan",
-    "TrainingResult",
-    "TrainingSettings",
-    "Weights",
-    "check_target",
-    "default_output",
-    "differentiate",
-    "export_predictor",
-    "generate",
-    "import_generated",
-    "is_up_to_date",
-    "load_data",
-    "load_module",
-    "load_weights",
-    "make_spec",
-    "module_for",
-    "module_for_weights",
-    "objective",
-    "plan_training",
-    "prepare_module",
-    "run_training",
-    "save_weights",
-    "train",
-    "write_module",
-]
+__all__ = sorted([*_LAZY, "module_for_weights"])

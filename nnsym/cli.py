@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import argparse
 import re
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
+from types import FrameType
 
 from nnsym import __version__
 from nnsym.commands import COMMANDS
-from nnsym.errors import EXIT_INTERRUPTED, EXIT_RUNTIME, EXIT_USAGE, NnsymError
+from nnsym.errors import (
+    EXIT_RUNTIME,
+    EXIT_USAGE,
+    NnsymError,
+    Terminated,
+    interrupted_status,
+    interrupted_word,
+    shorten,
+)
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -27,7 +37,8 @@ class ArgumentParser(argparse.ArgumentParser):
             )
         self.exit(
             EXIT_USAGE,
-            f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n",
+            f"{self.prog}: error: {shorten(one_line(message))} "
+            f"(see {self.prog} --help)\n",
         )
 
 
@@ -77,8 +88,36 @@ def build_parser() -> ArgumentParser:
     return parser
 
 
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    # Raised where the program is, so that SIGTERM unwinds as Ctrl-C does:
+    # worker processes are ended and temporary files removed on the way out.
+    raise Terminated()
+
+
+def handle_sigterm() -> object:
+    """Turn SIGTERM into a Terminated exception; return the handler it replaces."""
+    try:
+        return signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread: leave the default
+        return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `nnsym` with `argv`; return the exit status."""
+    previous = handle_sigterm()
+    try:
+        return _run(argv)
+    except KeyboardInterrupt as interruption:
+        # SIGTERM or Ctrl-C while parsing, or while reporting another error.
+        print(f"nnsym: {interrupted_word(interruption)}", file=sys.stderr)
+        return interrupted_status(interruption)
+    finally:
+        # Called from Python (tests, scripts): give the caller its handler back.
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)  # type: ignore[arg-type]
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -86,11 +125,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NnsymError as error:
         if args.debug:
             traceback.print_exc()
-        print(f"nnsym: error: {one_line(str(error))}", file=sys.stderr)
+        print(f"nnsym: error: {shorten(one_line(str(error)))}", file=sys.stderr)
         return error.exit_code
-    except KeyboardInterrupt:
-        print("nnsym: interrupted; no file was left half-written", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as interruption:
+        print(
+            f"nnsym: {interrupted_word(interruption)}; "
+            "no file was left half-written",
+            file=sys.stderr,
+        )
+        return interrupted_status(interruption)
     except BrokenPipeError:
         # The reader of stdout went away (e.g. `| head`); nothing to report.
         sys.stderr.close()
@@ -100,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         print(
             f"nnsym: error: internal error, please report it: "
-            f"{type(error).__name__}: {one_line(str(error))} "
+            f"{type(error).__name__}: {shorten(one_line(str(error)))} "
             "(rerun with --debug for a traceback)",
             file=sys.stderr,
         )

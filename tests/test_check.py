@@ -222,6 +222,6 @@ def test_a_mismatch_at_every_step_still_blames_nnsym(capsys, monkeypatch):
         )
         return replace(report, params=params, table=table)
 
-    monkeypatch.setattr("nnsym.commands.check.check_gradients", wrong_by_one)
+    monkeypatch.setattr("nnsym.api.check_gradients", wrong_by_one)
     assert main(["check", "--arch", "2-1"]) == 1
     assert "bug in nnsym" in capsys.readouterr().err

@@ -6,18 +6,10 @@ import argparse
 import sys
 from typing import Any
 
-from nnsym.commands.generate import add_spec_arguments, spec_from_args
+from nnsym import api
+from nnsym.commands.options import add_spec_arguments, spec_from_args
 from nnsym.errors import NnsymError
-from nnsym.explain.fdcheck import (
-    DEFAULT_STEP,
-    DEFAULT_TOLERANCE,
-    TORCH_TOLERANCE,
-    CheckReport,
-    check_gradients,
-    check_request,
-    format_report,
-)
-from nnsym.explain.point import parse_at
+from nnsym.explain.fdcheck import DEFAULT_STEP, DEFAULT_TOLERANCE, TORCH_TOLERANCE
 
 
 def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
@@ -30,7 +22,7 @@ def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
         "its loss, for every parameter; then show the error against the step size "
         "from 1 to 1e-12. Exit status 1 if they disagree.",
     )
-    add_spec_arguments(parser)
+    add_spec_arguments(parser, name=False)
     parser.add_argument(
         "--at",
         metavar="ITEMS",
@@ -67,22 +59,22 @@ def run(args: argparse.Namespace) -> int:
     """Check and print the report; status 1 when the gradients disagree."""
     spec = spec_from_args(args)
     # Refuse a check too costly to run before reading --at and its files.
-    check_request(spec, args.step, args.tolerance)
-    point = parse_at(args.at, spec)
-    report = check_gradients(
+    api.check_request(spec, args.step, args.tolerance)
+    point = api.parse_at(args.at, spec)
+    report = api.check_gradients(
         spec,
         point,
         step=args.step,
         tolerance=args.tolerance,
         against_torch=args.against == "torch",
     )
-    sys.stdout.write(format_report(report))
+    sys.stdout.write(api.format_report(report))
     if not report.agrees:
         raise NnsymError(mismatch_message(report))
     return 0
 
 
-def mismatch_message(report: CheckReport) -> str:
+def mismatch_message(report: api.CheckReport) -> str:
     """Blame the chosen step when another step in the table agrees, else nnsym."""
     torch_error = report.worst_torch_error
     torch_agrees = torch_error is None or torch_error <= TORCH_TOLERANCE
@@ -96,6 +88,15 @@ def mismatch_message(report: CheckReport) -> str:
             f"h = {best.step:g} they agree to {best.central_error:.1e}; the step is "
             f"too big or too small: use one near {best.step:g} "
             f"(the default is {DEFAULT_STEP:g})"
+        )
+    if torch_agrees and best.central_error <= DEFAULT_TOLERANCE:
+        # Every step comes close, none within the tolerance: the tolerance asks
+        # for more digits than differences of float64 losses can give.
+        return (
+            f"--tolerance {report.tolerance:g} is tighter than finite differences "
+            f"in float64 can reach: the best step, h = {best.step:g}, agrees to "
+            f"{best.central_error:.1e}; use --tolerance {DEFAULT_TOLERANCE:g} (the "
+            f"default), or at least {best.central_error:.0e} with --step {best.step:g}"
         )
     return (
         "the symbolic gradients disagree with the references above; "

@@ -7,14 +7,6 @@ import sys
 from typing import Any
 
 from nnsym import api
-from nnsym.models.training import (
-    ProgressLine,
-    Trained,
-    TrainingSettings,
-    plan_training,
-    run_training,
-)
-from nnsym.pipeline.spec import make_spec
 
 DEMO_ARCH = "2-2-1"
 DEMO_DATA = "xor"
@@ -38,11 +30,11 @@ def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Generate, show, train and report; the module lives in a temporary folder."""
-    spec = make_spec(DEMO_ARCH)
-    plan = plan_training(
+    spec = api.make_spec(DEMO_ARCH)
+    plan = api.plan_training(
         spec,
         DEMO_DATA,
-        TrainingSettings(lr=DEMO_LR, epochs=DEMO_EPOCHS),
+        api.TrainingSettings(lr=DEMO_LR, epochs=DEMO_EPOCHS),
         seed=DEMO_SEED,
     )
     generated = api.generate(spec)
@@ -53,8 +45,12 @@ def run(args: argparse.Namespace) -> int:
         f"seed {DEMO_SEED} (full-batch gradient descent on the summed loss)\n",
         flush=True,
     )
-    progress = ProgressLine(DEMO_EPOCHS, sys.stderr) if sys.stderr.isatty() else None
-    trained = Trained.from_run(plan, module, run_training(module, plan, progress))
+    progress = (
+        api.ProgressLine(DEMO_EPOCHS, sys.stderr) if sys.stderr.isatty() else None
+    )
+    trained = api.Trained.from_run(
+        plan, module, api.run_training(module, plan, progress)
+    )
     sys.stdout.write(trained.report())
     print(
         f"\nNext: nnsym train --arch {DEMO_ARCH} --data {DEMO_DATA} --lr {DEMO_LR:g} "

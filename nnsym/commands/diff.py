@@ -6,8 +6,8 @@ import argparse
 import sys
 from typing import Any
 
-from nnsym.explain.chain import differentiate_text, format_diff_latex, format_diff_text
-from nnsym.explain.expression import FUNCTIONS
+from nnsym import api
+from nnsym.explain.limits import FUNCTION_NAMES
 
 
 def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
@@ -18,7 +18,7 @@ def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
         description="Differentiate an expression you type, e.g. "
         "nnsym diff '(x**2 + 3)**2 + y' --wrt x. Allowed: numbers, names, "
         "+ - * / **, parentheses, the constants pi and E and the functions "
-        f"{', '.join(FUNCTIONS)}.",
+        f"{', '.join(FUNCTION_NAMES)}.",
     )
     parser.add_argument("expression", help="the expression, in Python syntax")
     parser.add_argument(
@@ -37,9 +37,9 @@ def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Differentiate and print."""
-    result = differentiate_text(args.expression, args.wrt)
+    result = api.differentiate_text(args.expression, args.wrt)
     if args.format == "latex":
-        sys.stdout.write(format_diff_latex(result) + "\n")
+        sys.stdout.write(api.format_diff_latex(result) + "\n")
     else:
-        sys.stdout.write(format_diff_text(result))
+        sys.stdout.write(api.format_diff_text(result))
     return 0

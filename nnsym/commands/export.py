@@ -7,9 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from nnsym import api
 from nnsym.errors import UsageError
-from nnsym.models.export import export_predictor
-from nnsym.models.weights import load_weights
 
 # What `--target` writes, and the file each writes by default.
 TARGETS = ("python", "onnx")
@@ -63,17 +62,14 @@ def run(args: argparse.Namespace) -> int:
     """Load the weights, render the predictor and write it."""
     if args.dtype is not None and args.target != "onnx":
         raise UsageError(f"--dtype is for --target onnx, not {args.target}")
-    weights = load_weights(args.model)
+    weights = api.load_weights(args.model)
     output = args.output or Path(DEFAULT_OUTPUTS[args.target])
     if args.target == "onnx":
-        # The optional onnx package is imported only by nnsym.interop.
-        from nnsym.interop.onnx_export import export_onnx
-
         dtype = args.dtype or "float32"
-        written = export_onnx(weights, output, dtype=dtype, force=args.force)
+        written = api.export_onnx(weights, output, dtype=dtype, force=args.force)
         what = f"an ONNX {dtype} model of {args.model}'s weights"
     else:
-        written = export_predictor(weights, output, force=args.force)
+        written = api.export_predictor(weights, output, force=args.force)
         what = f"predict(x) with {args.model}'s weights baked in"
     if not args.quiet:
         state = "wrote" if written else "unchanged"

@@ -7,14 +7,8 @@ import sys
 from typing import Any
 
 from nnsym import api
-from nnsym.commands.generate import add_spec_arguments, spec_from_args
-from nnsym.explain.formulas import (
-    FORMATS,
-    MAX_EXPANDED_PARAMS,
-    derive,
-    format_derivation,
-    select_parameter,
-)
+from nnsym.commands.options import add_spec_arguments, spec_from_args
+from nnsym.explain.limits import FORMULA_FORMATS, MAX_EXPANDED_PARAMS
 
 
 def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
@@ -26,7 +20,7 @@ def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
         "derivative of the loss for every parameter (or one), without writing "
         "any file.",
     )
-    add_spec_arguments(parser)
+    add_spec_arguments(parser, name=False)
     parser.add_argument(
         "--expanded",
         action="store_true",
@@ -35,7 +29,7 @@ def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--format",
-        choices=FORMATS,
+        choices=FORMULA_FORMATS,
         default="text",
         help="text (default), unicode (SymPy's pretty printer), latex (a "
         "standalone document) or markdown (LaTeX in $$ blocks)",
@@ -52,8 +46,8 @@ def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Differentiate and print the formulas."""
     spec = spec_from_args(args)
-    derivation = derive(api.differentiate(spec), expanded=args.expanded)
+    derivation = api.derive(api.differentiate(spec), expanded=args.expanded)
     if args.param is not None:
-        derivation = select_parameter(derivation, args.param)
-    sys.stdout.write(format_derivation(derivation, args.format))
+        derivation = api.select_parameter(derivation, args.param)
+    sys.stdout.write(api.format_derivation(derivation, args.format))
     return 0

@@ -4,82 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 from nnsym import api
-from nnsym.pipeline.spec import (
-    DEFAULT_ACTIVATION,
-    DEFAULT_LOSS,
-    DEFAULT_MAX_PARAMS,
-    HIDDEN_ACTIVATIONS,
-    LOSSES,
-    OUTPUT_ACTIVATIONS,
-    Spec,
-    make_spec,
-)
-
-
-def add_spec_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options that describe a network; shared by every command that builds one."""
-    parser.add_argument(
-        "--arch",
-        default="2-2-1",
-        help="layer sizes from input to output, e.g. 2-1, 2-2-1, 3-4-4-1 "
-        "(default: 2-2-1)",
-    )
-    parser.add_argument(
-        "--activation",
-        default=DEFAULT_ACTIVATION,
-        metavar="NAME",
-        help=f"hidden layers' activation: {', '.join(HIDDEN_ACTIVATIONS)} "
-        f"(default: {DEFAULT_ACTIVATION})",
-    )
-    parser.add_argument(
-        "--output-activation",
-        metavar="NAME",
-        help=f"output layer's activation: {', '.join(OUTPUT_ACTIVATIONS)} "
-        "(default: softmax for ce, sigmoid for bce, else --activation)",
-    )
-    parser.add_argument(
-        "--loss",
-        default=DEFAULT_LOSS,
-        metavar="NAME",
-        help=f"per-sample loss: {', '.join(LOSSES)} (default: {DEFAULT_LOSS})",
-    )
-    parser.add_argument("--name", help="module name (default: from the request)")
-    parser.add_argument(
-        "--max-params",
-        type=int,
-        default=DEFAULT_MAX_PARAMS,
-        metavar="N",
-        help=f"refuse networks with more parameters (default: {DEFAULT_MAX_PARAMS})",
-    )
-
-
-def spec_from_args(args: argparse.Namespace) -> Spec:
-    """The validated Spec of the network options."""
-    return make_spec(
-        args.arch,
-        activation=args.activation,
-        output_activation=args.output_activation,
-        loss=args.loss,
-        name=args.name,
-        max_params=args.max_params,
-    )
-
-
-def stderr_progress(enabled: bool) -> api.Progress:
-    """Report pipeline stages with elapsed time on stderr, if enabled."""
-    start = time.perf_counter()
-
-    def report(stage: str) -> None:
-        if enabled:
-            elapsed = time.perf_counter() - start
-            print(f"[{elapsed:6.1f}s] {stage}...", file=sys.stderr, flush=True)
-
-    return report
+from nnsym.commands.options import add_spec_arguments, spec_from_args, stderr_progress
 
 
 def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:

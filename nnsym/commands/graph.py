@@ -7,12 +7,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from nnsym.commands.generate import add_spec_arguments, spec_from_args
+from nnsym import api
+from nnsym.commands.options import add_spec_arguments, spec_from_args
 from nnsym.errors import NnsymError, UsageError
-from nnsym.explain.graph import MAX_NODES, SUFFIXES, graph_for, render
-from nnsym.explain.point import parse_at
-from nnsym.pipeline.model import build_network
-from nnsym.pipeline.write import write_atomic
+from nnsym.explain.limits import GRAPH_INSTALL_HINT, GRAPH_SUFFIXES, MAX_NODES
 
 
 def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
@@ -22,16 +20,17 @@ def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
         help="draw the computation graph of the loss (Graphviz)",
         description="Draw the loss's computation graph: one record per value and "
         "a node per operation. With --at, each value also shows its data and the "
-        "gradient of the loss. .dot needs only the graphviz Python package "
-        "(pip install 'nnsym[graph]'); .svg and .png also need Graphviz's dot "
-        f"program. Graphs of more than {MAX_NODES} values are drawn per layer.",
+        "gradient of the loss. DOT text (.dot, .gv or standard output) needs "
+        "nothing; .svg and .png need the graphviz Python package "
+        f"({GRAPH_INSTALL_HINT}) and Graphviz's dot program. Graphs of more than "
+        f"{MAX_NODES} values are drawn per layer.",
     )
-    add_spec_arguments(parser)
+    add_spec_arguments(parser, name=False)
     parser.add_argument(
         "-o",
         "--output",
         type=Path,
-        help=f"file to write, by its suffix: {', '.join(SUFFIXES)} "
+        help=f"file to write, by its suffix: {', '.join(GRAPH_SUFFIXES)} "
         "(default: DOT text on standard output)",
     )
     parser.add_argument(
@@ -46,32 +45,63 @@ def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
         action="store_true",
         help="one node per layer's W, b, z and a instead of one per value",
     )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite a file that nnsym did not write, or that was edited",
+    )
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
     """Build, evaluate and write the graph."""
     spec = spec_from_args(args)
+    if args.output is not None:
+        # Refused before any work: a file nnsym did not write, a device, a FIFO.
+        api.check_writable_target(args.output, force=args.force, option="-o")
     suffix = ".dot" if args.output is None else args.output.suffix.lower()
-    if suffix not in SUFFIXES:
+    if suffix not in GRAPH_SUFFIXES:
         raise UsageError(
-            f"-o {args.output}: the suffix must be one of {', '.join(SUFFIXES)}"
+            f"-o {args.output}: the suffix must be one of {', '.join(GRAPH_SUFFIXES)}"
         )
-    if args.output is not None and args.output.is_dir():
-        raise UsageError(f"-o {args.output} is a directory; give a file name")
-    point = parse_at(args.at, spec) if args.at is not None else None
-    graph, notes = graph_for(build_network(spec), point, per_layer=args.per_layer)
+    point = api.parse_at(args.at, spec) if args.at is not None else None
+    graph, notes = api.graph_for(
+        api.build_network(spec), point, per_layer=args.per_layer
+    )
     for note in notes:
         print(f"nnsym: {note}", file=sys.stderr)
-    drawing = render(graph, suffix)
     if args.output is None:
-        sys.stdout.write(str(drawing))
+        sys.stdout.write(api.render(graph, suffix))
         return 0
-    try:
-        write_atomic(args.output, drawing)
-    except OSError as error:
-        raise NnsymError(
-            f"cannot write {args.output}: {error.strerror or error}"
-        ) from error
+    if suffix in (".dot", ".gv"):
+        # With a header, so that drawing it again replaces it without --force.
+        text = api.dot_file(graph, graph_command(args))
+        api.write_generated(args.output, text, force=args.force, option="-o")
+    else:
+        # An SVG or PNG has no room for nnsym's header: it was checked above, and
+        # a second drawing over it needs --force.
+        drawing = api.render(graph, suffix)
+        try:
+            api.write_atomic(args.output, drawing)
+        except OSError as error:
+            raise NnsymError(
+                f"cannot write {args.output}: {error.strerror or error}"
+            ) from error
     print(f"wrote {args.output} ({len(graph.nodes)} values)", file=sys.stderr)
     return 0
+
+
+def graph_command(args: argparse.Namespace) -> str:
+    """The `nnsym graph` options that made a drawing, for its header."""
+    spec = spec_from_args(args)
+    parts = [
+        f"nnsym graph --arch {api.format_arch(spec.arch)}",
+        f"--activation {spec.activation}",
+        f"--output-activation {spec.output_activation}",
+        f"--loss {spec.loss}",
+    ]
+    if args.per_layer:
+        parts.append("--per-layer")
+    if args.at is not None:
+        parts.append("--at ...")  # the point is what the file shows, not repeated
+    return " ".join(parts)

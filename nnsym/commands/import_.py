@@ -7,14 +7,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from nnsym.models.weights import check_save_target, save_weights
-from nnsym.pipeline.spec import (
+from nnsym import api
+from nnsym.commands.options import (
     DEFAULT_MAX_PARAMS,
     HIDDEN_ACTIVATIONS,
     LOSSES,
     OUTPUT_ACTIVATIONS,
-    format_arch,
-    parse_arch,
 )
 
 
@@ -102,12 +100,10 @@ def run(args: argparse.Namespace) -> int:
     """Read the model, convert it and save the weights file."""
     # Imported here: the interop package is the only place that loads the
     # optional libraries, and other commands must not pay for importing it.
-    from nnsym.interop import load_model_file
-
-    check_save_target(args.output, args.force)
-    arch = None if args.arch is None else parse_arch(args.arch)
+    api.check_save_target(args.output, args.force)
+    arch = None if args.arch is None else api.parse_arch(args.arch)
     classes = None if args.classes is None else args.classes.split(",")
-    weights = load_model_file(
+    weights = api.load_model_file(
         args.model,
         trust_pickle=args.trust_pickle,
         arch=arch,
@@ -119,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
         binary=args.binary,
         max_params=args.max_params,
     )
-    save_weights(args.output, weights, force=args.force)
+    api.save_weights(args.output, weights, force=args.force)
     if not args.quiet:
         labels = (
             f", classes {', '.join(weights.classes)}"
@@ -130,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"wrote {args.output}: {spec.summary}{labels} "
             f"(from {weights.training.get('imported_from', args.model)}); "
-            f"for check, graph and train: --arch {format_arch(spec.arch)} "
+            f"for check, graph and train: --arch {api.format_arch(spec.arch)} "
             f"--activation {spec.activation} --output-activation "
             f"{spec.output_activation} --loss {spec.loss}",
             file=sys.stderr,

@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from nnsym import api
+from nnsym.commands.options import echo
 from nnsym.errors import UsageError
-from nnsym.models.weights import load_weights
-from nnsym.pipeline.spec import format_arch
 
 
 def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
@@ -42,15 +41,17 @@ def parse_sample(text: str, n_inputs: int, arch: str) -> tuple[float, ...]:
             value = float(field)
         except ValueError:
             raise UsageError(
-                f"sample {text!r}: {field.strip()!r} is not a number; "
+                f"sample {echo(text)}: {echo(field.strip())} is not a number; "
                 "write inputs as comma-separated numbers, e.g. 1,0"
             ) from None
         if not math.isfinite(value):
-            raise UsageError(f"sample {text!r}: {field.strip()!r} is not finite")
+            raise UsageError(
+                f"sample {echo(text)}: {echo(field.strip())} is not finite"
+            )
         values.append(value)
     if len(values) != n_inputs:
         raise UsageError(
-            f"sample {text!r} has {len(values)} number(s), but the {arch} model "
+            f"sample {echo(text)} has {len(values)} number(s), but the {arch} model "
             f"takes {n_inputs}"
         )
     return tuple(values)
@@ -58,8 +59,8 @@ def parse_sample(text: str, n_inputs: int, arch: str) -> tuple[float, ...]:
 
 def run(args: argparse.Namespace) -> int:
     """Load the model, then print one line of outputs per sample."""
-    weights = load_weights(args.model)
-    arch = format_arch(weights.spec.arch)
+    weights = api.load_weights(args.model)
+    arch = api.format_arch(weights.spec.arch)
     samples = [parse_sample(text, weights.spec.arch[0], arch) for text in args.samples]
     module = api.module_for_weights(weights, args.model)
     params = list(weights.params)

@@ -3,69 +3,24 @@
 from __future__ import annotations
 
 import argparse
-import math
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from nnsym import api
-from nnsym.commands.generate import add_spec_arguments, spec_from_args, stderr_progress
-from nnsym.errors import EXIT_INTERRUPTED, NnsymError, UsageError
-from nnsym.models.data import builtin_names
-from nnsym.models.plot import check_plot_target, plot_loss
-from nnsym.models.training import (
-    OPTIMIZERS,
-    REDUCTIONS,
-    ProgressLine,
-    Trained,
-    TrainingSettings,
-    plan_training,
-    run_training,
+from nnsym.commands.options import (
+    add_spec_arguments,
+    fraction,
+    integer,
+    number,
+    positive_float,
+    spec_from_args,
+    stderr_progress,
+    whole_number,
 )
-from nnsym.models.weights import check_save_target
-from nnsym.pipeline.spec import format_arch
+from nnsym.errors import NnsymError, UsageError, interrupted_status, interrupted_word
 
-DEFAULTS = TrainingSettings()
-
-
-def positive_float(text: str) -> float:
-    """argparse type: a finite number > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number > 0")
-    return value
-
-
-def fraction(text: str) -> float:
-    """argparse type: a number in [0, 1)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 0 and below 1")
-    return value
-
-
-def whole_number(minimum: int) -> Callable[[str], int]:
-    """argparse type: a whole number >= minimum."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"{text!r} is not a whole number"
-            ) from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"{text!r} must be at least {minimum}")
-        return value
-
-    return parse
+DEFAULTS = api.TrainingSettings()
 
 
 def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
@@ -82,7 +37,7 @@ def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
         "--data",
         required=True,
         metavar="NAME|FILE",
-        help=f"a built-in data set ({', '.join(builtin_names())}) or a CSV file",
+        help=f"a built-in data set ({', '.join(api.builtin_names())}) or a CSV file",
     )
     parser.add_argument(
         "--target",
@@ -111,7 +66,7 @@ def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--seed",
-        type=int,
+        type=integer,
         help="seed of the initial parameters and the mini-batch shuffle "
         "(default: a random seed, printed so the run can be repeated)",
     )
@@ -124,7 +79,7 @@ def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--optimizer",
-        choices=OPTIMIZERS,
+        choices=api.OPTIMIZERS,
         default=DEFAULTS.optimizer,
         help="sgd (p -= lr * grad), momentum or adam, as PyTorch defines them "
         f"(default: {DEFAULTS.optimizer})",
@@ -137,14 +92,14 @@ def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--reduction",
-        choices=REDUCTIONS,
+        choices=api.REDUCTIONS,
         default=DEFAULTS.reduction,
         help="objective: sum or mean of the per-sample losses "
         f"(default: {DEFAULTS.reduction})",
     )
     parser.add_argument(
         "--target-loss",
-        type=float,
+        type=number,
         metavar="LOSS",
         help="stop early once the objective is at or below LOSS",
     )
@@ -192,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
             f"--momentum is the factor of --optimizer momentum, but the optimizer "
             f"is {args.optimizer}; add --optimizer momentum or leave out --momentum"
         )
-    settings = TrainingSettings(
+    settings = api.TrainingSettings(
         lr=args.lr,
         epochs=args.epochs,
         batch_size=args.batch_size,
@@ -202,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
         target_loss=args.target_loss,
     )
     # Everything that can be refused is refused before any file is written.
-    plan = plan_training(
+    plan = api.plan_training(
         spec,
         args.data,
         settings,
@@ -212,27 +167,30 @@ def run(args: argparse.Namespace) -> int:
         header=args.header,
     )
     if args.save is not None:
-        check_save_target(args.save, force=args.force)
+        api.check_save_target(args.save, force=args.force)
     if args.plot is not None:
-        check_plot_target(args.plot)
+        api.check_plot_target(args.plot)
     show_progress = not args.quiet and sys.stderr.isatty()
     path = args.output if args.output is not None else api.default_output(spec)
     module = api.prepare_module(
         spec, path, force=args.force, progress=stderr_progress(show_progress)
     )
-    progress = ProgressLine(args.epochs, sys.stderr) if show_progress else None
+    progress = api.ProgressLine(args.epochs, sys.stderr) if show_progress else None
     try:
-        result = run_training(module, plan, progress)
-    except KeyboardInterrupt:
+        result = api.run_training(module, plan, progress)
+    except KeyboardInterrupt as interruption:
         where = f" after {progress.epoch + 1} epochs" if progress is not None else ""
         unsaved = f"; nothing was saved ({args.save} not written)" if args.save else ""
-        print(f"nnsym: training interrupted{where}{unsaved}", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        print(
+            f"nnsym: training {interrupted_word(interruption)}{where}{unsaved}",
+            file=sys.stderr,
+        )
+        return interrupted_status(interruption)
     except NnsymError as error:
         if args.save is not None:
             raise type(error)(f"{error}; nothing was saved") from None
         raise
-    trained = Trained.from_run(plan, module, result)
+    trained = api.Trained.from_run(plan, module, result)
     if not args.quiet:
         sys.stdout.write(trained.report())
         stopped = (
@@ -244,12 +202,16 @@ def run(args: argparse.Namespace) -> int:
             f"{result.epochs_run} epochs in {result.seconds:.2f} s{stopped}; "
             f"seed {plan.seed}",
         )
+        advice = api.training_advice(plan, result.history)
+        if advice is not None:
+            print(f"nnsym: note: {advice}", file=sys.stderr)
     if args.save is not None:
         trained.save(args.save, force=args.force)
         if not args.quiet:
             print(f"saved {args.save}", file=sys.stderr)
     if args.plot is not None:
-        plot_loss(result.history, args.plot, f"{format_arch(spec.arch)} on {args.data}")
+        title = f"{api.format_arch(spec.arch)} on {args.data}"
+        api.plot_loss(result.history, args.plot, title)
         if not args.quiet:
             print(f"plotted {args.plot}", file=sys.stderr)
     return 0

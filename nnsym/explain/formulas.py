@@ -18,14 +18,14 @@ from sympy.printing.pretty.pretty_symbology import pretty_symbol, sub
 from sympy.printing.pretty.stringpict import prettyForm
 
 from nnsym.errors import UsageError
+from nnsym.explain.limits import FORMULA_FORMATS, MAX_EXPANDED_PARAMS
 from nnsym.pipeline.gradients import Gradients, delta_symbol
 from nnsym.pipeline.model import LOSS_SYMBOL
 
 # Beyond this many parameters the expanded gradients run to pages.
-MAX_EXPANDED_PARAMS = 25
 
 
-FORMATS = ("text", "unicode", "latex", "markdown")
+FORMATS = FORMULA_FORMATS
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,8 @@ def expand_gradients(gradients: Gradients) -> list[tuple[Symbol, Expr]]:
         raise UsageError(
             f"--expanded is for networks of at most {MAX_EXPANDED_PARAMS} "
             f"parameters; this one has {network.spec.n_params}, whose expanded "
-            "gradients would run to pages (the chain-rule form is shown instead)"
+            "gradients would run to pages; leave out --expanded for the chain-rule "
+            "form, which is exact and short"
         )
     definitions: dict[Expr, Expr] = dict(gradients.deltas)
     for layer in network.layers:

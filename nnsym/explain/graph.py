@@ -15,6 +15,7 @@ Networks whose graph would be a hairball are drawn one node per layer instead.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -22,16 +23,17 @@ import sympy
 from sympy import Expr, Symbol
 
 from nnsym.errors import NnsymError, UsageError
+from nnsym.explain.limits import GRAPH_INSTALL_HINT, GRAPH_SUFFIXES, MAX_NODES
 from nnsym.explain.point import Point
 from nnsym.pipeline.functions import LEAKY_SLOPE
+from nnsym.pipeline.header import make_header
 from nnsym.pipeline.model import LOSS_SYMBOL, Network
 from nnsym.pipeline.spec import format_arch
 
 # Beyond this many value nodes a drawing is unreadable: draw per layer instead.
-MAX_NODES = 400
 MAX_LABEL = 28
-SUFFIXES = (".dot", ".gv", ".svg", ".png")
-INSTALL_HINT = "pip install 'nnsym[graph]'"
+SUFFIXES = GRAPH_SUFFIXES
+INSTALL_HINT = GRAPH_INSTALL_HINT
 
 
 def _sigmoid(v: float) -> float:
@@ -300,11 +302,63 @@ def to_digraph(graph: Graph) -> object:
     return dot
 
 
+# DOT IDs that need no quotes, and DOT's keywords, as the graphviz package has them.
+_DOT_ID = re.compile(r"([a-zA-Z_][a-zA-Z0-9_]*|-?(\.[0-9]+|[0-9]+(\.[0-9]*)?))$")
+_DOT_KEYWORDS = {"node", "edge", "graph", "digraph", "subgraph", "strict"}
+_DOT_QUOTE = re.compile(r'(?P<backslashes>(?:\\\\)*)\\?"')
+
+
+def _dot_quote(text: str) -> str:
+    if _DOT_ID.match(text) and text.lower() not in _DOT_KEYWORDS:
+        return text
+    return '"%s"' % _DOT_QUOTE.sub(r'\g<backslashes>\\"', text)
+
+
+def _dot_attributes(label: str, **attributes: str) -> str:
+    items = [("label", label), *sorted(attributes.items())]
+    return " ".join(f"{key}={_dot_quote(value)}" for key, value in items)
+
+
+def dot_source(graph: Graph) -> str:
+    """The drawing as DOT text, the same as graphviz.Digraph writes, without it."""
+    lines = [
+        "digraph nnsym {",
+        f"\tgraph [{_dot_attributes(graph.title, rankdir='LR')}]",
+    ]
+    for node in graph.nodes:
+        fields = [_record(node.label)]
+        if node.value is not None:
+            fields.append("data %.4f" % node.value)
+        if node.grad is not None:
+            fields.append("grad %.4f" % node.grad)
+        label = "{ %s }" % " | ".join(fields)
+        lines.append(
+            f"\t{_dot_quote(node.key)} [{_dot_attributes(label, shape='record')}]"
+        )
+        if node.op:
+            op_key = _dot_quote(node.key + "_op")
+            lines.append(f"\t{op_key} [{_dot_attributes(node.op)}]")
+            lines.append(f"\t{op_key} -> {_dot_quote(node.key)}")
+    for source, target in graph.edges:
+        tail = _dot_quote(graph.nodes[source].key)
+        head = _dot_quote(graph.nodes[target].key + "_op")
+        lines.append(f"\t{tail} -> {head}")
+    return "\n".join(lines) + "\n}\n"
+
+
+def dot_file(graph: Graph, origin: str) -> str:
+    """DOT text with nnsym's header (`//` comments), as `nnsym graph -o` writes it."""
+    body = dot_source(graph)
+    return (
+        make_header(origin, body, "draw it again with the command above", "//") + body
+    )
+
+
 def render(graph: Graph, suffix: str) -> str | bytes:
-    """The drawing as DOT text, SVG text or PNG bytes."""
-    dot = to_digraph(graph)
+    """The drawing as DOT text, SVG text or PNG bytes (these need graphviz)."""
     if suffix in (".dot", ".gv"):
-        return dot.source  # type: ignore[attr-defined]
+        return dot_source(graph)
+    dot = to_digraph(graph)
     graphviz = import_graphviz()
     try:
         data = dot.pipe(format=suffix[1:])  # type: ignore[attr-defined]

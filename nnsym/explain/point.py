@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nnsym.errors import UsageError
-from nnsym.pipeline.spec import Spec
+from nnsym.pipeline.spec import Spec, echo
 
 KEYS = ("seed", "params", "weights", "x", "y")
 DEFAULT_SEED = 0
@@ -71,7 +71,7 @@ def _split_items(text: str) -> dict[str, list[str]]:
             key = key.strip()
             if key not in KEYS:
                 raise UsageError(
-                    f"--at: unknown key {key!r}; use {', '.join(KEYS)}, "
+                    f"--at: unknown key {echo(key)}; use {', '.join(KEYS)}, "
                     "e.g. --at seed=0,x=1,0,y=1"
                 )
             if key in items:
@@ -79,7 +79,7 @@ def _split_items(text: str) -> dict[str, list[str]]:
             items[key] = []
         elif key is None:
             raise UsageError(
-                f"--at: {token!r} has no key; write key=value, "
+                f"--at: {echo(token)} has no key; write key=value, "
                 "e.g. --at seed=0,x=1,0,y=1"
             )
         items[key].append(token.strip())
@@ -91,7 +91,7 @@ def _floats(key: str, tokens: list[str], count: int) -> tuple[float, ...]:
         values = tuple(float(token) for token in tokens)
     except ValueError:
         raise UsageError(
-            f"--at {key}={','.join(tokens)}: every value must be a number"
+            f"--at {key}={echo(','.join(tokens))}: every value must be a number"
         ) from None
     if not all(math.isfinite(v) for v in values):
         raise UsageError(f"--at {key}: values must be finite numbers")
@@ -125,7 +125,9 @@ def parse_at(text: str | None, spec: Spec) -> Point:
             or not _SEED_RE.fullmatch(tokens[0])
             or len(tokens[0]) > MAX_SEED_DIGITS
         ):
-            raise UsageError(f"--at seed={','.join(tokens)}: seed must be an integer")
+            raise UsageError(
+                f"--at seed={echo(','.join(tokens))}: seed must be an integer"
+            )
         seed = int(tokens[0])
         params = init_params(spec.n_params, seed)
     n_inputs, n_outputs = spec.arch[0], spec.arch[-1]

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nnsym.errors import UsageError
-from nnsym.pipeline.spec import Spec, format_arch
+from nnsym.pipeline.spec import Spec, echo, echo_list, format_arch
+from nnsym.pipeline.write import check_regular_or_missing
 
 Row = tuple[float, ...]
 
@@ -79,9 +80,11 @@ def load_data(
             )
         return _fit_builtin(source, spec)
     path = Path(source)
+    # A FIFO or a device would be read until it ends, which it may never do.
+    check_regular_or_missing(path, "--data")
     if not path.exists():
         raise UsageError(
-            f"--data {source!r} is neither a built-in data set "
+            f"--data {echo(source)} is neither a built-in data set "
             f"({', '.join(BUILTIN)}) nor an existing file"
         )
     return read_csv(path, spec, target=target, header=header)
@@ -134,13 +137,13 @@ def _one_hot(
         classes = tuple(sorted(distinct))
     if len(classes) == 1:
         raise UsageError(
-            f"{where}{lines}: every target is the one class {classes[0]!r}; "
+            f"{where}{lines}: every target is the one class {echo(classes[0])}; "
             "ce needs at least 2 classes"
         )
     if len(classes) != n_outputs:
         raise UsageError(
             f"{where}{lines}: the targets hold {len(classes)} classes "
-            f"({', '.join(classes)}), but the network has {n_outputs} outputs; "
+            f"({echo_list(classes)}), but the network has {n_outputs} outputs; "
             f"make the last --arch layer {len(classes)}"
         )
     index = {label: position for position, label in enumerate(classes)}
@@ -189,16 +192,18 @@ def _column_index(token: str, names: tuple[str, ...], path: Path, line: int) -> 
     if token in names:
         return names.index(token)
     if token.isdigit() and token.isascii():
-        number = int(token)
-        if 1 <= number <= len(names):
-            return number - 1
+        digits = token.lstrip("0") or "0"
+        # Compare lengths first: int() refuses numbers of over 4300 digits.
+        if len(digits) <= len(str(len(names))) and 1 <= int(digits) <= len(names):
+            return int(digits) - 1
+        shown = digits if len(digits) <= 12 else f"a {len(digits)}-digit number"
         raise UsageError(
-            f"{path} line {line}: --target column {number} does not exist; "
+            f"{path} line {line}: --target column {shown} does not exist; "
             f"the file has columns 1 to {len(names)}"
         )
     raise UsageError(
-        f"{path} line {line}: --target column {token!r} is not in the header "
-        f"({', '.join(names)}); give a column name or a number from 1"
+        f"{path} line {line}: --target column {echo(token)} is not in the header "
+        f"({echo_list(names)}); give a column name or a number from 1"
     )
 
 
@@ -241,7 +246,7 @@ def read_csv(
             _column_index(token, names, path, shape_line) for token in target.split(",")
         ]
         if len(set(target_columns)) != len(target_columns):
-            raise UsageError(f"--target {target!r} names a column twice")
+            raise UsageError(f"--target {echo(target)} names a column twice")
     elif spec.loss == "ce" and width != n_inputs + n_outputs:
         target_columns = [width - 1]  # one column of class labels
     else:
@@ -283,9 +288,9 @@ def read_csv(
                 if guessed and line == first_line
                 else ""
             )
-            raise UsageError(f"{where}: {field!r} is not a number{hint}") from None
+            raise UsageError(f"{where}: {echo(field)} is not a number{hint}") from None
         if not math.isfinite(value):
-            raise UsageError(f"{where}: {field!r} is not a finite number")
+            raise UsageError(f"{where}: {echo(field)} is not a finite number")
         return value
 
     xs = tuple(tuple(number(line, row, c) for c in input_columns) for line, row in rows)

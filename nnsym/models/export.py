@@ -20,7 +20,7 @@ from nnsym.pipeline.emit import build_context, emit
 from nnsym.pipeline.gradients import backpropagate
 from nnsym.pipeline.model import build_network
 from nnsym.pipeline.spec import check_name, param_names
-from nnsym.pipeline.write import write_generated
+from nnsym.pipeline.write import check_writable_target, write_generated
 
 PREDICTOR_TEMPLATE = "predictor.py.jinja"
 # Only these come from a weights file into the docstring, and only as numbers or
@@ -130,4 +130,6 @@ def predictor_source(weights: Weights, output: Path) -> str:
 def export_predictor(weights: Weights, output: str | Path, force: bool = False) -> bool:
     """Write the predictor module atomically; return False if it was unchanged."""
     output = Path(output)
+    # Refused before the predictor is rendered, which takes SymPy and black.
+    check_writable_target(output, force=force)
     return write_generated(output, predictor_source(weights, output), force=force)

@@ -8,7 +8,7 @@ from pathlib import Path
 from types import ModuleType
 
 from nnsym.errors import NnsymError, UsageError
-from nnsym.pipeline.write import write_atomic
+from nnsym.pipeline.write import check_folder, check_regular_or_missing, write_atomic
 
 FORMATS = ("png", "svg", "pdf")
 MISSING = (
@@ -21,15 +21,17 @@ def _matplotlib() -> ModuleType:
     try:
         import matplotlib
     except ImportError:
-        raise UsageError(MISSING) from None
+        # A missing optional package is status 1, as everywhere in nnsym: the
+        # request is right, the installation lacks something.
+        raise NnsymError(MISSING) from None
     return matplotlib
 
 
 def check_plot_target(path: Path) -> None:
     """Raise UsageError, before any training, if the plot could not be written."""
     _matplotlib()
-    if path.is_dir():
-        raise UsageError(f"--plot {path} is a directory; give a file such as loss.png")
+    check_folder(path, "--plot")
+    check_regular_or_missing(path, "--plot")
     if path.suffix.lower().lstrip(".") not in FORMATS:
         raise UsageError(
             f"--plot {path}: name the file with one of these endings: "
@@ -60,4 +62,5 @@ def plot_loss(history: Sequence[float], path: Path, title: str) -> None:
     try:
         write_atomic(path, buffer.getvalue())
     except OSError as error:
-        raise NnsymError(f"cannot write {path}: {error.strerror or error}") from None
+        reason = (error.strerror or str(error)).lower()
+        raise NnsymError(f"cannot write {path}: {reason}") from None

@@ -372,5 +372,46 @@ def format_report(
     if is_classification(spec, dataset):
         share = module.accuracy(params, list(dataset.xs), list(dataset.ys))
         right = round(share * len(dataset))
-        text += f"accuracy: {share:.0%} ({right} of {len(dataset)})\n"
+        text += (
+            f"accuracy: {percent(right, len(dataset))} ({right} of {len(dataset)})\n"
+        )
     return text
+
+
+# With --reduction sum, each step is lr times a sum over the batch: above this
+# effective rate, sigmoid and tanh outputs saturate after a step or two.
+SATURATING_RATE = 100
+
+
+def training_advice(plan: TrainingPlan, history: Sequence[float]) -> str | None:
+    """What to try when a run barely lowered its loss at a saturating rate, or None."""
+    settings = plan.settings
+    batch = settings.batch_size or len(plan.dataset)
+    rate = settings.lr * min(batch, len(plan.dataset))
+    if settings.reduction != "sum" or rate <= SATURATING_RATE or len(history) < 2:
+        return None
+    first, last = history[0], history[-1]
+    if not (math.isfinite(first) and math.isfinite(last)) or last < 0.5 * first:
+        return None
+    return (
+        f"the loss went from {first:.6g} to {last:.6g}: with --reduction sum "
+        f"each step is --lr {settings.lr:g} times a sum over {batch} samples, an "
+        f"effective learning rate of {rate:g}, which saturates the outputs; try "
+        "--reduction mean, or a smaller --lr such as "
+        f"{settings.lr / batch:.2g}"
+    )
+
+
+def percent(part: int, whole: int) -> str:
+    """`part` of `whole` as a percentage that never rounds to 100% or 0% falsely.
+
+    999 of 1000 is 99.9%, not 100%; 1 of 1000 is 0.1%, not 0%.
+    """
+    share = 100 * part / whole
+    for decimals in range(0, 12):
+        shown = f"{share:.{decimals}f}"
+        if (float(shown) == 100) == (part == whole) and (float(shown) == 0) == (
+            part == 0
+        ):
+            return f"{shown}%"
+    return f"{share}%"

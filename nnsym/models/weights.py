@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -34,7 +35,12 @@ from nnsym.pipeline.spec import (
     network_summary,
     param_names,
 )
-from nnsym.pipeline.write import write_atomic
+from nnsym.pipeline.write import (
+    check_folder,
+    check_regular_or_missing,
+    read_head,
+    write_atomic,
+)
 
 FORMAT = "nnsym-weights"
 VERSION = 1
@@ -75,20 +81,28 @@ def to_json(weights: Weights) -> str:
         ) from None
 
 
+# How every weights file nnsym writes begins (json.dumps with indent=2).
+_WEIGHTS_START = re.compile(rb'\s*\{\s*"format"\s*:\s*"nnsym-weights"')
+
+
 def _is_weights_file(path: Path) -> bool:
+    # Only the first bytes are read: a large foreign file costs nothing.
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+        return _WEIGHTS_START.match(read_head(path, 256)) is not None
+    except OSError:
         return False
-    return isinstance(document, dict) and document.get("format") == FORMAT
 
 
 def check_save_target(path: str | Path, force: bool = False) -> None:
-    """Raise unless a weights file may be written at `path`."""
+    """Raise unless a weights file may be written at `path`.
+
+    Checked before training: a regular file or a missing path in a writable
+    folder, and an existing file is an nnsym weights file (unless `force`).
+    """
     path = Path(path)
-    if path.is_dir():
-        raise UsageError(f"--save {path} is a directory; give a file path, e.g. a.json")
-    if path.exists() and not force and not _is_weights_file(path):
+    check_folder(path, "--save")
+    exists = check_regular_or_missing(path, "--save")
+    if exists and not force and not _is_weights_file(path):
         raise NnsymError(
             f"{path} exists and is not an nnsym weights file; choose another "
             "path or pass --force to overwrite it"
@@ -102,10 +116,9 @@ def save_weights(path: str | Path, weights: Weights, force: bool = False) -> Non
     text = to_json(weights)
     try:
         write_atomic(path, text)
-    except PermissionError:
-        raise NnsymError(f"cannot write {path}: permission denied") from None
     except OSError as error:
-        raise NnsymError(f"cannot write {path}: {error.strerror or error}") from None
+        reason = (error.strerror or str(error)).lower()
+        raise NnsymError(f"cannot write {path}: {reason}; nothing was saved") from None
 
 
 def _reject_constant(name: str) -> float:
@@ -116,6 +129,7 @@ def load_weights(path: str | Path) -> Weights:
     """Read and check a weights file; raise UsageError with one line if it is bad."""
     path = Path(path)
     retrain = "save it again with nnsym train --save"
+    check_regular_or_missing(path, "weights file")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -139,6 +153,10 @@ def load_weights(path: str | Path) -> Weights:
         ) from None
     except ValueError as error:
         raise UsageError(f"{path} {error}; {retrain}") from None
+    except RecursionError:
+        raise UsageError(
+            f"{path} is not a weights file: its JSON is nested too deeply"
+        ) from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise UsageError(
             f'{path} is not an nnsym weights file (no "format": "{FORMAT}")'
@@ -189,7 +207,7 @@ def _read_spec(path: Path, raw: object) -> Spec:
         and all(isinstance(size, int) and not isinstance(size, bool) for size in arch)
     ):
         raise UsageError(
-            f'{path}: "arch" must be a list of whole numbers, got {arch!r}'
+            f'{path}: "arch" must be a list of whole numbers, got {echo(arch)}'
         )
     if not all(isinstance(raw[key], str) for key in keys[1:]):
         raise UsageError(f'{path}: "spec" fields other than "arch" must be text')
@@ -245,7 +263,7 @@ def _read_params(path: Path, spec: Spec, raw: object) -> tuple[float, ...]:
     for name in names:
         value = raw[name]
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise UsageError(f"{path}: parameter {name} is {value!r}, not a number")
+            raise UsageError(f"{path}: parameter {name} is {echo(value)}, not a number")
         if not math.isfinite(value):
             raise UsageError(f"{path}: parameter {name} is {value!r}, not finite")
         values.append(float(value))

@@ -9,13 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from nnsym.errors import NnsymError
-from nnsym.explain.formulas import Derivation, derive, format_text
-from nnsym.pipeline.cse import eliminate_common_subexpressions
-from nnsym.pipeline.emit import build_context, header_first_line, render_module
-from nnsym.pipeline.gradients import Gradients, backpropagate
-from nnsym.pipeline.model import build_network
+from nnsym.pipeline.header import first_line
 from nnsym.pipeline.spec import Spec
 from nnsym.pipeline.write import (
     Existing,
@@ -23,6 +20,14 @@ from nnsym.pipeline.write import (
     inspect_existing,
     write_generated,
 )
+
+if TYPE_CHECKING:
+    from nnsym.explain.formulas import Derivation
+    from nnsym.pipeline.gradients import Gradients
+
+# SymPy, Jinja and black are imported inside the functions that generate: using an
+# up-to-date module in generated/ (is_up_to_date, load_module, module_for) must
+# not pay for them.
 
 GENERATED_DIR = Path("generated")
 
@@ -46,6 +51,9 @@ def _quiet(stage: str) -> None:
 
 def differentiate(spec: Spec) -> Gradients:
     """Build `spec`'s network and backpropagate symbolically."""
+    from nnsym.pipeline.gradients import backpropagate
+    from nnsym.pipeline.model import build_network
+
     return backpropagate(build_network(spec))
 
 
@@ -53,6 +61,12 @@ def generate(
     spec: Spec, expanded: bool = False, progress: Progress = _quiet
 ) -> Generated:
     """Run the pipeline for `spec` in memory: formulas and module source."""
+    from nnsym.explain.formulas import derive, format_text
+    from nnsym.pipeline.cse import eliminate_common_subexpressions
+    from nnsym.pipeline.emit import build_context, render_module
+    from nnsym.pipeline.gradients import backpropagate
+    from nnsym.pipeline.model import build_network
+
     progress("building the network")
     network = build_network(spec)
     progress("differentiating (chain rule, layer by layer)")
@@ -92,7 +106,7 @@ def is_up_to_date(spec: Spec, path: str | Path) -> bool:
     if inspect_existing(path) is not Existing.GENERATED:
         return False
     first = path.read_text(encoding="utf-8").split("\n", 1)[0]
-    return first == header_first_line(spec)
+    return first == first_line(spec.command_line())
 
 
 def load_module(path: str | Path) -> ModuleType:
@@ -104,11 +118,17 @@ def load_module(path: str | Path) -> ModuleType:
         raise NnsymError(f"cannot import {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
+    # No __pycache__ beside the module: nnsym leaves only the files it was asked
+    # to write.
+    dont_write_bytecode = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True
     try:
         spec.loader.exec_module(module)
     except (OSError, SyntaxError) as error:
         del sys.modules[name]
         raise NnsymError(f"cannot import {path}: {error}") from error
+    finally:
+        sys.dont_write_bytecode = dont_write_bytecode
     return module
 
 

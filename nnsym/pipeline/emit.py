@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -240,9 +241,37 @@ def format_source(source: str) -> str:
         context = multiprocessing.get_context("fork")
     except ValueError:  # no fork on this platform: one process
         return _black(source)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_worker_signals
+    )
+    try:
         formatted = dict(zip(order, pool.map(_black, [pieces[i] for i in order])))
+    except BaseException:
+        # Interrupted (Ctrl-C, SIGTERM) or failed: end the workers now rather
+        # than wait for their pieces, so that none outlives nnsym and keeps its
+        # caller's pipes open.
+        _end_workers(pool)
+        raise
+    pool.shutdown()
     return "\n\n".join(formatted[i] for i in range(len(pieces)))
+
+
+def _worker_signals() -> None:
+    # Workers leave Ctrl-C and SIGTERM to the parent, which ends them: they must
+    # not run the parent's SIGTERM handler, nor print a traceback on Ctrl-C.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _end_workers(pool: ProcessPoolExecutor) -> None:
+    # ProcessPoolExecutor has no public way to stop running workers before
+    # Python 3.14 (terminate_workers); its process table is the only handle.
+    workers = list((getattr(pool, "_processes", None) or {}).values())
+    for process in workers:
+        process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in workers:
+        process.join(timeout=5)
 
 
 def header_first_line(spec: Spec) -> str:

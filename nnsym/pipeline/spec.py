@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import keyword
 import re
 import reprlib
@@ -147,6 +148,13 @@ def echo(text: object) -> str:
         return f"<a {type(text).__name__} too long to show>"
 
 
+def echo_list(items: Sequence[str], limit: int = 10) -> str:
+    """`'a, b, c'`; a longer list shows its first `limit` items and its length."""
+    shown = [item if len(item) <= 60 else echo(item) for item in items[:limit]]
+    more = f", ... ({len(items)} in all)" if len(items) > limit else ""
+    return ", ".join(shown) + more
+
+
 def parse_arch(text: str) -> tuple[int, ...]:
     """Parse `'2-2-1'` into `(2, 2, 1)`; raise UsageError on anything else.
 
@@ -232,7 +240,14 @@ def default_name(
         parts.append(output_activation)
     if loss != DEFAULT_LOSS:
         parts.append(loss)
-    return "_".join(parts)
+    name = "_".join(parts)
+    if len(name) <= MAX_NAME_LENGTH:
+        return name
+    # A deep network: keep what fits, cut at a '_', and add a hash of the whole
+    # name, so that different requests still get different names.
+    digest = hashlib.sha256(name.encode("ascii")).hexdigest()[:12]
+    kept = name[: MAX_NAME_LENGTH - len(digest) - 1].rsplit("_", 1)[0]
+    return f"{kept}_{digest}"
 
 
 def default_output_activation(activation: str, loss: str) -> str:

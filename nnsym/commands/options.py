@@ -1,0 +1,145 @@
+"""Option helpers shared by the commands: network options, number types, progress.
+
+Standard library and nnsym's light modules only: building the parser must not
+import SymPy, Jinja or black (`nnsym predict` never needs them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import sys
+import time
+from collections.abc import Callable
+
+from nnsym.pipeline.spec import (
+    DEFAULT_ACTIVATION,
+    DEFAULT_LOSS,
+    DEFAULT_MAX_PARAMS,
+    HIDDEN_ACTIVATIONS,
+    LOSSES,
+    OUTPUT_ACTIVATIONS,
+    Spec,
+    echo,
+    make_spec,
+)
+
+# Longest whole number an option takes, in digits: int() refuses more than 4300,
+# and no seed, count or size of nnsym's needs more.
+MAX_DIGITS = 100
+_INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
+
+
+def add_spec_arguments(parser: argparse.ArgumentParser, name: bool = True) -> None:
+    """Options that describe a network; `name`: the command writes a module."""
+    parser.add_argument(
+        "--arch",
+        default="2-2-1",
+        help="layer sizes from input to output, e.g. 2-1, 2-2-1, 3-4-4-1 "
+        "(default: 2-2-1)",
+    )
+    parser.add_argument(
+        "--activation",
+        default=DEFAULT_ACTIVATION,
+        metavar="NAME",
+        help=f"hidden layers' activation: {', '.join(HIDDEN_ACTIVATIONS)} "
+        f"(default: {DEFAULT_ACTIVATION})",
+    )
+    parser.add_argument(
+        "--output-activation",
+        metavar="NAME",
+        help=f"output layer's activation: {', '.join(OUTPUT_ACTIVATIONS)} "
+        "(default: softmax for ce, sigmoid for bce, else --activation)",
+    )
+    parser.add_argument(
+        "--loss",
+        default=DEFAULT_LOSS,
+        metavar="NAME",
+        help=f"per-sample loss: {', '.join(LOSSES)} (default: {DEFAULT_LOSS})",
+    )
+    if name:
+        parser.add_argument("--name", help="module name (default: from the request)")
+    parser.add_argument(
+        "--max-params",
+        type=whole_number(1),
+        default=DEFAULT_MAX_PARAMS,
+        metavar="N",
+        help=f"refuse networks with more parameters (default: {DEFAULT_MAX_PARAMS})",
+    )
+
+
+def spec_from_args(args: argparse.Namespace) -> Spec:
+    """The validated Spec of the network options."""
+    return make_spec(
+        args.arch,
+        activation=args.activation,
+        output_activation=args.output_activation,
+        loss=args.loss,
+        name=getattr(args, "name", None),
+        max_params=args.max_params,
+    )
+
+
+def stderr_progress(enabled: bool) -> Callable[[str], None]:
+    """Report pipeline stages with elapsed time on stderr, if enabled."""
+    start = time.perf_counter()
+
+    def report(stage: str) -> None:
+        if enabled:
+            elapsed = time.perf_counter() - start
+            print(f"[{elapsed:6.1f}s] {stage}...", file=sys.stderr, flush=True)
+
+    return report
+
+
+def number(text: str) -> float:
+    """argparse type: a finite number."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{echo(text)} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{echo(text)} must be a finite number")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite number > 0."""
+    value = number(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{echo(text)} must be a finite number > 0")
+    return value
+
+
+def fraction(text: str) -> float:
+    """argparse type: a number in [0, 1)."""
+    value = number(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"{echo(text)} must be at least 0 and below 1")
+    return value
+
+
+def integer(text: str) -> int:
+    """argparse type: a whole number, of at most MAX_DIGITS digits."""
+    stripped = text.strip()
+    if not _INTEGER.fullmatch(stripped):
+        raise argparse.ArgumentTypeError(f"{echo(text)} is not a whole number")
+    if len(stripped.lstrip("+-").lstrip("0")) > MAX_DIGITS:
+        raise argparse.ArgumentTypeError(
+            f"a number of {len(stripped)} digits is too long; "
+            f"use at most {MAX_DIGITS} digits"
+        )
+    return int(stripped)
+
+
+def whole_number(minimum: int) -> Callable[[str], int]:
+    """argparse type: a whole number >= minimum."""
+
+    def parse(text: str) -> int:
+        value = integer(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{echo(text)} must be at least {minimum}")
+        return value
+
+    return parse

@@ -1,0 +1,154 @@
+"""Imports flow one way: no cycle among nnsym's modules (function-level imports
+included), and loading weights or predicting with an up-to-date module imports
+neither SymPy, Jinja nor black."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from nnsym.explain import expression, limits
+
+REPO = Path(__file__).resolve().parent.parent
+PACKAGE = REPO / "nnsym"
+HEAVY = ("sympy", "jinja2", "black")
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(REPO).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def modules() -> dict[str, Path]:
+    return {module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
+
+
+def imported_by(path: Path, known: dict[str, Path]) -> set[str]:
+    """The nnsym modules `path` imports anywhere in it, functions included."""
+    name = module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, *([base] if base else [])])
+            # `from nnsym.pipeline import build` imports the module build.
+            submodules = [f"{base}.{alias.name}" for alias in node.names]
+            targets = [t for t in submodules if t in known] or [base]
+        else:
+            continue
+        found.update(t for t in targets if t in known and t != name)
+    return found
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle, as a list of modules, or None."""
+    state: dict[str, str] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = "open"
+        stack.append(node)
+        for child in sorted(graph[node]):
+            if state.get(child) == "open":
+                return stack[stack.index(child) :] + [child]
+            if child not in state:
+                cycle = visit(child)
+                if cycle:
+                    return cycle
+        stack.pop()
+        state[node] = "done"
+        return None
+
+    for node in sorted(graph):
+        if node not in state:
+            cycle = visit(node)
+            if cycle:
+                return cycle
+    return None
+
+
+def test_no_import_cycle_among_nnsym_modules():
+    known = modules()
+    graph = {name: imported_by(path, known) for name, path in known.items()}
+    # The test can fail: the graph is not empty, and a cycle is found when made.
+    assert graph["nnsym.commands.train"] >= {"nnsym.api", "nnsym.commands.options"}
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle(graph) is None
+
+
+def test_a_function_level_import_counts():
+    known = modules()
+    # nnsym.pipeline.build imports SymPy's stages only inside generate().
+    assert "nnsym.pipeline.cse" in imported_by(known["nnsym.pipeline.build"], known)
+
+
+def test_commands_use_the_api_and_the_option_helpers():
+    known = modules()
+    allowed = {
+        "nnsym.api",
+        "nnsym.errors",
+        "nnsym.commands.options",
+        "nnsym.explain.limits",
+        "nnsym.explain.fdcheck",  # check's default step and tolerances
+    }
+    for name, path in known.items():
+        if name.startswith("nnsym.commands.") and name != "nnsym.commands.options":
+            assert imported_by(path, known) <= allowed, name
+
+
+def test_the_light_names_match_the_modules_that_use_them():
+    assert limits.FUNCTION_NAMES == tuple(expression.FUNCTIONS)
+
+
+def loaded_after(code: str, cwd: Path) -> list[str]:
+    """Which of SymPy, Jinja and black a fresh interpreter has loaded after `code`."""
+    script = (
+        f"{code}\nimport sys\nprint(sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    child = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    return json.loads(child.stdout.strip().splitlines()[-1].replace("'", '"'))
+
+
+def test_load_weights_and_predict_import_no_sympy_jinja_or_black(tmp_path):
+    train = (
+        "from nnsym.cli import main\n"
+        "assert main(['train', '--data', 'xor', '--epochs', '5', '--seed', '0', "
+        "'-q', '--save', 'm.json']) == 0"
+    )
+    # Training generates the module into generated/: SymPy and black are used.
+    assert loaded_after(train, tmp_path) == sorted(HEAVY)
+    load = "from nnsym.api import load_weights\nload_weights('m.json')"
+    assert loaded_after(load, tmp_path) == []
+    predict = (
+        "from nnsym.cli import main\n"
+        "assert main(['predict', '--model', 'm.json', '1,0', '0,1']) == 0"
+    )
+    assert loaded_after(predict, tmp_path) == []
+    # Without the module in generated/, predict makes one in memory.
+    (tmp_path / "generated" / "mlp_2_2_1.py").unlink()
+    assert loaded_after(predict, tmp_path) == sorted(HEAVY)
+    assert not (tmp_path / "generated" / "__pycache__").exists()
+
+
+def test_every_api_name_resolves():
+    from nnsym import api
+
+    for name in api.__all__:
+        assert getattr(api, name) is not None, name
+    assert set(api.__all__) <= set(dir(api))
