@@ -16,6 +16,7 @@ from nnsym.pipeline.cse import eliminate_common_subexpressions
 from nnsym.pipeline.emit import build_context, header_first_line, render_module
 from nnsym.pipeline.gradients import Gradients, backpropagate
 from nnsym.pipeline.model import build_network
+from nnsym.pipeline.reference import selftest_reference
 from nnsym.pipeline.spec import Spec
 from nnsym.pipeline.write import (
     Existing,
@@ -64,7 +65,11 @@ def generate(
     progress("printing and formatting the module")
     # The module's docstring holds the chain-rule formulas, never the expanded ones.
     docstring_formulas = format_text(replace(derivation, expanded=()), title=False)
-    context = build_context(spec, program, docstring_formulas, derivation.title)
+    progress("computing the selftest's reference values")
+    reference = selftest_reference(gradients)
+    context = build_context(
+        spec, program, docstring_formulas, derivation.title, selftest=reference
+    )
     source = render_module(spec, context)
     return Generated(spec, gradients, derivation, formulas, source)
 
