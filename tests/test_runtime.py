@@ -120,24 +120,23 @@ def _torch_steps(make_optimizer, params, grads_per_step):
 GRADS = [[0.5, -2.0, 1e-3], [0.1, 0.3, -4.0], [-1.0, 0.0, 2.0], [0.2, 0.2, 0.2]]
 
 
-@pytest.mark.parametrize("name", ["momentum", "adam"])
-def test_momentum_and_adam_follow_pytorch(name):
+TORCH_OPTIMIZERS = {
+    "sgd": lambda p: torch.optim.SGD(p, lr=0.05),
+    "momentum": lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9),
+    "adam": lambda p: torch.optim.Adam(p, lr=0.05, betas=(0.9, 0.999), eps=1e-8),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TORCH_OPTIMIZERS))
+def test_every_optimizer_follows_pytorch(name):
     params, state = [0.3, -0.7, 1.1], {}
     for grads in GRADS:
-        params = optimizers._adam_or_momentum(
+        params = optimizers._optimizer_step(
             name, params, grads, state, 0.05, 0.9, (0.9, 0.999), 1e-8
         )
-    if name == "momentum":
-        expected = _torch_steps(
-            lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9), [0.3, -0.7, 1.1], GRADS
-        )
-    else:
-        expected = _torch_steps(
-            lambda p: torch.optim.Adam(p, lr=0.05, betas=(0.9, 0.999), eps=1e-8),
-            [0.3, -0.7, 1.1],
-            GRADS,
-        )
+    expected = _torch_steps(TORCH_OPTIMIZERS[name], [0.3, -0.7, 1.1], GRADS)
     assert all(close(a, b, 1e-12) for a, b in zip(params, expected))
+    assert set(TORCH_OPTIMIZERS) == set(optimizers.OPTIMIZERS)
 
 
 def test_optimizer_names_come_from_the_runtime_only():
@@ -256,9 +255,9 @@ def test_runtime_modules_use_the_standard_library_only(path):
 
 def test_included_source_is_the_definition_verbatim_comments_and_all():
     source = (RUNTIME / "optimizers.py").read_text(encoding="utf-8")
-    included = runtime_source.runtime("_adam_or_momentum")
+    included = runtime_source.runtime("_optimizer_step")
     assert included in source
-    assert "# PyTorch's definitions" in included
+    assert "# One update from a batch's gradient" in included
     namespace = {"math": math}
     exec(runtime_source.runtime("OPTIMIZERS", "REDUCTIONS"), namespace)
     assert namespace["OPTIMIZERS"] == optimizers.OPTIMIZERS
@@ -273,7 +272,7 @@ def test_unknown_runtime_name_is_an_error():
 @pytest.mark.parametrize("name", ["mlp_2_2_1.py", "mlp_4_8_3_softmax_ce.py"])
 def test_generated_modules_hold_the_runtime_and_no_other_copy(name):
     text = (REPO / "generated" / name).read_text(encoding="utf-8")
-    for definition in ("_floats", "_params", "_dataset", "_adam_or_momentum"):
+    for definition in ("_floats", "_params", "_dataset", "_optimizer_step"):
         assert runtime_source.runtime(definition) in text
         assert text.count(f"def {definition}(") == 1
 

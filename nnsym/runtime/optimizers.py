@@ -27,8 +27,12 @@ def _check_training(optimizer, reduction, epochs, lr, batch_size):
         )
 
 
-def _adam_or_momentum(optimizer, params, grads, state, lr, momentum, betas, eps):
-    # PyTorch's definitions: SGD with momentum (no dampening) and Adam.
+def _optimizer_step(optimizer, params, grads, state, lr, momentum, betas, eps):
+    # One update from a batch's gradient, as PyTorch defines each optimizer:
+    # plain SGD, SGD with momentum (no dampening), Adam. `state` carries the
+    # velocities or moments from one call to the next.
+    if optimizer == "sgd":
+        return [p - lr * g for p, g in zip(params, grads)]
     if optimizer == "momentum":
         velocity = state.setdefault("velocity", [0.0] * len(params))
         for i, g in enumerate(grads):
