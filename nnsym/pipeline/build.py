@@ -62,11 +62,11 @@ def generate(
     formulas = format_text(derivation)
     progress("sharing common subexpressions")
     program = eliminate_common_subexpressions(gradients)
+    progress("computing the selftest's reference values (30 digits)")
+    reference = selftest_reference(gradients)
     progress("printing and formatting the module")
     # The module's docstring holds the chain-rule formulas, never the expanded ones.
     docstring_formulas = format_text(replace(derivation, expanded=()), title=False)
-    progress("computing the selftest's reference values")
-    reference = selftest_reference(gradients)
     context = build_context(
         spec, program, docstring_formulas, derivation.title, selftest=reference
     )
