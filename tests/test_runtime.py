@@ -9,7 +9,6 @@ from pathlib import Path
 
 import mpmath
 import pytest
-import torch
 
 from nnsym.explain import graph
 from nnsym.models import training
@@ -109,8 +108,9 @@ def test_logsumexp_does_not_depend_on_the_order_of_its_arguments():
 
 
 def _torch_steps(make_optimizer, params, grads_per_step):
+    torch = pytest.importorskip("torch")  # nnsym[torch]; test_training has the rules
     tensor = torch.tensor(params, dtype=torch.float64, requires_grad=True)
-    optimizer = make_optimizer([tensor])
+    optimizer = make_optimizer(torch, [tensor])
     for grads in grads_per_step:
         tensor.grad = torch.tensor(grads, dtype=torch.float64)
         optimizer.step()
@@ -121,9 +121,9 @@ GRADS = [[0.5, -2.0, 1e-3], [0.1, 0.3, -4.0], [-1.0, 0.0, 2.0], [0.2, 0.2, 0.2]]
 
 
 TORCH_OPTIMIZERS = {
-    "sgd": lambda p: torch.optim.SGD(p, lr=0.05),
-    "momentum": lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9),
-    "adam": lambda p: torch.optim.Adam(p, lr=0.05, betas=(0.9, 0.999), eps=1e-8),
+    "sgd": lambda torch, p: torch.optim.SGD(p, lr=0.05),
+    "momentum": lambda torch, p: torch.optim.SGD(p, lr=0.05, momentum=0.9),
+    "adam": lambda torch, p: torch.optim.Adam(p, lr=0.05, betas=(0.9, 0.999), eps=1e-8),
 }
 
 

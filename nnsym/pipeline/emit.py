@@ -114,10 +114,7 @@ def _selftest_sources(
 ) -> tuple[str, tuple[str, ...] | None]:
     if reference is None:
         return "()", None
-    points = tuple(
-        repr((p.seed, p.x, p.y, p.loss, p.grads))
-        for p in reference.points
-    )
+    points = tuple(repr((p.seed, p.x, p.y, p.loss, p.grads)) for p in reference.points)
     return _tuple_source([str(i) for i in reference.indices]), points
 
 
