@@ -131,3 +131,15 @@ def test_predictor_with_a_corrupt_parameter_fails_its_selftest(tmp_path):
     path.write_text(text.replace(match.group(1), repr(value * (1 + 1e-6)), 1))
     result = run_python(path, "--selftest")
     assert result.returncode == 1 and "selftest FAILED" in result.stdout
+
+
+def test_a_module_from_the_command_line_checks_itself(
+    tmp_path, run_cli_process, load_module
+):
+    result = run_cli_process(["generate", "--arch", "3-2-2", "--loss", "ce"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    path = tmp_path / "generated" / "mlp_3_2_2_softmax_ce.py"
+    assert run_python(path, "--selftest").returncode == 0
+    lines = []
+    assert load_module(path).selftest(write=lines.append)
+    assert lines[-1] == "selftest passed"
