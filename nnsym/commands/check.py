@@ -20,7 +20,7 @@ from nnsym.explain.fdcheck import (
 from nnsym.explain.point import parse_at
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
     """Register `nnsym check`."""
     parser = subparsers.add_parser(
         "check",

@@ -10,7 +10,7 @@ from nnsym.explain.chain import differentiate_text, format_diff_latex, format_di
 from nnsym.explain.expression import FUNCTIONS
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
     """Register `nnsym diff`."""
     parser = subparsers.add_parser(
         "diff",

@@ -11,7 +11,7 @@ from nnsym.models.export import export_predictor
 from nnsym.models.weights import load_weights
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
     """Register `nnsym export`."""
     parser = subparsers.add_parser(
         "export",

@@ -17,7 +17,7 @@ from nnsym.explain.formulas import (
 )
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
     """Register `nnsym formulas`."""
     parser = subparsers.add_parser(
         "formulas",

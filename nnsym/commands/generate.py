@@ -82,7 +82,7 @@ def stderr_progress(enabled: bool) -> api.Progress:
     return report
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
     """Register `nnsym generate`."""
     parser = subparsers.add_parser(
         "generate",

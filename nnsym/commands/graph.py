@@ -15,7 +15,7 @@ from nnsym.pipeline.model import build_network
 from nnsym.pipeline.write import write_atomic
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
     """Register `nnsym graph`."""
     parser = subparsers.add_parser(
         "graph",

@@ -13,7 +13,7 @@ from nnsym.models.weights import load_weights
 from nnsym.pipeline.spec import format_arch
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
     """Register `nnsym predict`."""
     parser = subparsers.add_parser(
         "predict",

@@ -68,7 +68,7 @@ def whole_number(minimum: int) -> Callable[[str], int]:
     return parse
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
     """Register `nnsym train`."""
     parser = subparsers.add_parser(
         "train",
