@@ -15,6 +15,7 @@ from nnsym.pipeline.reference import (
     selftest_reference,
 )
 from nnsym.pipeline.spec import make_spec
+from nnsym.primitives import PRIMITIVES
 from nnsym.runtime.init import _initial_params
 from tests.helpers import close, module_for
 
@@ -99,3 +100,36 @@ def test_sample_points_have_valid_targets_for_every_loss():
         assert sorted(y) == [0.0, 0.0, 0.0, 1.0]
         _, (single,) = sample_point(seed, 2, 1)
         assert single in (0.0, 1.0)
+
+
+# Each primitive in closed form, written independently of the table's safe forms.
+CLOSED_FORMS = {
+    "sigmoid": lambda v: 1 / (1 + mpmath.exp(-v)),
+    "tanh": mpmath.tanh,
+    "relu": lambda v: max(v, 0),
+    "leaky_relu": lambda v: v if v > 0 else v / 100,
+    "identity": lambda v: v,
+    "softplus": lambda v: mpmath.log(1 + mpmath.exp(v)),
+    "swish": lambda v: v / (1 + mpmath.exp(-v)),
+    "gelu": lambda v: v
+    * (
+        1
+        + mpmath.tanh(mpmath.sqrt(2 / mpmath.pi) * (v + mpmath.mpf("0.044715") * v**3))
+    )
+    / 2,
+    "elu": lambda v: v if v > 0 else mpmath.exp(v) - 1,
+    "step": lambda v: 1 if v > 0 else 0,
+    "leaky_step": lambda v: 1 if v > 0 else mpmath.mpf(1) / 100,
+}
+
+
+@pytest.mark.parametrize("name", sorted(PRIMITIVES))
+def test_every_primitive_evaluates_to_its_closed_form_at_30_digits(name):
+    x = sympy.Symbol("x", real=True)
+    expr = {"identity": x, "tanh": sympy.tanh(x)}.get(name, sympy.Function(name)(x))
+    with mpmath.workdps(30):
+        for value in ("-3.5", "-0.25", "0.0", "0.75", "12.0"):
+            v = mpmath.mpf(value)
+            assert mpmath.almosteq(
+                evaluate(expr, {x: v}), CLOSED_FORMS[name](v), rel_eps=1e-25
+            ), (name, value)

@@ -7,6 +7,7 @@ a generated file can compare its own float arithmetic against them.
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from sympy import Expr, Symbol
 
 from nnsym.pipeline.gradients import Gradients
 from nnsym.pipeline.model import LOSS_SYMBOL, Network
+from nnsym.primitives import PRIMITIVES
 from nnsym.runtime.init import _initial_params
 
 DIGITS = 30
@@ -31,7 +33,8 @@ def _logsumexp(*values: mpmath.mpf) -> mpmath.mpf:
     return mpmath.log(mpmath.fsum(mpmath.exp(v) for v in values))
 
 
-# nnsym's functions (and those of the primitives' definitions), in mpmath.
+# The elementary functions in mpmath; every other function is a primitive,
+# evaluated from its definition in the table of primitives.
 _FUNCTIONS: dict[str, Callable[..., mpmath.mpf]] = {
     "exp": mpmath.exp,
     "log": mpmath.log,
@@ -41,19 +44,20 @@ _FUNCTIONS: dict[str, Callable[..., mpmath.mpf]] = {
     "Abs": abs,
     "Max": max,
     "Min": min,
-    "sigmoid": lambda v: 1 / (1 + mpmath.exp(-v)),
-    "relu": lambda v: v if v > 0 else mpmath.mpf(0),
-    "leaky_relu": lambda v: v if v > 0 else v / 100,
-    "step": lambda v: mpmath.mpf(1) if v > 0 else mpmath.mpf(0),
-    "leaky_step": lambda v: mpmath.mpf(1) if v > 0 else mpmath.mpf(1) / 100,
-    "softplus": lambda v: mpmath.log(1 + mpmath.exp(v)),
     "logsumexp": _logsumexp,
-    "swish": lambda v: v / (1 + mpmath.exp(-v)),
-    "gelu": lambda v: v
-    * (1 + mpmath.tanh(mpmath.sqrt(2 / mpmath.pi) * (v + 0.044715 * v**3)))
-    / 2,
-    "elu": lambda v: v if v > 0 else mpmath.expm1(v),
 }
+_X = Symbol("x", real=True)
+
+
+@functools.cache
+def _definition(name: str) -> Expr:
+    if name not in PRIMITIVES:
+        raise ValueError(f"no reference evaluation for {name}")
+    # rational: decimal constants (gelu's 0.044715) exactly as written.
+    definition = PRIMITIVES[name].definition
+    return sympy.sympify(definition, locals={"x": _X}, rational=True)
+
+
 _RELATIONS = {
     ">": lambda a, b: a > b,
     ">=": lambda a, b: a >= b,
@@ -81,9 +85,10 @@ def evaluate(expr: Expr, values: dict[Symbol, mpmath.mpf]) -> mpmath.mpf:
     if expr.is_Pow:
         return args[0] ** args[1]
     name = type(expr).__name__
-    if name not in _FUNCTIONS:
-        raise ValueError(f"no reference evaluation for {name}")
-    return _FUNCTIONS[name](*args)
+    if name in _FUNCTIONS:
+        return _FUNCTIONS[name](*args)
+    (arg,) = args
+    return evaluate(_definition(name), {_X: arg})
 
 
 def _holds(condition: Expr, values: dict[Symbol, mpmath.mpf]) -> bool:

@@ -16,6 +16,7 @@ import sympy
 from sympy import Symbol
 
 from nnsym.pipeline.cse import TEMP_PREFIX, Assignment
+from nnsym.pipeline.gradients import delta_symbol
 from nnsym.pipeline.model import LOSS_SYMBOL, Network
 
 # How the loss section's comment names each loss.
@@ -67,7 +68,7 @@ def section_keys(network: Network) -> dict[Symbol, tuple[int, int]]:
         for symbol in (*layer.z, *layer.a):
             keys[symbol] = (0, layer.index)
         for j in range(len(layer.z)):
-            keys[Symbol(f"delta{layer.index}_{j}", real=True)] = (2, layer.index)
+            keys[delta_symbol(layer, j)] = (2, layer.index)
     return keys
 
 
