@@ -1,15 +1,19 @@
-"""Shared helpers for the tests: generate a module once per spec and import it."""
+"""Shared helpers for the tests: generate a module once per spec and import it,
+run the CLI. tests/conftest.py offers the ones tests take as fixtures."""
 
 from __future__ import annotations
 
 import functools
 import importlib.util
+import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from types import ModuleType
 
 from nnsym import api
+from nnsym.cli import main
 from nnsym.pipeline.spec import Spec, make_spec
 
 _CACHE_DIR = Path(tempfile.mkdtemp(prefix="nnsym-tests-"))
@@ -27,6 +31,44 @@ def module_for(spec: Spec) -> ModuleType:
     sys.modules[name] = module
     loader_spec.loader.exec_module(module)
     return module
+
+
+def load_module(path: str | Path) -> ModuleType:
+    """Import a generated module or predictor from its file."""
+    return api.load_module(path)
+
+
+def run_cli_in_process(args: list[object], capsys) -> tuple[int, str, str]:
+    """`nnsym ARGS...` in this process: (exit status, stdout, stderr)."""
+    try:
+        code = main([str(arg) for arg in args])
+    except SystemExit as stop:
+        code = stop.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def run_cli_process(
+    args: list[object], cwd: str | Path, **options: object
+) -> subprocess.CompletedProcess:
+    """`python -m nnsym ARGS...` in a child process that imports this checkout."""
+    path = [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(path))
+    return subprocess.run(
+        [sys.executable, "-m", "nnsym", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        **options,
+    )
+
+
+def run_python(path: str | Path, *args: str) -> subprocess.CompletedProcess:
+    """`python PATH ARGS...`: a generated file run as a script."""
+    return subprocess.run(
+        [sys.executable, str(path), *args], capture_output=True, text=True
+    )
 
 
 def module(arch: str, **options: str) -> ModuleType:

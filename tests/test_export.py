@@ -7,7 +7,6 @@ import os
 import random
 import subprocess
 import sys
-from pathlib import Path
 
 import black
 import pytest
@@ -20,8 +19,8 @@ from nnsym.models.weights import Weights, save_weights
 from nnsym.pipeline.emit import BLACK_MODE
 from nnsym.pipeline.spec import make_spec
 from nnsym.pipeline.write import Existing, inspect_existing
+from tests.helpers import REPO, load_module
 
-REPO = Path(__file__).resolve().parent.parent
 SPECS = {
     "xor": make_spec("2-2-1"),
     "micrograd": make_spec("3-4-4-1", activation="tanh"),
@@ -36,10 +35,6 @@ def weights_for(spec, seed=0, classes=None):
     return Weights(spec, params, classes, {"lr": 0.5, "seed": seed})
 
 
-def import_file(path):
-    return api.load_module(path)
-
-
 @pytest.fixture(scope="module")
 def modules(tmp_path_factory):
     folder = tmp_path_factory.mktemp("modules")
@@ -47,11 +42,11 @@ def modules(tmp_path_factory):
     for key, spec in SPECS.items():
         committed = REPO / "generated" / f"{spec.name}.py"
         if api.is_up_to_date(spec, committed):
-            loaded[key] = import_file(committed)
+            loaded[key] = load_module(committed)
         else:
             path = folder / f"{spec.name}.py"
             api.write_module(api.generate(spec), path)
-            loaded[key] = import_file(path)
+            loaded[key] = load_module(path)
     return loaded
 
 
@@ -61,7 +56,7 @@ def test_predictor_agrees_with_the_generated_module(tmp_path, modules, key):
     weights = weights_for(spec, classes=None)
     path = tmp_path / f"predict_{key}.py"
     assert export_predictor(weights, path)
-    predictor = import_file(path)
+    predictor = load_module(path)
     rng = random.Random(1)
     for _ in range(20):
         x = [rng.uniform(-4, 4) for _ in range(spec.arch[0])]
@@ -91,7 +86,7 @@ def test_predictor_runs_without_site_packages(tmp_path):
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
-    predictor = import_file(path)
+    predictor = load_module(path)
     expected = [repr(predictor.predict(x)[0]) for x in ((1, 0), (0, 0))]
     assert result.stdout.split() == expected
     bad = subprocess.run(
@@ -113,7 +108,7 @@ def test_parameters_round_trip_exactly(tmp_path):
     weights = weights_for(SPECS["micrograd"], seed=3)
     path = tmp_path / "predictor.py"
     export_predictor(weights, path)
-    assert import_file(path).PARAMS == weights.params
+    assert load_module(path).PARAMS == weights.params
 
 
 def test_export_is_deterministic_across_hash_seeds(tmp_path):
@@ -138,7 +133,7 @@ def test_classes_are_data_not_code(tmp_path):
     weights = weights_for(SPECS["softmax"], classes=hostile)
     path = tmp_path / "predictor.py"
     export_predictor(weights, path)
-    predictor = import_file(path)
+    predictor = load_module(path)
     assert predictor.CLASSES == hostile
     x = [0.5, -1, 2, 0]
     outputs = predictor.predict(x)

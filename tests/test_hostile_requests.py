@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from nnsym import api
-from nnsym.cli import main, one_line
+from nnsym.cli import one_line
 from nnsym.commands import COMMANDS
 from nnsym.errors import UsageError
 from nnsym.pipeline.spec import (
@@ -22,16 +22,10 @@ from nnsym.pipeline.spec import (
     format_duration,
     make_spec,
 )
+from tests.helpers import run_cli_in_process
 
-
-def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
-    """Run `nnsym ARGS` in this process; argparse's exits count as statuses."""
-    try:
-        code = main(args)
-    except SystemExit as stop:
-        code = stop.code
-    out, err = capsys.readouterr()
-    return code, out, err
+# In this process; argparse's exits count as statuses.
+run_cli = run_cli_in_process
 
 
 def files_under(root: Path) -> list[Path]:
@@ -259,7 +253,7 @@ def test_a_valid_name_reaches_the_module_only_in_its_header_comment(workdir, cap
         if isinstance(node, ast.Import)
         for alias in node.names
     }
-    assert imported == {"math", "random"}
+    assert imported == {"math", "random", "sys"}
 
 
 ARGPARSE_ERRORS = [

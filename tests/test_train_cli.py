@@ -15,6 +15,7 @@ import pytest
 from nnsym import api
 from nnsym.cli import main
 from nnsym.pipeline.spec import make_spec
+from tests.helpers import run_cli_in_process
 
 REPO = Path(__file__).resolve().parent.parent
 XOR = ["--arch", "2-2-1", "--data", "xor", "--lr", "1", "--epochs", "2000"]
@@ -27,9 +28,7 @@ def in_tmp(tmp_path, monkeypatch):
 
 
 def run(capsys, *argv):
-    status = main(list(argv))
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
+    return run_cli_in_process(list(argv), capsys)
 
 
 def one_line_error(err):

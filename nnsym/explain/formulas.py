@@ -255,11 +255,6 @@ class UnicodePrinter(PrettyPrinter):
         return self._print_Function(e, func_name="LSE")
 
 
-def pretty_expression(expr: Expr) -> str:
-    """An expression in Unicode, possibly over several lines (fractions, powers)."""
-    return UnicodePrinter().doprint(expr)
-
-
 def latex_expression(expr: Expr) -> str:
     """An expression in LaTeX through SymPy's LaTeX printer, our names subscripted."""
     names = {symbol: latex_name(symbol.name) for symbol in expr.free_symbols}

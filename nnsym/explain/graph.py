@@ -29,6 +29,7 @@ from nnsym.pipeline.functions import LEAKY_SLOPE
 from nnsym.pipeline.header import make_header
 from nnsym.pipeline.model import LOSS_SYMBOL, Network
 from nnsym.pipeline.spec import format_arch
+from nnsym.runtime.numerics import _logsumexp
 
 # Beyond this many value nodes a drawing is unreadable: draw per layer instead.
 MAX_LABEL = 28
@@ -42,11 +43,6 @@ def _sigmoid(v: float) -> float:
 
 def _softplus(v: float) -> float:
     return max(v, 0.0) + math.log1p(math.exp(-abs(v)))
-
-
-def _logsumexp(*values: float) -> float:
-    top = max(values)
-    return top + math.log(sum(math.exp(v - top) for v in values))
 
 
 # Numbers for nnsym's SymPy functions, for lambdify.

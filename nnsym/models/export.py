@@ -13,14 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nnsym.errors import UsageError
-from nnsym.models.training import OPTIMIZERS, REDUCTIONS
 from nnsym.models.weights import Weights, to_json
 from nnsym.pipeline.cse import eliminate_common_subexpressions
 from nnsym.pipeline.emit import build_context, emit
 from nnsym.pipeline.gradients import backpropagate
 from nnsym.pipeline.model import build_network
+from nnsym.pipeline.reference import SEEDS, reference_outputs, sample_point
+from nnsym.pipeline.sections import Section
 from nnsym.pipeline.spec import check_name, param_names
 from nnsym.pipeline.write import check_writable_target, write_generated
+from nnsym.runtime.optimizers import OPTIMIZERS, REDUCTIONS
 
 PREDICTOR_TEMPLATE = "predictor.py.jinja"
 # Only these come from a weights file into the docstring, and only as numbers or
@@ -50,8 +52,11 @@ class PredictorContext:
     unpack_inputs: str
     forward_math: str
     forward_lines: tuple[str, ...]
+    forward_sections: tuple[Section, ...]
     outputs: tuple[str, ...]
     helpers: tuple[str, ...]
+    # (inputs, outputs) pairs printed as tuples, for the selftest.
+    reference_outputs: tuple[str, ...]
 
 
 def _training_summary(training: dict) -> str:
@@ -90,6 +95,11 @@ def predictor_source(weights: Weights, output: Path) -> str:
         for helper in context.helpers
         if any(f"{helper}(" in line for line in context.forward_lines)
     )
+    vectors = []
+    for seed in SEEDS:
+        x, _ = sample_point(seed, spec.arch[0], spec.arch[-1])
+        outputs = reference_outputs(program.network, weights.params, x)
+        vectors.append(repr((x, outputs)))
     model_hash = hashlib.sha256(to_json(weights).encode("utf-8")).hexdigest()
     example = ", ".join(["0.0"] * spec.arch[0])
     values = tuple(repr(float(v)) for v in weights.params)
@@ -116,8 +126,10 @@ def predictor_source(weights: Weights, output: Path) -> str:
         unpack_inputs=context.unpack_inputs,
         forward_math=context.forward_math,
         forward_lines=context.forward_lines,
+        forward_sections=context.forward_sections,
         outputs=context.outputs,
         helpers=helpers,
+        reference_outputs=tuple(vectors),
     )
     return emit(
         PREDICTOR_TEMPLATE,

@@ -30,9 +30,8 @@ from nnsym.models.data import Dataset, load_data
 from nnsym.models.weights import Weights, params_for, save_weights
 from nnsym.pipeline import build
 from nnsym.pipeline.spec import Spec, echo
+from nnsym.runtime.optimizers import OPTIMIZERS, REDUCTIONS
 
-OPTIMIZERS = ("sgd", "momentum", "adam")
-REDUCTIONS = ("sum", "mean")
 # The predictions table shows at most this many samples.
 TABLE_ROWS = 20
 

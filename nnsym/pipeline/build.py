@@ -66,6 +66,7 @@ def generate(
     from nnsym.pipeline.emit import build_context, render_module
     from nnsym.pipeline.gradients import backpropagate
     from nnsym.pipeline.model import build_network
+    from nnsym.pipeline.reference import selftest_reference
 
     progress("building the network")
     network = build_network(spec)
@@ -75,10 +76,14 @@ def generate(
     formulas = format_text(derivation)
     progress("sharing common subexpressions")
     program = eliminate_common_subexpressions(gradients)
+    progress("computing the selftest's reference values (30 digits)")
+    reference = selftest_reference(gradients)
     progress("printing and formatting the module")
     # The module's docstring holds the chain-rule formulas, never the expanded ones.
     docstring_formulas = format_text(replace(derivation, expanded=()), title=False)
-    context = build_context(spec, program, docstring_formulas, derivation.title)
+    context = build_context(
+        spec, program, docstring_formulas, derivation.title, selftest=reference
+    )
     source = render_module(spec, context)
     return Generated(spec, gradients, derivation, formulas, source)
 

@@ -36,11 +36,6 @@ class Program:
     # (parameter, dL/dparameter) over the steps' targets, in PARAM_NAMES order.
     grads: tuple[tuple[Symbol, Expr], ...]
 
-    @property
-    def outputs(self) -> tuple[Symbol, ...]:
-        """The symbols holding the network's outputs."""
-        return self.network.outputs
-
     def steps_for(self, wanted: Iterable[Expr]) -> tuple[Assignment, ...]:
         """The steps needed to evaluate `wanted`, in program order."""
         by_target = {step.target: step for step in self.steps}

@@ -18,6 +18,9 @@ from nnsym.pipeline.cse import Assignment, Program
 from nnsym.pipeline.header import first_line, make_header
 from nnsym.pipeline.model import LOSS_SYMBOL
 from nnsym.pipeline.printer import ModulePrinter
+from nnsym.pipeline.reference import SelftestReference
+from nnsym.pipeline.runtime_source import runtime
+from nnsym.pipeline.sections import Section, forward_steps, sections
 from nnsym.pipeline.spec import Spec
 
 MODULE_TEMPLATE = "module.py.jinja"
@@ -52,13 +55,18 @@ class ModuleContext:
     unpack_inputs: str
     unpack_targets: str
     forward_lines: tuple[str, ...]
+    forward_sections: tuple[Section, ...]
     forward_math: str
     all_lines: tuple[str, ...]
+    all_sections: tuple[Section, ...]
     all_math: str
     grads: tuple[GradLine, ...]
     helpers: tuple[str, ...]
     threshold: str
     straight_line_update: bool
+    # The selftest's checked parameter indices and points, printed; None: no selftest.
+    selftest_indices: str
+    selftest_points: tuple[str, ...] | None
 
 
 def templates_dir() -> Path:
@@ -102,18 +110,39 @@ def _math_binding(names: set[str]) -> str:
     )
 
 
+def _selftest_sources(
+    reference: SelftestReference | None,
+) -> tuple[str, tuple[str, ...] | None]:
+    if reference is None:
+        return "()", None
+    points = tuple(repr((p.seed, p.x, p.y, p.loss, p.grads)) for p in reference.points)
+    return _tuple_source([str(i) for i in reference.indices]), points
+
+
 def build_context(
-    spec: Spec, program: Program, formulas: str, title: str
+    spec: Spec,
+    program: Program,
+    formulas: str,
+    title: str,
+    selftest: SelftestReference | None = None,
 ) -> ModuleContext:
     """Print every line of `program` and gather what the template needs."""
     network = program.network
     printer = ModulePrinter()
     printed: dict[Assignment, tuple[str, frozenset[str]]] = {}
-    for step in program.steps:
+
+    def print_step(step: Assignment) -> None:
         printer.math_names = set()
         target = "sample_loss" if step.target == LOSS_SYMBOL else step.target.name
         code = printer.doprint(step.expr)
         printed[step] = (f"{target} = {code}", frozenset(printer.math_names))
+
+    for step in program.steps:
+        print_step(step)
+    forward = forward_steps(network)
+    for step in forward:
+        if step not in printed:
+            print_step(step)
     grads = []
     grad_math: set[str] = set()
     for param, expr in program.grads:
@@ -121,17 +150,14 @@ def build_context(
         grads.append(GradLine(param.name, f"g_{param.name}", printer.doprint(expr)))
         grad_math |= printer.math_names
 
-    def lines_for(wanted: list) -> tuple[tuple[str, ...], str]:
-        steps = program.steps_for(wanted)
-        names = set().union(*(printed[s][1] for s in steps)) if steps else set()
-        if wanted is grad_exprs:
-            names |= grad_math
-        return tuple(printed[s][0] for s in steps), _math_binding(names)
+    def math_for(steps: tuple[Assignment, ...], extra: set[str]) -> str:
+        names = set(extra).union(*(printed[s][1] for s in steps))
+        return _math_binding(names)
 
-    grad_exprs = [LOSS_SYMBOL, *(expr for _, expr in program.grads)]
-    forward_lines, forward_math = lines_for(list(network.outputs))
-    all_lines, all_math = lines_for(grad_exprs)
+    all_steps = program.steps_for([LOSS_SYMBOL, *(expr for _, expr in program.grads)])
+    code = {step: printed[step][0] for step in printed}
     param_names = tuple(p.name for p in network.params)
+    selftest_indices, selftest_points = _selftest_sources(selftest)
     return ModuleContext(
         title=title,
         formulas=formulas.rstrip("\n"),
@@ -145,20 +171,24 @@ def build_context(
         unpack_accumulators=_unpack_target_source([g.accumulator for g in grads]),
         unpack_inputs=_tuple_source([s.name for s in network.inputs]),
         unpack_targets=_tuple_source([s.name for s in network.targets]),
-        forward_lines=forward_lines,
-        forward_math=forward_math,
-        all_lines=all_lines,
-        all_math=all_math,
+        forward_lines=tuple(code[s] for s in forward),
+        forward_sections=sections(network, forward, code),
+        forward_math=math_for(forward, set()),
+        all_lines=tuple(code[s] for s in all_steps),
+        all_sections=sections(network, all_steps, code),
+        all_math=math_for(all_steps, grad_math),
         grads=tuple(grads),
         helpers=tuple(sorted(printer.helpers)),
         threshold=repr(spec.classification_threshold),
         straight_line_update=len(grads) <= STRAIGHT_LINE_UPDATE_MAX_PARAMS,
+        selftest_indices=selftest_indices,
+        selftest_points=selftest_points,
     )
 
 
 def environment() -> jinja2.Environment:
     """The Jinja environment: strict about undefined names, no stray whitespace."""
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -166,6 +196,9 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         autoescape=False,
     )
+    # {{ runtime("_floats", ...) }}: nnsym.runtime's definitions, verbatim.
+    env.globals["runtime"] = runtime
+    return env
 
 
 def emit(

@@ -27,10 +27,6 @@ class Layer:
     z_exprs: tuple[Expr, ...]
     a_exprs: tuple[Expr, ...]
 
-    def term(self, neuron: int, source: int) -> Expr:
-        """The local expression w{l}_{j}_{i} * input_i, one summand of z{l}_{j}."""
-        return self.weights[neuron][source] * self.inputs[source]
-
     @property
     def params(self) -> tuple[Symbol, ...]:
         """Each neuron's weights in input order, then its bias."""

@@ -1,0 +1,182 @@
+"""Reference values at 30 digits for the selftest embedded in generated files.
+
+The chain-rule expressions (`Gradients`, before common subexpressions, printing
+or floating point) are evaluated with mpmath at `DIGITS` significant digits, so
+a generated file can compare its own float arithmetic against them.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import mpmath
+import sympy
+from sympy import Expr, Symbol
+
+from nnsym.pipeline.gradients import Gradients
+from nnsym.pipeline.model import LOSS_SYMBOL, Network
+from nnsym.primitives import PRIMITIVES
+from nnsym.runtime.init import _initial_params
+
+DIGITS = 30
+# Seeds of init_params() at which the selftest checks the gradient.
+SEEDS = (0, 1, 2)
+# At most this many gradient entries are checked per point, spread over all the
+# layers: enough to catch a wrong line, few enough for a large network.
+MAX_CHECKED = 40
+
+
+def _logsumexp(*values: mpmath.mpf) -> mpmath.mpf:
+    return mpmath.log(mpmath.fsum(mpmath.exp(v) for v in values))
+
+
+# The elementary functions in mpmath; every other function is a primitive,
+# evaluated from its definition in the table of primitives.
+_FUNCTIONS: dict[str, Callable[..., mpmath.mpf]] = {
+    "exp": mpmath.exp,
+    "log": mpmath.log,
+    "tanh": mpmath.tanh,
+    "log1p": mpmath.log1p,
+    "expm1": mpmath.expm1,
+    "Abs": abs,
+    "Max": max,
+    "Min": min,
+    "logsumexp": _logsumexp,
+}
+_X = Symbol("x", real=True)
+
+
+@functools.cache
+def _definition(name: str) -> Expr:
+    if name not in PRIMITIVES:
+        raise ValueError(f"no reference evaluation for {name}")
+    # rational: decimal constants (gelu's 0.044715) exactly as written.
+    definition = PRIMITIVES[name].definition
+    return sympy.sympify(definition, locals={"x": _X}, rational=True)
+
+
+_RELATIONS = {
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+}
+
+
+def evaluate(expr: Expr, values: dict[Symbol, mpmath.mpf]) -> mpmath.mpf:
+    """`expr` in mpmath at the current precision, its symbols taken from `values`."""
+    if expr in values:
+        return values[expr]
+    if expr.is_Number or expr.is_NumberSymbol:
+        return mpmath.mpf(sympy.N(expr, DIGITS + 10))
+    if isinstance(expr, sympy.Piecewise):
+        for piece, condition in expr.args:
+            if condition is sympy.true or _holds(condition, values):
+                return evaluate(piece, values)
+        raise ValueError(f"no piece of {expr} applies")
+    args = [evaluate(arg, values) for arg in expr.args]
+    if expr.is_Add:
+        return mpmath.fsum(args)
+    if expr.is_Mul:
+        return mpmath.fprod(args)
+    if expr.is_Pow:
+        return args[0] ** args[1]
+    name = type(expr).__name__
+    if name in _FUNCTIONS:
+        return _FUNCTIONS[name](*args)
+    (arg,) = args
+    return evaluate(_definition(name), {_X: arg})
+
+
+def _holds(condition: Expr, values: dict[Symbol, mpmath.mpf]) -> bool:
+    lhs, rhs = (evaluate(side, values) for side in condition.args)
+    return bool(_RELATIONS[condition.rel_op](lhs, rhs))
+
+
+def forward_values(
+    network: Network, params: Sequence[float], x: Sequence[float]
+) -> dict[Symbol, mpmath.mpf]:
+    """Every z and a of `network` at `params` and `x`, from the named expressions."""
+    values: dict[Symbol, mpmath.mpf] = dict(zip(network.inputs, map(mpmath.mpf, x)))
+    values.update(zip(network.params, map(mpmath.mpf, params)))
+    for layer in network.layers:
+        for z, expr in zip(layer.z, layer.z_exprs):
+            values[z] = evaluate(expr, values)
+        for a, expr in zip(layer.a, layer.a_exprs):
+            values[a] = evaluate(expr, values)
+    return values
+
+
+def reference_outputs(
+    network: Network, params: Sequence[float], x: Sequence[float]
+) -> tuple[float, ...]:
+    """The network's outputs at 30 digits, rounded to floats."""
+    with mpmath.workdps(DIGITS):
+        values = forward_values(network, params, x)
+        return tuple(float(values[a]) for a in network.outputs)
+
+
+@dataclass(frozen=True)
+class Point:
+    """One selftest point: init_params(seed), x, y and the reference numbers."""
+
+    seed: int
+    x: tuple[float, ...]
+    y: tuple[float, ...]
+    loss: float
+    grads: tuple[float, ...]  # dL/dparams[i] for i in the checked indices
+
+
+@dataclass(frozen=True)
+class SelftestReference:
+    """What a module's selftest checks: which gradient entries, at which points."""
+
+    indices: tuple[int, ...]
+    points: tuple[Point, ...]
+
+
+def checked_indices(count: int) -> tuple[int, ...]:
+    """All parameter indices, or MAX_CHECKED of them evenly spread, last included."""
+    if count <= MAX_CHECKED:
+        return tuple(range(count))
+    return tuple(
+        sorted({round(k * (count - 1) / (MAX_CHECKED - 1)) for k in range(MAX_CHECKED)})
+    )
+
+
+def sample_point(
+    seed: int, n_inputs: int, n_outputs: int
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Inputs in [-1, 1] (four decimals) and a one-hot target valid for every loss."""
+    rng = random.Random(1000 + seed)
+    x = tuple(round(rng.uniform(-1.0, 1.0), 4) for _ in range(n_inputs))
+    hot = seed % n_outputs if n_outputs > 1 else None
+    y = tuple(
+        float(k == hot) if hot is not None else float(seed % 2)
+        for k in range(n_outputs)
+    )
+    return x, y
+
+
+def selftest_reference(gradients: Gradients) -> SelftestReference:
+    """The loss and the checked gradient entries at 30 digits at every seed."""
+    network = gradients.network
+    indices = checked_indices(len(network.params))
+    points = []
+    with mpmath.workdps(DIGITS):
+        for seed in SEEDS:
+            params = _initial_params(len(network.params), seed)
+            x, y = sample_point(seed, len(network.inputs), len(network.targets))
+            values = forward_values(network, params, x)
+            values.update(zip(network.targets, map(mpmath.mpf, y)))
+            values[LOSS_SYMBOL] = evaluate(network.loss, values)
+            for delta, expr in gradients.deltas:
+                values[delta] = evaluate(expr, values)
+            grads = tuple(
+                float(evaluate(gradients.grads[i][1], values)) for i in indices
+            )
+            points.append(Point(seed, x, y, float(values[LOSS_SYMBOL]), grads))
+    return SelftestReference(indices, tuple(points))

@@ -1,0 +1,52 @@
+"""train()'s options and the optimizers beyond plain SGD, as PyTorch defines them."""
+
+import math
+
+# The first of each is train()'s default.
+OPTIMIZERS = ("sgd", "momentum", "adam")
+REDUCTIONS = ("sum", "mean")
+
+
+def _check_training(optimizer, reduction, epochs, lr, batch_size):
+    # train()'s options, refused before any work with one line naming the option.
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(
+            "optimizer must be one of %s, got %r" % (", ".join(OPTIMIZERS), optimizer)
+        )
+    if reduction not in REDUCTIONS:
+        raise ValueError(
+            "reduction must be one of %s, got %r" % (", ".join(REDUCTIONS), reduction)
+        )
+    if not (isinstance(epochs, int) and epochs >= 0):
+        raise ValueError("epochs must be a whole number >= 0, got %r" % (epochs,))
+    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+        raise ValueError("lr must be a positive finite number, got %r" % (lr,))
+    if batch_size is not None and not (isinstance(batch_size, int) and batch_size >= 1):
+        raise ValueError(
+            "batch_size must be a whole number >= 1, got %r" % (batch_size,)
+        )
+
+
+def _optimizer_step(optimizer, params, grads, state, lr, momentum, betas, eps):
+    # One update from a batch's gradient, as PyTorch defines each optimizer:
+    # plain SGD, SGD with momentum (no dampening), Adam. `state` carries the
+    # velocities or moments from one call to the next.
+    if optimizer == "sgd":
+        return [p - lr * g for p, g in zip(params, grads)]
+    if optimizer == "momentum":
+        velocity = state.setdefault("velocity", [0.0] * len(params))
+        for i, g in enumerate(grads):
+            velocity[i] = momentum * velocity[i] + g
+            params[i] -= lr * velocity[i]
+        return params
+    beta1, beta2 = betas
+    m = state.setdefault("m", [0.0] * len(params))
+    v = state.setdefault("v", [0.0] * len(params))
+    state["t"] = t = state.get("t", 0) + 1
+    correction1 = 1.0 - beta1**t
+    correction2 = 1.0 - beta2**t
+    for i, g in enumerate(grads):
+        m[i] = beta1 * m[i] + (1.0 - beta1) * g
+        v[i] = beta2 * v[i] + (1.0 - beta2) * g * g
+        params[i] -= lr * (m[i] / correction1) / (math.sqrt(v[i] / correction2) + eps)
+    return params
