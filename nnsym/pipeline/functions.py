@@ -15,7 +15,9 @@ logsumexp is n-ary and stays a function of its own with a runtime helper.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
+from collections.abc import Callable
 from functools import cache
 
 import sympy
@@ -197,7 +199,7 @@ def custom_text(name: str) -> str:
     return _CUSTOM_TEXT[name]
 
 
-def define_activation(option: str) -> tuple[str, str]:
+def define_activation(option: str, flag: str = "--activation") -> tuple[str, str]:
     """Register `'name=expression in x'` (or a bare expression) as an activation.
 
     The expression is read by the safe parser of `nnsym diff`; it may use the
@@ -209,20 +211,18 @@ def define_activation(option: str) -> tuple[str, str]:
     name, text = split_custom(option)
     if name in PRIMITIVES or name in ("softmax", "logsumexp"):
         raise UsageError(
-            f"--activation {option!r}: {name!r} is a built-in activation; "
+            f"{flag} {option!r}: {name!r} is a built-in activation; "
             "choose another name"
         )
     expr, variables = parse_expression(text)
     unknown = sorted(set(variables) - {"x"})
     if unknown:
         raise UsageError(
-            f"--activation {option!r}: an activation is an expression of x "
+            f"{flag} {option!r}: an activation is an expression of x "
             f"alone, but it uses {', '.join(unknown)}"
         )
     if "x" not in variables:
-        raise UsageError(
-            f"--activation {option!r}: the expression does not depend on x"
-        )
+        raise UsageError(f"{flag} {option!r}: the expression does not depend on x")
     expr = expr.xreplace({variables["x"]: X})
     known = _CUSTOM.get(name)
     if known is not None and known[1] == expr:
@@ -246,3 +246,30 @@ def define_activation(option: str) -> tuple[str, str]:
     _CUSTOM[name] = (cls, expr)
     _CUSTOM_TEXT[name] = text
     return name, text
+
+
+def numeric_functions() -> dict[str, Callable[..., float]]:
+    """Float callables of the table's functions, registered ones and logsumexp.
+
+    Each is SymPy's lambdify of the definition with every table function inside
+    expanded, on Python's `math`: for `lambdify(..., [numeric_functions(), "math"])`.
+    """
+    numeric: dict[str, Callable[..., float]] = {"logsumexp": _logsumexp}
+    for name in [*PRIMITIVES, *_CUSTOM]:
+        if name != "tanh":
+            numeric[name] = _numeric(name, _CUSTOM_TEXT.get(name))
+    return numeric
+
+
+@cache
+def _numeric(name: str, text: str | None) -> Callable[[float], float]:
+    # `text` tells a redefined user activation apart in the cache.
+    expr = expand_primitives(
+        definition_of(PRIMITIVES.get(name) or _CUSTOM[name][0].nnsym_entry, X)
+    )
+    return sympy.lambdify(X, expr, "math")
+
+
+def _logsumexp(*values: float) -> float:
+    top = max(values)
+    return top + math.log(math.fsum(math.exp(v - top) for v in values))
