@@ -57,6 +57,12 @@ class PrimitivePrinting:
             if entry.name != "tanh":  # SymPy's tanh: each printer has its own
                 self.known_functions[entry.name] = self.helper_name(entry)
 
+    def doprint(self, expr: sympy.Expr, *args: object, **kwargs: object) -> str:
+        """Print `expr`, its constant sub-expressions folded into float literals."""
+        return super().doprint(
+            self.fold_constants(sympy.sympify(expr)), *args, **kwargs
+        )
+
     def helper_name(self, entry: Primitive) -> str:
         """The name of the helper function that computes `entry`."""
         return self.helper_prefix + entry.name
