@@ -23,10 +23,18 @@ from nnsym.primitives import ACTIVATIONS, LEAKY_SLOPE_VALUE, PRIMITIVES
 mpmath.mp.dps = 50
 Z = sympy.Symbol("z", real=True)
 # Tails included: exp overflows in double beyond 709.78.
-GRID = (
-    [-700.0, -400.0, -100.0, -40.0, -20.0, -5.0, -1.5, -0.25, -1e-3, -1e-9]
-    + [1e-9, 1e-3, 0.25, 1.5, 5.0, 20.0, 40.0, 100.0, 400.0, 700.0]
-)
+GRID = [-700.0, -400.0, -100.0, -40.0, -20.0, -5.0, -1.5, -0.25, -1e-3, -1e-9] + [
+    1e-9,
+    1e-3,
+    0.25,
+    1.5,
+    5.0,
+    20.0,
+    40.0,
+    100.0,
+    400.0,
+    700.0,
+]
 
 
 def _sigmoid(x):
@@ -199,7 +207,9 @@ def test_the_mixin_is_target_neutral():
     code = printer.doprint(functions.softplus(Z) + functions.relu(Z))
     assert "nnsym_softplus(z)" in code
     bodies = dict(printer.helper_definitions())
-    assert "log1p" in bodies["nnsym_softplus"] and "math." not in bodies["nnsym_softplus"]
+    assert (
+        "log1p" in bodies["nnsym_softplus"] and "math." not in bodies["nnsym_softplus"]
+    )
 
 
 def test_user_defined_activation_is_an_entry_like_the_others():
