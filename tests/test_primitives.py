@@ -17,8 +17,9 @@ from nnsym.explain.expression import FUNCTIONS as PARSER_FUNCTIONS
 from nnsym.pipeline import functions
 from nnsym.pipeline.functions import derivative_of, function_of
 from nnsym.pipeline.printer import ModulePrinter, PrimitivePrinting
-from nnsym.pipeline.spec import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
+from nnsym.pipeline.spec import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS, make_spec
 from nnsym.primitives import ACTIVATIONS, LEAKY_SLOPE_VALUE, PRIMITIVES
+from tests.helpers import module_for
 
 mpmath.mp.dps = 50
 Z = sympy.Symbol("z", real=True)
@@ -235,3 +236,62 @@ def test_bad_user_activations_are_refused(text):
 
     with pytest.raises(UsageError):
         make_spec("2-2-1", activation=text)
+
+
+def test_user_defined_activation_end_to_end_through_the_cli(
+    tmp_path, capsys, monkeypatch
+):
+    from nnsym.cli import main
+    from tests.helpers import central_difference, close
+
+    monkeypatch.chdir(tmp_path)
+    network = ["--arch", "2-3-1", "--activation", "cube=x**3/3"]
+    assert main(["generate", *network, "--output-activation", "sigmoid"]) == 0
+    out = capsys.readouterr().out
+    # The formulas show the definition and SymPy's derivative.
+    assert "cube(x) = x**3/3" in out and "cube'(x) = x**2" in out
+    path = tmp_path / "generated" / "mlp_2_3_1_cube_sigmoid.py"
+    source = path.read_text()
+    # The header's command line reproduces the request.
+    assert "--activation 'cube=x**3/3'" in source.splitlines()[0]
+    assert "def _cube(x):" in source
+    # Generating again from the header's command is byte for byte the same.
+    assert main(["generate", *network, "--output-activation", "sigmoid", "-q"]) == 0
+    assert path.read_text() == source
+    # Train a few epochs, save and reload the weights.
+    status = main(
+        ["train", *network, "--output-activation", "sigmoid", "--data", "xor"]
+        + ["--epochs", "5", "--seed", "0", "--save", "m.json", "-q"]
+    )
+    assert status == 0
+    status = main(
+        ["train", *network, "--output-activation", "sigmoid", "--data", "xor"]
+        + ["--epochs", "2", "--init", "m.json", "-q"]
+    )
+    assert status == 0
+    # The symbolic gradient passes nnsym check, PyTorch included.
+    assert main(["check", *network, "--output-activation", "sigmoid"]) == 0
+    capsys.readouterr()
+    # And the generated module against central differences of its own loss.
+    spec = make_spec("2-3-1", activation="x*sigmoid(x)")
+    mod = module_for(spec)
+    params = [0.1 * (i % 7) - 0.3 for i in range(mod.N_PARAMS)]
+    value, grads = mod.loss_and_grad(params, [0.4, -1.2], [0.7])
+    numeric = central_difference(mod, params, [0.4, -1.2], [0.7], h=1e-5)
+    assert all(close(g, n, 1e-7) for g, n in zip(grads, numeric))
+
+
+def test_user_defined_activation_is_checked_against_pytorch():
+    pytest.importorskip("torch")
+    from nnsym.explain.fdcheck import torch_loss_and_grad
+    from nnsym.explain.point import Point
+
+    spec = make_spec("2-2-1", activation="soft=log(1 + exp(x))", loss="bce")
+    mod = module_for(spec)
+    params = [0.3, -0.2, 0.1, 0.5, 0.4, -0.6, 1.1, -0.7, 0.2]
+    value, grads = mod.loss_and_grad(params, [1.0, 2.0], [1.0])
+    torch_value, torch_grads = torch_loss_and_grad(
+        spec, Point(tuple(params), (1.0, 2.0), (1.0,), None)
+    )
+    assert value == pytest.approx(torch_value, rel=1e-13)
+    assert grads == pytest.approx(torch_grads, rel=1e-12, abs=1e-15)
