@@ -228,7 +228,15 @@ def test_user_defined_activation_is_an_entry_like_the_others():
 
 @pytest.mark.parametrize(
     "text",
-    ["cube=x**3/3 + y", "relu=x", "1 + 2", "x.real", "__import__('os')", "sigmod"],
+    [
+        "cube=x**3/3 + y",
+        "relu=x",
+        "exp=x",
+        "1 + 2",
+        "x.real",
+        "__import__('os')",
+        "sigmod",
+    ],
 )
 def test_bad_user_activations_are_refused(text):
     from nnsym.errors import UsageError
