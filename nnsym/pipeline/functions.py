@@ -25,6 +25,7 @@ from sympy import Function
 from sympy.codegen.cfunctions import expm1, log1p
 
 from nnsym.errors import UsageError
+from nnsym.pipeline.spec import echo
 from nnsym.primitives import ACTIVATION, PRIMITIVES, Primitive
 from nnsym.primitives import LEAKY_SLOPE as LEAKY_SLOPE_TEXT
 
@@ -213,23 +214,26 @@ def define_activation(option: str, flag: str = "--activation") -> tuple[str, str
     taken = name in _BUILTINS or hasattr(sympy, name) or hasattr(math, name)
     if taken and name not in PRIMITIVES:
         raise UsageError(
-            f"{flag} {option!r}: {name!r} is the name of a math function; "
+            f"{flag} {echo(option)}: {name!r} is the name of a math function; "
             "choose another name"
         )
     if name in PRIMITIVES or name in ("softmax", "logsumexp"):
         raise UsageError(
-            f"{flag} {option!r}: {name!r} is a built-in activation; "
+            f"{flag} {echo(option)}: {name!r} is a built-in activation; "
             "choose another name"
         )
-    expr, variables = parse_expression(text)
+    try:
+        expr, variables = parse_expression(text)
+    except UsageError as error:
+        raise UsageError(f"{flag} {echo(option)}: {error}") from None
     unknown = sorted(set(variables) - {"x"})
     if unknown:
         raise UsageError(
-            f"{flag} {option!r}: an activation is an expression of x "
+            f"{flag} {echo(option)}: an activation is an expression of x "
             f"alone, but it uses {', '.join(unknown)}"
         )
     if "x" not in variables:
-        raise UsageError(f"{flag} {option!r}: the expression does not depend on x")
+        raise UsageError(f"{flag} {echo(option)}: the expression does not depend on x")
     expr = expr.xreplace({variables["x"]: X})
     known = _CUSTOM.get(name)
     if known is not None and known[1] == expr:
