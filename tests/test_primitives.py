@@ -205,8 +205,10 @@ def test_the_mixin_is_target_neutral():
         helper_prefix = "nnsym_"
 
     printer = CPrinter()
-    code = printer.doprint(functions.softplus(Z) + functions.relu(Z))
-    assert "nnsym_softplus(z)" in code
+    code = printer.doprint(
+        functions.softplus(Z) + functions.relu(Z) + sympy.tanh(Z) + functions.gelu(Z)
+    )
+    assert "nnsym_softplus(z)" in code and "tanh(z)" in code
     bodies = dict(printer.helper_definitions())
     assert (
         "log1p" in bodies["nnsym_softplus"] and "math." not in bodies["nnsym_softplus"]

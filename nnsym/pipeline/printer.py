@@ -19,7 +19,13 @@ import sympy
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pycode import PythonCodePrinter
 
-from nnsym.pipeline.functions import X, definition_of, entry_of, function_of
+from nnsym.pipeline.functions import (
+    PrimitiveFunction,
+    X,
+    definition_of,
+    entry_of,
+    function_of,
+)
 from nnsym.primitives import PRIMITIVES, Primitive
 
 # Functions whose helper is part of the generated file's fixed code (n-ary, not
@@ -72,7 +78,8 @@ class PrimitivePrinting:
         return self.helper_prefix + entry.name
 
     def _print_Function(self, expr: sympy.Function) -> str:
-        entry = entry_of(expr)
+        # SymPy's own functions (tanh among them) print as the printer says.
+        entry = entry_of(expr) if isinstance(expr, PrimitiveFunction) else None
         name = type(expr).__name__
         if entry is None:
             if name in self.runtime_helpers:
