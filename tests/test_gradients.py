@@ -93,6 +93,10 @@ def test_every_activation_and_loss_matches_finite_differences(hidden, output, lo
         ("2-3-3-3-2", {"activation": "tanh", "loss": "mse"}),
         ("3-4-3-4-1", {"activation": "leaky_relu", "output_activation": "identity"}),
         ("5-2-2-2-3", {"loss": "ce", "activation": "sigmoid"}),
+        # User-defined activations go through the same checks.
+        ("2-3-2", {"activation": "cube=x**3/3", "output_activation": "identity"}),
+        ("2-3-3-1", {"activation": "x*sigmoid(x)", "output_activation": "x*tanh(x)"}),
+        ("2-3-3", {"activation": "bent=sqrt(x**2 + 1) - 1 + x", "loss": "ce"}),
     ],
 )
 def test_architectures_match_finite_differences(arch, options):
