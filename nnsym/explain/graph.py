@@ -14,7 +14,6 @@ Networks whose graph would be a hairball are drawn one node per layer instead.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,11 +24,11 @@ from sympy import Expr, Symbol
 from nnsym.errors import NnsymError, UsageError
 from nnsym.explain.limits import GRAPH_INSTALL_HINT, GRAPH_SUFFIXES, MAX_NODES
 from nnsym.explain.point import Point
-from nnsym.pipeline.functions import LEAKY_SLOPE
+from nnsym.pipeline.functions import numeric_functions
 from nnsym.pipeline.header import make_header
 from nnsym.pipeline.model import LOSS_SYMBOL, Network
 from nnsym.pipeline.spec import format_arch
-from nnsym.runtime.numerics import _logsumexp
+from nnsym.primitives import PRIMITIVES
 
 # Beyond this many value nodes a drawing is unreadable: draw per layer instead.
 MAX_LABEL = 28
@@ -37,26 +36,11 @@ SUFFIXES = GRAPH_SUFFIXES
 INSTALL_HINT = GRAPH_INSTALL_HINT
 
 
-def _sigmoid(v: float) -> float:
-    return 0.5 * math.tanh(0.5 * v) + 0.5
-
-
-def _softplus(v: float) -> float:
-    return max(v, 0.0) + math.log1p(math.exp(-abs(v)))
-
-
-# Numbers for nnsym's SymPy functions, for lambdify.
-NUMERIC: dict[str, Callable[..., float]] = {
-    "sigmoid": _sigmoid,
-    "relu": lambda v: v if v > 0 else 0.0,
-    "leaky_relu": lambda v: v if v > 0 else float(LEAKY_SLOPE) * v,
-    "step": lambda v: 1.0 if v > 0 else 0.0,
-    "leaky_step": lambda v: 1.0 if v > 0 else float(LEAKY_SLOPE),
-    "softplus": _softplus,
-    "logsumexp": _logsumexp,
-}
-
-_OP_NAMES = {"Add": "+", "Mul": "*", "sigmoid": "σ"}
+def _op_names() -> dict[str, str]:
+    # A table function is shown by its symbol in the formulas (σ for sigmoid).
+    names = {"Add": "+", "Mul": "*"}
+    names.update({name: entry.unicode for name, entry in PRIMITIVES.items()})
+    return names
 
 
 @dataclass
@@ -92,7 +76,7 @@ def _op_label(expr: Expr) -> str:
     name = type(expr).__name__
     if isinstance(expr, sympy.Pow) and expr.exp.is_Number:
         return f"**{expr.exp}"
-    return _OP_NAMES.get(name, name)
+    return _op_names().get(name, name)
 
 
 def _short(text: str) -> str:
@@ -176,6 +160,7 @@ def _evaluate(graph: Graph, network: Network, point: Point) -> None:
     known.update(zip(network.inputs, point.x))
     known.update(zip(network.targets, point.y))
     compiled: dict[Expr, tuple[Callable[..., float], list[Callable[..., float]]]] = {}
+    numeric = numeric_functions()
     for node in graph.nodes:
         if node.template is None:
             if node.expr in known:
@@ -186,10 +171,12 @@ def _evaluate(graph: Graph, network: Network, point: Point) -> None:
         if node.template not in compiled:
             placeholders = [Symbol(f"_in{i}") for i in range(len(node.inputs))]
             compiled[node.template] = (
-                sympy.lambdify(placeholders, node.template, [NUMERIC, "math"]),
+                sympy.lambdify(placeholders, node.template, [numeric, "math"]),
                 [
                     sympy.lambdify(
-                        placeholders, node.template.diff(p), [NUMERIC, "math"]
+                        placeholders,
+                        node.template.diff(p),
+                        [numeric, "math"],
                     )
                     for p in placeholders
                 ],

@@ -15,7 +15,7 @@ from pathlib import Path
 from nnsym.errors import UsageError
 from nnsym.models.weights import Weights, to_json
 from nnsym.pipeline.cse import eliminate_common_subexpressions
-from nnsym.pipeline.emit import build_context, emit
+from nnsym.pipeline.emit import HelperDefinition, build_context, emit
 from nnsym.pipeline.gradients import backpropagate
 from nnsym.pipeline.model import build_network
 from nnsym.pipeline.reference import SEEDS, reference_outputs, sample_point
@@ -57,6 +57,7 @@ class PredictorContext:
     helpers: tuple[str, ...]
     # (inputs, outputs) pairs printed as tuples, for the selftest.
     reference_outputs: tuple[str, ...]
+    helper_definitions: tuple[HelperDefinition, ...]
 
 
 def _training_summary(training: dict) -> str:
@@ -130,6 +131,7 @@ def predictor_source(weights: Weights, output: Path) -> str:
         outputs=context.outputs,
         helpers=helpers,
         reference_outputs=tuple(vectors),
+        helper_definitions=context.forward_helper_definitions,
     )
     return emit(
         PREDICTOR_TEMPLATE,

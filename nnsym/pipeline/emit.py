@@ -39,6 +39,15 @@ class GradLine:
 
 
 @dataclass(frozen=True)
+class HelperDefinition:
+    """A helper function of the generated file, printed from the table."""
+
+    name: str
+    doc: str
+    body: str
+
+
+@dataclass(frozen=True)
 class ModuleContext:
     """Everything the module template needs, already printed as Python source."""
 
@@ -62,6 +71,9 @@ class ModuleContext:
     all_math: str
     grads: tuple[GradLine, ...]
     helpers: tuple[str, ...]
+    # Table helpers the whole module calls, and those the forward pass calls.
+    helper_definitions: tuple[HelperDefinition, ...]
+    forward_helper_definitions: tuple[HelperDefinition, ...]
     threshold: str
     straight_line_update: bool
     # The selftest's checked parameter indices and points, printed; None: no selftest.
@@ -129,13 +141,19 @@ def build_context(
     """Print every line of `program` and gather what the template needs."""
     network = program.network
     printer = ModulePrinter()
-    printed: dict[Assignment, tuple[str, frozenset[str]]] = {}
+    # Per line: its source, the math functions and the helpers it calls.
+    printed: dict[Assignment, tuple[str, frozenset[str], frozenset[str]]] = {}
 
     def print_step(step: Assignment) -> None:
         printer.math_names = set()
+        printer.helpers = set()
         target = "sample_loss" if step.target == LOSS_SYMBOL else step.target.name
         code = printer.doprint(step.expr)
-        printed[step] = (f"{target} = {code}", frozenset(printer.math_names))
+        printed[step] = (
+            f"{target} = {code}",
+            frozenset(printer.math_names),
+            frozenset(printer.helpers),
+        )
 
     for step in program.steps:
         print_step(step)
@@ -145,17 +163,31 @@ def build_context(
             print_step(step)
     grads = []
     grad_math: set[str] = set()
+    grad_helpers: set[str] = set()
     for param, expr in program.grads:
         printer.math_names = set()
+        printer.helpers = set()
         grads.append(GradLine(param.name, f"g_{param.name}", printer.doprint(expr)))
         grad_math |= printer.math_names
+        grad_helpers |= printer.helpers
 
     def math_for(steps: tuple[Assignment, ...], extra: set[str]) -> str:
         names = set(extra).union(*(printed[s][1] for s in steps))
         return _math_binding(names)
 
+    def helpers_for(steps: tuple[Assignment, ...], extra: set[str]) -> set[str]:
+        return set(extra).union(*(printed[s][2] for s in steps))
+
+    def definitions(helpers: set[str]) -> tuple[HelperDefinition, ...]:
+        return tuple(
+            HelperDefinition(name, printer.helper_entries[name].doc, body)
+            for name, body in printer.helper_definitions(helpers)
+        )
+
     all_steps = program.steps_for([LOSS_SYMBOL, *(expr for _, expr in program.grads)])
     code = {step: printed[step][0] for step in printed}
+    all_helpers = helpers_for(all_steps, grad_helpers)
+    forward_helpers = helpers_for(forward, set())
     param_names = tuple(p.name for p in network.params)
     selftest_indices, selftest_points = _selftest_sources(selftest)
     return ModuleContext(
@@ -178,7 +210,9 @@ def build_context(
         all_sections=sections(network, all_steps, code),
         all_math=math_for(all_steps, grad_math),
         grads=tuple(grads),
-        helpers=tuple(sorted(printer.helpers)),
+        helpers=tuple(sorted(all_helpers)),
+        helper_definitions=definitions(all_helpers),
+        forward_helper_definitions=definitions(forward_helpers),
         threshold=repr(spec.classification_threshold),
         straight_line_update=len(grads) <= STRAIGHT_LINE_UPDATE_MAX_PARAMS,
         selftest_indices=selftest_indices,

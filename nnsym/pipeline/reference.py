@@ -16,6 +16,7 @@ import mpmath
 import sympy
 from sympy import Expr, Symbol
 
+from nnsym.pipeline.functions import definition_of, function_of
 from nnsym.pipeline.gradients import Gradients
 from nnsym.pipeline.model import LOSS_SYMBOL, Network
 from nnsym.primitives import PRIMITIVES
@@ -49,10 +50,16 @@ _FUNCTIONS: dict[str, Callable[..., mpmath.mpf]] = {
 _X = Symbol("x", real=True)
 
 
-@functools.cache
 def _definition(name: str) -> Expr:
     if name not in PRIMITIVES:
-        raise ValueError(f"no reference evaluation for {name}")
+        # A user-defined activation: the expression registered for its name (not
+        # cached: a name may be defined anew in the same process).
+        return definition_of(function_of(name).nnsym_entry, _X)
+    return _table_definition(name)
+
+
+@functools.cache
+def _table_definition(name: str) -> Expr:
     # rational: decimal constants (gelu's 0.044715) exactly as written.
     definition = PRIMITIVES[name].definition
     return sympy.sympify(definition, locals={"x": _X}, rational=True)
