@@ -39,12 +39,13 @@ def print_statements(
     printer: sympy.printing.codeprinter.CodePrinter,
     declare: Callable[[str, str], str],
     store: Callable[[str, int, str], str],
+    read: Callable[[str, int], str] = lambda array, index: f"{array}[{index}]",
 ) -> Statements:
     """Print `program` with `printer`; the target spells declarations and stores.
 
     `declare(name, expr)` is a local constant; `store(array, index, expr)` an
-    element of an output array (`out`, `grad`). Parameters, inputs and targets
-    are read from the arrays `params`, `x` and `y`, and only those a body uses.
+    element of an output array (`out`, `grad`); `read(array, index)` an element
+    of `params`, `x` or `y`, read only for the values a body uses.
     """
     network = program.network
     sources = {
@@ -63,7 +64,7 @@ def print_statements(
         for expr in wanted:
             used |= expr.free_symbols
         reads = [
-            declare(symbol.name, "%s[%d]" % sources[symbol])
+            declare(symbol.name, read(*sources[symbol]))
             for symbol in sources
             if symbol in used
         ]
