@@ -11,6 +11,7 @@ from nnsym.errors import UsageError
 from nnsym.pipeline.build import differentiate
 from nnsym.pipeline.cse import eliminate_common_subexpressions
 from nnsym.pipeline.spec import Spec
+from nnsym.targets.common import Baked
 
 TARGETS = ("python", "c", "js", "micropython")
 DTYPES = ("float64", "float32")
@@ -37,10 +38,19 @@ def origin_for(spec: Spec, target: str, dtype: str = "float64") -> str:
     return origin
 
 
-def source_for(spec: Spec, target: str, dtype: str = "float64") -> str:
-    """The generated file for `spec` in `target`'s language, header included."""
+def source_for(
+    spec: Spec,
+    target: str,
+    dtype: str = "float64",
+    baked: Baked | None = None,
+    origin: str | None = None,
+) -> str:
+    """The generated file for `spec` in `target`'s language, header included.
+
+    `baked` (C and JavaScript): trained parameters to build in, for nnsym export.
+    """
     check_target_options(target, dtype)
-    origin = origin_for(spec, target, dtype)
+    origin = origin_for(spec, target, dtype) if origin is None else origin
     if target == "micropython":
         from nnsym.targets.micropython import micropython_source
 
@@ -49,9 +59,9 @@ def source_for(spec: Spec, target: str, dtype: str = "float64") -> str:
     if target == "c":
         from nnsym.targets.c import render_c
 
-        return render_c(spec, program, origin, dtype)
+        return render_c(spec, program, origin, dtype, baked)
     if target == "js":
         from nnsym.targets.js import render_js
 
-        return render_js(spec, program, origin)
+        return render_js(spec, program, origin, baked)
     raise UsageError("--target python is written by nnsym generate itself")

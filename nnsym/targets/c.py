@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from nnsym.pipeline.cse import Program
 from nnsym.pipeline.emit import emit
 from nnsym.pipeline.spec import Spec, format_arch, param_names
-from nnsym.targets.common import identity, print_statements, runtime_text
+from nnsym.targets.common import Baked, identity, print_statements, runtime_text
 from nnsym.targets.printers import CPrinter
 
 TEMPLATE = "c/trainer.h.jinja"
@@ -39,6 +39,9 @@ class CContext:
     helpers: tuple[tuple[str, str], ...]
     forward_lines: tuple[str, ...]
     all_lines: tuple[str, ...]
+    # (name, value) of each baked-in trained parameter, for nnsym export.
+    trained: tuple[tuple[str, str], ...] = ()
+    trained_from: str = ""
 
 
 def c_context(spec: Spec, program: Program, dtype: str = "float64") -> CContext:
@@ -83,13 +86,28 @@ def c_context(spec: Spec, program: Program, dtype: str = "float64") -> CContext:
     )
 
 
-def render_c(spec: Spec, program: Program, origin: str, dtype: str = "float64") -> str:
-    """The generated C trainer for `spec`: template, no formatter, `//` header."""
+def render_c(
+    spec: Spec,
+    program: Program,
+    origin: str,
+    dtype: str = "float64",
+    baked: Baked | None = None,
+) -> str:
+    """The generated C trainer for `spec`: template, no formatter, `//` header.
+
+    With `baked` (nnsym export), the trained parameters and NAME_predict too.
+    """
+    context = c_context(spec, program, dtype)
+    advice = "regenerate with the command above"
+    if baked is not None:
+        suffix = "F" if dtype == "float32" else ""
+        values = tuple(repr(float(v)) + suffix for v in baked.params)
+        context = replace(
+            context,
+            trained=tuple(zip(param_names(spec.arch), values)),
+            trained_from=baked.source,
+        )
+        advice = baked.advice
     return emit(
-        TEMPLATE,
-        origin,
-        "regenerate with the command above",
-        comment="//",
-        formatter=identity,
-        c=c_context(spec, program, dtype),
+        TEMPLATE, origin, advice, comment="//", formatter=identity, c=context
     )

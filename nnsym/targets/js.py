@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from nnsym.pipeline.cse import Program
 from nnsym.pipeline.emit import emit
 from nnsym.pipeline.spec import Spec, param_names
-from nnsym.targets.common import identity, print_statements, runtime_text
+from nnsym.targets.common import Baked, identity, print_statements, runtime_text
 from nnsym.targets.printers import JsPrinter
 
 TEMPLATE = "js/trainer.mjs.jinja"
@@ -35,6 +35,9 @@ class JsContext:
     helpers: tuple[tuple[str, str], ...]
     forward_lines: tuple[str, ...]
     all_lines: tuple[str, ...]
+    # (name, value) of each baked-in trained parameter, for nnsym export.
+    trained: tuple[tuple[str, str], ...] = ()
+    trained_from: str = ""
 
 
 def js_runtime() -> str:
@@ -69,13 +72,23 @@ def js_context(spec: Spec, program: Program) -> JsContext:
     )
 
 
-def render_js(spec: Spec, program: Program, origin: str) -> str:
-    """The generated ES module for `spec`: template, no formatter, `//` header."""
+def render_js(
+    spec: Spec, program: Program, origin: str, baked: Baked | None = None
+) -> str:
+    """The generated ES module for `spec`: template, no formatter, `//` header.
+
+    With `baked` (nnsym export), TRAINED_PARAMS and predict(x) use them.
+    """
+    context = js_context(spec, program)
+    advice = "regenerate with the command above"
+    if baked is not None:
+        values = tuple(repr(float(v)) for v in baked.params)
+        context = replace(
+            context,
+            trained=tuple(zip(param_names(spec.arch), values)),
+            trained_from=baked.source,
+        )
+        advice = baked.advice
     return emit(
-        TEMPLATE,
-        origin,
-        "regenerate with the command above",
-        comment="//",
-        formatter=identity,
-        j=js_context(spec, program),
+        TEMPLATE, origin, advice, comment="//", formatter=identity, j=context
     )
