@@ -7,8 +7,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from nnsym import targets
 from nnsym.models.export import export_predictor
 from nnsym.models.weights import load_weights
+from nnsym.pipeline.write import write_generated
 
 
 def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
@@ -27,8 +29,20 @@ def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
         "-o",
         "--output",
         type=Path,
-        default=Path("predictor.py"),
-        help="file to write (default: predictor.py)",
+        help="file to write (default: predictor.py, .h for c, .mjs for js)",
+    )
+    parser.add_argument(
+        "--target",
+        choices=("python", "c", "js"),
+        default="python",
+        help="python (default): a predictor module; c or js: the generated "
+        "trainer with the weights baked in and a predict function",
+    )
+    parser.add_argument(
+        "--dtype",
+        choices=targets.DTYPES,
+        default="float64",
+        help="number type of --target c (default: float64)",
     )
     parser.add_argument(
         "--force",
@@ -43,8 +57,15 @@ def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Load the weights, render the predictor and write it."""
+    targets.check_target_options(args.target, args.dtype)
     weights = load_weights(args.model)
-    written = export_predictor(weights, args.output, force=args.force)
+    if args.output is None:
+        args.output = Path("predictor" + targets.EXTENSIONS[args.target])
+    if args.target == "python":
+        written = export_predictor(weights, args.output, force=args.force)
+    else:
+        source = targets.export_source(weights, args.target, args.dtype)
+        written = write_generated(args.output, source, force=args.force)
     if not args.quiet:
         state = "wrote" if written else "unchanged"
         print(

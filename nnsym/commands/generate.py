@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from nnsym import api
+from nnsym import api, targets
 from nnsym.pipeline.spec import (
     DEFAULT_ACTIVATION,
     DEFAULT_LOSS,
@@ -95,6 +95,19 @@ def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
         "-o", "--output", type=Path, help="file to write (default: generated/NAME.py)"
     )
     parser.add_argument(
+        "--target",
+        choices=targets.TARGETS,
+        default="python",
+        help="language of the trainer: python (default), c (header-only C99), "
+        "js (ES module) or micropython (docs/targets.md)",
+    )
+    parser.add_argument(
+        "--dtype",
+        choices=targets.DTYPES,
+        default="float64",
+        help="number type of --target c (default: float64)",
+    )
+    parser.add_argument(
         "--expanded",
         action="store_true",
         help="also print each gradient written out in inputs, targets and parameters",
@@ -113,6 +126,8 @@ def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Generate, write and report."""
     spec = spec_from_args(args)
+    if args.target != "python" or args.dtype != "float64":
+        return run_target(args, spec)
     path = args.output if args.output is not None else api.default_output(spec)
     # Refuse a bad target before spending time on generation.
     api.check_target(path, force=args.force)
@@ -123,6 +138,17 @@ def run(args: argparse.Namespace) -> int:
     written = api.write_module(generated, path, force=args.force)
     if not args.quiet:
         sys.stdout.write(generated.formulas)
+        state = "wrote" if written else "unchanged"
+        print(f"{state} {path} ({spec.n_params} parameters)", file=sys.stderr)
+    return 0
+
+
+def run_target(args: argparse.Namespace, spec: Spec) -> int:
+    """Generate and write the trainer in another language than Python."""
+    targets.check_target_options(args.target, args.dtype)
+    path = args.output or targets.default_path(spec, args.target)
+    written = targets.write_target(spec, args.target, args.dtype, path, args.force)
+    if not args.quiet:
         state = "wrote" if written else "unchanged"
         print(f"{state} {path} ({spec.n_params} parameters)", file=sys.stderr)
     return 0

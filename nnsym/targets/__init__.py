@@ -7,10 +7,19 @@ it for the target; a target is a printer (`printers`), a template
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 from nnsym.errors import UsageError
 from nnsym.pipeline.build import differentiate
 from nnsym.pipeline.cse import eliminate_common_subexpressions
 from nnsym.pipeline.spec import Spec
+from nnsym.pipeline.write import check_writable_target, write_generated
+from nnsym.targets.common import Baked
+
+if TYPE_CHECKING:
+    from nnsym.models.weights import Weights
 from nnsym.targets.common import Baked
 
 TARGETS = ("python", "c", "js", "micropython")
@@ -65,3 +74,38 @@ def source_for(
 
         return render_js(spec, program, origin, baked)
     raise UsageError("--target python is written by nnsym generate itself")
+
+
+def default_path(spec: Spec, target: str) -> Path:
+    """Where `nnsym generate --target T` writes by default: generated/<name><ext>."""
+    suffix = "_micropython" if target == "micropython" else ""
+    return Path("generated") / f"{spec.name}{suffix}{EXTENSIONS[target]}"
+
+
+def write_target(
+    spec: Spec, target: str, dtype: str, path: Path, force: bool = False
+) -> bool:
+    """Generate `spec` for `target` and write it atomically; False if unchanged."""
+    check_writable_target(path, force=force)
+    return write_generated(path, source_for(spec, target, dtype), force=force)
+
+
+def export_source(weights: Weights, target: str, dtype: str = "float64") -> str:
+    """A C or JavaScript trainer with `weights`' parameters baked in, and predict."""
+    from nnsym.models.weights import to_json
+
+    if target not in ("c", "js"):
+        raise UsageError("nnsym export --target is python, c or js")
+    check_target_options(target, dtype)
+    model_hash = hashlib.sha256(to_json(weights).encode("utf-8")).hexdigest()
+    origin = f"nnsym export --target {target}"
+    if dtype != "float64":
+        origin += f" --dtype {dtype}"
+    baked = Baked(tuple(weights.params), f"weights sha256 {model_hash[:16]}")
+    return source_for(
+        weights.spec,
+        target,
+        dtype,
+        baked=baked,
+        origin=f"{origin} (weights sha256 {model_hash})",
+    )

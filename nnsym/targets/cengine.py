@@ -295,3 +295,10 @@ class CEngine:
         if callback is not None and history:
             callback(len(history) - 1, history[-1])
         return trained, history
+
+
+def c_engine(spec: Spec, module: ModuleType) -> CEngine:
+    """`module` (spec's Python module) training through spec's compiled C trainer."""
+    from nnsym.targets import source_for
+
+    return CEngine(module, load_trainer(spec, source_for(spec, "c")))
