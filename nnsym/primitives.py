@@ -61,12 +61,14 @@ PRIMITIVES: dict[str, Primitive] = {
     for p in (
         Primitive(
             "sigmoid",
-            # exp of a non-positive number only: no overflow, and the lower
-            # tail keeps its relative precision (sigmoid(-40) = 4.2e-18).
-            "Piecewise((1/(1 + exp(-x)), x >= 0), (exp(x)/(1 + exp(x)), True))",
+            # One exp, never of more than 709 (exp(709) < 1.8e308): no overflow.
+            # 1/(1 + exp(-x)) keeps its relative precision in the lower tail
+            # (sigmoid(-40) = 4.2e-18); below -709, 1 + exp(x) rounds to 1, so
+            # exp(x) is the correctly rounded value.
+            "Piecewise((1/(1 + exp(-x)), x >= -709), (exp(x), True))",
             "y*(1 - y)",
             ACTIVATION,
-            inline=False,
+            inline=True,
             latex=r"\sigma",
             unicode="σ",
             torch="torch.sigmoid(z)",

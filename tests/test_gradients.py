@@ -68,8 +68,11 @@ def assert_matches_finite_differences(mod, seed):
 
 
 def test_there_are_many_combinations():
-    # 5 hidden activations x (6 outputs x {sse, mse} + bce + ce)
-    assert len(COMBINATIONS) == 70
+    # hidden activations x (outputs x {sse, mse} + bce + ce), from the table
+    assert len(HIDDEN_ACTIVATIONS) >= 9
+    assert len(COMBINATIONS) == len(HIDDEN_ACTIVATIONS) * (
+        2 * len(OUTPUT_ACTIVATIONS) + 2
+    )
 
 
 @pytest.mark.parametrize("hidden,output,loss", COMBINATIONS)
@@ -112,6 +115,15 @@ def reference_activation(name, z):
         return sympy.Piecewise((z, z > 0), (z / 100, True))
     if name == "identity":
         return z
+    if name == "softplus":
+        return sympy.log(1 + sympy.exp(z))
+    if name == "swish":
+        return z / (1 + sympy.exp(-z))
+    if name == "gelu":
+        inner = sympy.sqrt(2 / sympy.pi) * (z + sympy.Rational(44715, 10**6) * z**3)
+        return z * (1 + sympy.tanh(inner)) / 2
+    if name == "elu":
+        return sympy.Piecewise((z, z > 0), (sympy.exp(z) - 1, True))
     raise AssertionError(name)
 
 
@@ -155,6 +167,9 @@ def reference_loss(spec, x, params, y):
         ("2-2-2", {"activation": "leaky_relu", "loss": "bce"}),
         ("2-2-3", {"loss": "ce"}),
         ("2-2-1", {"activation": "identity", "output_activation": "tanh"}),
+        ("2-2-2", {"activation": "softplus", "output_activation": "swish"}),
+        ("2-2-1", {"activation": "gelu", "output_activation": "elu"}),
+        ("2-2-2", {"activation": "swish", "loss": "bce"}),
     ],
 )
 def test_gradients_match_sympy_diff_of_the_inlined_loss(arch, options):

@@ -48,7 +48,8 @@ CASES = [
 def evaluate(source: str, printer: ModulePrinter) -> float:
     namespace = {name: getattr(math, name) for name in printer.math_names}
     namespace["math"] = math
-    namespace["_softplus"] = lambda v: max(v, 0.0) + math.log1p(math.exp(-abs(v)))
+    for helper, body in printer.helper_definitions():
+        exec(f"def {helper}(x):\n    return {body}\n", namespace)  # noqa: S102
     namespace["_logsumexp"] = lambda *vs: max(vs) + math.log(
         sum(math.exp(v - max(vs)) for v in vs)
     )
@@ -66,8 +67,10 @@ def test_math_functions_used_are_recorded():
     printer = ModulePrinter()
     printer.doprint(sympy.exp(x) + sympy.tanh(y) + sigmoid(z))
     assert printer.math_names == {"exp", "tanh"}
-    printer.doprint(softplus(x))
-    assert printer.helpers == {"_softplus"}
+    # sigmoid of a plain name is printed inline from its definition.
+    assert printer.helpers == set()
+    printer.doprint(softplus(x) + sigmoid(2 * z))
+    assert printer.helpers == {"_sigmoid", "_softplus"}
 
 
 def test_squares_never_use_float_power():

@@ -10,6 +10,7 @@ from typing import Any
 
 from nnsym import api, targets
 from nnsym.pipeline.spec import (
+    CUSTOM_ACTIVATION_HINT,
     DEFAULT_ACTIVATION,
     DEFAULT_LOSS,
     DEFAULT_MAX_PARAMS,
@@ -33,13 +34,14 @@ def add_spec_arguments(parser: argparse.ArgumentParser) -> None:
         "--activation",
         default=DEFAULT_ACTIVATION,
         metavar="NAME",
-        help=f"hidden layers' activation: {', '.join(HIDDEN_ACTIVATIONS)} "
-        f"(default: {DEFAULT_ACTIVATION})",
+        help=f"hidden layers' activation: {', '.join(HIDDEN_ACTIVATIONS)}, "
+        f"{CUSTOM_ACTIVATION_HINT} (default: {DEFAULT_ACTIVATION})",
     )
     parser.add_argument(
         "--output-activation",
         metavar="NAME",
-        help=f"output layer's activation: {', '.join(OUTPUT_ACTIVATIONS)} "
+        help=f"output layer's activation: {', '.join(OUTPUT_ACTIVATIONS)}, "
+        "or an expression of x as for --activation "
         "(default: softmax for ce, sigmoid for bce, else --activation)",
     )
     parser.add_argument(

@@ -16,7 +16,8 @@ import sympy
 from sympy.parsing.sympy_parser import auto_number, parse_expr
 
 from nnsym.errors import UsageError
-from nnsym.pipeline.functions import relu, sigmoid, softplus
+from nnsym.pipeline.functions import function_of
+from nnsym.primitives import PRIMITIVES
 
 MAX_LENGTH = 500
 MAX_NAME_LENGTH = 40
@@ -40,9 +41,8 @@ FUNCTIONS: dict[str, tuple[type, int]] = {
     "cosh": (sympy.cosh, 1),
     "tanh": (sympy.tanh, 1),
     "abs": (sympy.Abs, 1),
-    "sigmoid": (sigmoid, 1),
-    "relu": (relu, 1),
-    "softplus": (softplus, 1),
+    # Every function of the table of primitives, by its name.
+    **{name: (function_of(name), 1) for name in PRIMITIVES},
 }
 CONSTANTS: dict[str, sympy.Expr] = {"pi": sympy.pi, "E": sympy.E}
 

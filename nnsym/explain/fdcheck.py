@@ -18,10 +18,20 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Any
+
+import sympy
 
 from nnsym.errors import NnsymError, UsageError
 from nnsym.explain.point import Point
 from nnsym.pipeline import build
+from nnsym.pipeline.functions import (
+    X,
+    definition_of,
+    entry_of,
+    expand_primitives,
+    function_of,
+)
 from nnsym.pipeline.spec import Spec
 
 DEFAULT_STEP = 1e-4  # the tutorial's eps
@@ -241,6 +251,44 @@ def import_torch() -> ModuleType:
     return torch
 
 
+def torch_activation(name: str) -> Callable[[Any], Any]:
+    """A layer's activation on a vector of PyTorch tensors, from the table.
+
+    A table entry uses its `torch` text (PyTorch's own function); a user-defined
+    activation is its definition, lambdified with PyTorch's functions and
+    applied neuron by neuron, so that autograd differentiates it independently.
+    """
+    torch = import_torch()
+    if name == "softmax":
+        return lambda z: torch.softmax(z, dim=0)
+    entry = entry_of(function_of(name))
+    if entry is not None and entry.torch:
+        namespace = {"__builtins__": {}, "torch": torch, "F": torch.nn.functional}
+        return eval(f"lambda z: {entry.torch}", namespace)  # noqa: S307 - table text
+    elementwise = sympy.lambdify(
+        X, expand_primitives(definition_of(entry, X)), [_torch_math(torch), "math"]
+    )
+    return lambda z: torch.stack([elementwise(zk) for zk in z])
+
+
+def _torch_math(torch: Any) -> dict[str, object]:
+    # The functions the safe parser and the table use, as PyTorch functions.
+    names = ("exp", "log", "sqrt", "sin", "cos", "tan", "asin", "acos", "atan")
+    namespace: dict[str, object] = {name: getattr(torch, name) for name in names}
+    namespace.update(
+        {
+            "sinh": torch.sinh,
+            "cosh": torch.cosh,
+            "tanh": torch.tanh,
+            "log1p": torch.log1p,
+            "expm1": torch.expm1,
+            "Abs": torch.abs,
+            "abs": torch.abs,
+        }
+    )
+    return namespace
+
+
 def torch_loss_and_grad(spec: Spec, point: Point) -> tuple[float, list[float]]:
     """Loss and gradient by PyTorch autograd, in float64, as the second tutorial."""
     torch = import_torch()
@@ -248,14 +296,7 @@ def torch_loss_and_grad(spec: Spec, point: Point) -> tuple[float, list[float]]:
     params = torch.tensor(point.params, dtype=torch.float64, requires_grad=True)
     a = torch.tensor(point.x, dtype=torch.float64)
     y = torch.tensor(point.y, dtype=torch.float64)
-    activations = {
-        "sigmoid": torch.sigmoid,
-        "tanh": torch.tanh,
-        "relu": torch.relu,
-        "leaky_relu": lambda z: functional.leaky_relu(z, 0.01),
-        "identity": lambda z: z,
-        "softmax": lambda z: torch.softmax(z, dim=0),
-    }
+    activations = {name: torch_activation(name) for name in set(spec.activations)}
     offset = 0
     z = a
     for (n_in, n_out), activation in zip(

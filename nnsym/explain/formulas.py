@@ -18,6 +18,13 @@ from sympy.printing.pretty.pretty_symbology import pretty_symbol, sub
 from sympy.printing.pretty.stringpict import prettyForm
 
 from nnsym.errors import UsageError
+from nnsym.pipeline.functions import (
+    X,
+    definition_of,
+    derivative_of,
+    entry_of,
+    function_of,
+)
 from nnsym.pipeline.gradients import Gradients, delta_symbol
 from nnsym.pipeline.model import LOSS_SYMBOL
 
@@ -26,6 +33,7 @@ MAX_EXPANDED_PARAMS = 25
 
 
 FORMATS = ("text", "unicode", "latex", "markdown")
+ACTIVATIONS_HEADING = "User-defined activations (by SymPy)"
 
 
 @dataclass(frozen=True)
@@ -57,10 +65,13 @@ class Derivation:
     backward: tuple[Equation, ...]
     gradients: tuple[Equation, ...]
     expanded: tuple[Equation, ...] = ()
+    # User-defined activations: each one's definition, then its derivative.
+    activations: tuple[Equation, ...] = ()
 
     def sections(self) -> list[tuple[str, tuple[Equation, ...]]]:
         """(heading, equations) in reading order, empty sections left out."""
         parts = [
+            (ACTIVATIONS_HEADING, self.activations),
             ("Forward pass", self.forward + (self.loss,)),
             ("Backward pass (chain rule; delta = dL/dz)", self.backward),
             ("Gradients", self.gradients),
@@ -118,7 +129,20 @@ def derive(gradients: Gradients, expanded: bool = False) -> Derivation:
         backward,
         grads,
         expanded_eqs,
+        custom_activation_equations(network.spec.custom),
     )
+
+
+def custom_activation_equations(
+    custom: tuple[tuple[str, str], ...],
+) -> tuple[Equation, ...]:
+    """`f(x) = definition` and `f'(x) = derivative` of each user-defined activation."""
+    equations: list[Equation] = []
+    for name, _ in custom:
+        entry = entry_of(function_of(name))
+        equations.append(Equation(f"{name}(x)", definition_of(entry, X)))
+        equations.append(Equation(f"{name}'(x)", derivative_of(entry, X)))
+    return tuple(equations)
 
 
 def expand_gradients(gradients: Gradients) -> list[tuple[Symbol, Expr]]:
@@ -147,6 +171,10 @@ def expand_gradients(gradients: Gradients) -> list[tuple[Symbol, Expr]]:
 def format_text(derivation: Derivation, title: bool = True) -> str:
     """Plain-text formulas, one equation a line, readable in any terminal."""
     lines = [derivation.title, ""] if title else []
+    if derivation.activations:
+        lines.append(ACTIVATIONS_HEADING + ":")
+        lines += [_text_line(eq) for eq in derivation.activations]
+        lines.append("")
     lines.append("Forward pass:")
     lines += [_text_line(eq) for eq in derivation.forward]
     lines += [_text_line(derivation.loss), ""]
@@ -203,6 +231,7 @@ def select_parameter(derivation: Derivation, name: str) -> Derivation:
         tuple(eq for eq in derivation.backward if eq.symbol in needed),
         tuple(chosen),
         tuple(eq for eq in derivation.expanded if eq.wrt == chosen[0].wrt),
+        derivation.activations,
     )
 
 
@@ -247,8 +276,14 @@ class UnicodePrinter(PrettyPrinter):
     def _print_Symbol(self, e: Symbol, bold_name: bool = False) -> prettyForm:
         return prettyForm(unicode_name(e.name))
 
-    def _print_sigmoid(self, e: Expr) -> prettyForm:
-        return self._print_Function(e, func_name="σ")
+    def _print_Function(
+        self, e: Expr, sort: bool = False, func_name: str | None = None, **kwargs
+    ) -> prettyForm:
+        # A table function by its symbol (σ for sigmoid).
+        entry = entry_of(e)
+        if func_name is None and entry is not None:
+            func_name = entry.unicode
+        return super()._print_Function(e, sort=sort, func_name=func_name, **kwargs)
 
     def _print_logsumexp(self, e: Expr) -> prettyForm:
         return self._print_Function(e, func_name="LSE")

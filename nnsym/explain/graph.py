@@ -14,7 +14,6 @@ Networks whose graph would be a hairball are drawn one node per layer instead.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -23,9 +22,10 @@ from sympy import Expr, Symbol
 
 from nnsym.errors import NnsymError, UsageError
 from nnsym.explain.point import Point
-from nnsym.pipeline.functions import LEAKY_SLOPE
+from nnsym.pipeline.functions import numeric_functions
 from nnsym.pipeline.model import LOSS_SYMBOL, Network
 from nnsym.pipeline.spec import format_arch
+from nnsym.primitives import PRIMITIVES
 
 # Beyond this many value nodes a drawing is unreadable: draw per layer instead.
 MAX_NODES = 400
@@ -34,31 +34,11 @@ SUFFIXES = (".dot", ".gv", ".svg", ".png")
 INSTALL_HINT = "pip install 'nnsym[graph]'"
 
 
-def _sigmoid(v: float) -> float:
-    return 0.5 * math.tanh(0.5 * v) + 0.5
-
-
-def _softplus(v: float) -> float:
-    return max(v, 0.0) + math.log1p(math.exp(-abs(v)))
-
-
-def _logsumexp(*values: float) -> float:
-    top = max(values)
-    return top + math.log(sum(math.exp(v - top) for v in values))
-
-
-# Numbers for nnsym's SymPy functions, for lambdify.
-NUMERIC: dict[str, Callable[..., float]] = {
-    "sigmoid": _sigmoid,
-    "relu": lambda v: v if v > 0 else 0.0,
-    "leaky_relu": lambda v: v if v > 0 else float(LEAKY_SLOPE) * v,
-    "step": lambda v: 1.0 if v > 0 else 0.0,
-    "leaky_step": lambda v: 1.0 if v > 0 else float(LEAKY_SLOPE),
-    "softplus": _softplus,
-    "logsumexp": _logsumexp,
-}
-
-_OP_NAMES = {"Add": "+", "Mul": "*", "sigmoid": "σ"}
+def _op_names() -> dict[str, str]:
+    # A table function is shown by its symbol in the formulas (σ for sigmoid).
+    names = {"Add": "+", "Mul": "*"}
+    names.update({name: entry.unicode for name, entry in PRIMITIVES.items()})
+    return names
 
 
 @dataclass
@@ -94,7 +74,7 @@ def _op_label(expr: Expr) -> str:
     name = type(expr).__name__
     if isinstance(expr, sympy.Pow) and expr.exp.is_Number:
         return f"**{expr.exp}"
-    return _OP_NAMES.get(name, name)
+    return _op_names().get(name, name)
 
 
 def _short(text: str) -> str:
@@ -178,6 +158,7 @@ def _evaluate(graph: Graph, network: Network, point: Point) -> None:
     known.update(zip(network.inputs, point.x))
     known.update(zip(network.targets, point.y))
     compiled: dict[Expr, tuple[Callable[..., float], list[Callable[..., float]]]] = {}
+    numeric = numeric_functions()
     for node in graph.nodes:
         if node.template is None:
             if node.expr in known:
@@ -188,10 +169,12 @@ def _evaluate(graph: Graph, network: Network, point: Point) -> None:
         if node.template not in compiled:
             placeholders = [Symbol(f"_in{i}") for i in range(len(node.inputs))]
             compiled[node.template] = (
-                sympy.lambdify(placeholders, node.template, [NUMERIC, "math"]),
+                sympy.lambdify(placeholders, node.template, [numeric, "math"]),
                 [
                     sympy.lambdify(
-                        placeholders, node.template.diff(p), [NUMERIC, "math"]
+                        placeholders,
+                        node.template.diff(p),
+                        [numeric, "math"],
                     )
                     for p in placeholders
                 ],

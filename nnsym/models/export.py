@@ -16,7 +16,7 @@ from nnsym.errors import UsageError
 from nnsym.models.training import OPTIMIZERS, REDUCTIONS
 from nnsym.models.weights import Weights, to_json
 from nnsym.pipeline.cse import eliminate_common_subexpressions
-from nnsym.pipeline.emit import build_context, emit
+from nnsym.pipeline.emit import HelperDefinition, build_context, emit
 from nnsym.pipeline.gradients import backpropagate
 from nnsym.pipeline.model import build_network
 from nnsym.pipeline.spec import check_name, param_names
@@ -52,6 +52,7 @@ class PredictorContext:
     forward_lines: tuple[str, ...]
     outputs: tuple[str, ...]
     helpers: tuple[str, ...]
+    helper_definitions: tuple[HelperDefinition, ...]
 
 
 def _training_summary(training: dict) -> str:
@@ -118,6 +119,7 @@ def predictor_source(weights: Weights, output: Path) -> str:
         forward_lines=context.forward_lines,
         outputs=context.outputs,
         helpers=helpers,
+        helper_definitions=context.forward_helper_definitions,
     )
     return emit(
         PREDICTOR_TEMPLATE,

@@ -61,7 +61,7 @@ def to_json(weights: Weights) -> str:
     document = {
         "format": FORMAT,
         "version": VERSION,
-        "spec": {key: getattr(spec, key) for key in SPEC_KEYS},
+        "spec": {key: spec.option(key) for key in SPEC_KEYS},
         "params": {name: float(value) for name, value in zip(names, weights.params)},
         "classes": list(weights.classes) if weights.classes is not None else None,
         "training": weights.training,

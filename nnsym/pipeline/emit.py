@@ -35,6 +35,15 @@ class GradLine:
 
 
 @dataclass(frozen=True)
+class HelperDefinition:
+    """A helper function of the generated file, printed from the table."""
+
+    name: str
+    doc: str
+    body: str
+
+
+@dataclass(frozen=True)
 class ModuleContext:
     """Everything the module template needs, already printed as Python source."""
 
@@ -56,6 +65,9 @@ class ModuleContext:
     all_math: str
     grads: tuple[GradLine, ...]
     helpers: tuple[str, ...]
+    # Table helpers the whole module calls, and those the forward pass calls.
+    helper_definitions: tuple[HelperDefinition, ...]
+    forward_helper_definitions: tuple[HelperDefinition, ...]
     threshold: str
     straight_line_update: bool
 
@@ -107,29 +119,46 @@ def build_context(
     """Print every line of `program` and gather what the template needs."""
     network = program.network
     printer = ModulePrinter()
-    printed: dict[Assignment, tuple[str, frozenset[str]]] = {}
+    # Per line: its source, the math functions and the helpers it calls.
+    printed: dict[Assignment, tuple[str, frozenset[str], frozenset[str]]] = {}
     for step in program.steps:
         printer.math_names = set()
+        printer.helpers = set()
         target = "sample_loss" if step.target == LOSS_SYMBOL else step.target.name
         code = printer.doprint(step.expr)
-        printed[step] = (f"{target} = {code}", frozenset(printer.math_names))
+        printed[step] = (
+            f"{target} = {code}",
+            frozenset(printer.math_names),
+            frozenset(printer.helpers),
+        )
     grads = []
     grad_math: set[str] = set()
+    grad_helpers: set[str] = set()
     for param, expr in program.grads:
         printer.math_names = set()
+        printer.helpers = set()
         grads.append(GradLine(param.name, f"g_{param.name}", printer.doprint(expr)))
         grad_math |= printer.math_names
+        grad_helpers |= printer.helpers
 
-    def lines_for(wanted: list) -> tuple[tuple[str, ...], str]:
+    def lines_for(wanted: list) -> tuple[tuple[str, ...], str, set[str]]:
         steps = program.steps_for(wanted)
-        names = set().union(*(printed[s][1] for s in steps)) if steps else set()
+        names: set[str] = set().union(*(printed[s][1] for s in steps))
+        helpers: set[str] = set().union(*(printed[s][2] for s in steps))
         if wanted is grad_exprs:
             names |= grad_math
-        return tuple(printed[s][0] for s in steps), _math_binding(names)
+            helpers |= grad_helpers
+        return tuple(printed[s][0] for s in steps), _math_binding(names), helpers
+
+    def definitions(helpers: set[str]) -> tuple[HelperDefinition, ...]:
+        return tuple(
+            HelperDefinition(name, printer.helper_entries[name].doc, body)
+            for name, body in printer.helper_definitions(helpers)
+        )
 
     grad_exprs = [LOSS_SYMBOL, *(expr for _, expr in program.grads)]
-    forward_lines, forward_math = lines_for(list(network.outputs))
-    all_lines, all_math = lines_for(grad_exprs)
+    forward_lines, forward_math, forward_helpers = lines_for(list(network.outputs))
+    all_lines, all_math, all_helpers = lines_for(grad_exprs)
     param_names = tuple(p.name for p in network.params)
     return ModuleContext(
         title=title,
@@ -149,7 +178,9 @@ def build_context(
         all_lines=all_lines,
         all_math=all_math,
         grads=tuple(grads),
-        helpers=tuple(sorted(printer.helpers)),
+        helpers=tuple(sorted(all_helpers)),
+        helper_definitions=definitions(all_helpers),
+        forward_helper_definitions=definitions(forward_helpers),
         threshold=repr(spec.classification_threshold),
         straight_line_update=len(grads) <= STRAIGHT_LINE_UPDATE_MAX_PARAMS,
     )

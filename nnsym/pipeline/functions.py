@@ -1,96 +1,111 @@
-"""SymPy functions for activations and losses, each with its derivative beside it.
+"""SymPy functions for activations and losses, built from the table of primitives.
 
-A derivative is written in terms of the function itself where it can be
-(sigmoid' = s(1 - s), tanh' = 1 - t**2), so the gradients stay as small as the
-forward pass.
+Each entry of `nnsym.primitives` becomes one SymPy `Function` subclass of the
+same name: its `fdiff` is the entry's derivative with `y` standing for the
+function itself (sigmoid' = s(1 - s), so the gradients stay as small as the
+forward pass), or SymPy's derivative of the definition when the entry leaves it
+to SymPy. The class carries its entry (`cls.nnsym_entry`), which is how printers,
+the graph and the checks find the math of a function they meet in an expression.
+
+User-defined activations (`--activation 'cube=x**3/3'`) become entries of the
+same shape, read by the safe parser of `nnsym diff`, and SymPy classes likewise.
+logsumexp is n-ary and stays a function of its own with a runtime helper.
 """
 
 from __future__ import annotations
 
+import hashlib
+import math
+import re
+from collections.abc import Callable
+from functools import cache
+
 import sympy
 from sympy import Function
+from sympy.codegen.cfunctions import expm1, log1p
+
+from nnsym.errors import UsageError
+from nnsym.primitives import ACTIVATION, PRIMITIVES, Primitive
+from nnsym.primitives import LEAKY_SLOPE as LEAKY_SLOPE_TEXT
 
 # leaky_relu's slope for negative inputs, as an exact rational for SymPy.
-LEAKY_SLOPE = sympy.Rational(1, 100)
+LEAKY_SLOPE = sympy.Rational(LEAKY_SLOPE_TEXT)
+
+# The variable of every definition, and the value y = f(x) in derivatives.
+X = sympy.Symbol("x", real=True)
+Y = sympy.Symbol("y", real=True)
+
+# What the table's SymPy text may use besides its own functions.
+_BUILTINS: dict[str, object] = {
+    "x": X,
+    "y": Y,
+    "Piecewise": sympy.Piecewise,
+    "Max": sympy.Max,
+    "Min": sympy.Min,
+    "Abs": sympy.Abs,
+    "exp": sympy.exp,
+    "log": sympy.log,
+    "log1p": log1p,
+    "expm1": expm1,
+    "tanh": sympy.tanh,
+    "sqrt": sympy.sqrt,
+    "pi": sympy.pi,
+}
+
+# A user-defined activation's name: short, lower case, a valid identifier part.
+_CUSTOM_NAME = re.compile(r"[a-z][a-z0-9_]{0,23}", re.ASCII)
+_CUSTOM_PREFIX = "act_"
 
 
-class sigmoid(Function):  # noqa: N801 - SymPy names functions in lower case
-    """Logistic function 1 / (1 + exp(-x))."""
+class PrimitiveFunction(Function):
+    """A SymPy function defined by an entry of the table of primitives."""
 
     nargs = 1
+    nnsym_entry: Primitive
 
     def fdiff(self, argindex: int = 1) -> sympy.Expr:
-        return self * (1 - self)
+        """The derivative in terms of the argument and of the function itself."""
+        return derivative_of(self.nnsym_entry, self.args[0], self)
 
     def _latex(self, printer: sympy.printing.latex.LatexPrinter) -> str:
-        return r"\sigma\left(%s\right)" % printer._print(self.args[0])
-
-
-class relu(Function):  # noqa: N801
-    """max(x, 0)."""
-
-    nargs = 1
-
-    def fdiff(self, argindex: int = 1) -> sympy.Expr:
-        return step(self.args[0])
-
-    def _latex(self, printer: sympy.printing.latex.LatexPrinter) -> str:
-        return r"\operatorname{relu}\left(%s\right)" % printer._print(self.args[0])
-
-
-class leaky_relu(Function):  # noqa: N801
-    """x for x > 0, else x / 100."""
-
-    nargs = 1
-
-    def fdiff(self, argindex: int = 1) -> sympy.Expr:
-        return leaky_step(self.args[0])
-
-    def _latex(self, printer: sympy.printing.latex.LatexPrinter) -> str:
-        return r"\operatorname{leaky\_relu}\left(%s\right)" % printer._print(
-            self.args[0]
+        return r"%s\left(%s\right)" % (
+            self.nnsym_entry.latex,
+            printer._print(self.args[0]),
         )
 
 
-class step(Function):  # noqa: N801
-    """Derivative of relu: 1 for x > 0, else 0 (0 at the kink, as PyTorch)."""
-
-    nargs = 1
-
-    def fdiff(self, argindex: int = 1) -> sympy.Expr:
-        return sympy.S.Zero
-
-    def _latex(self, printer: sympy.printing.latex.LatexPrinter) -> str:
-        return r"\operatorname{step}\left(%s\right)" % printer._print(self.args[0])
-
-
-class leaky_step(Function):  # noqa: N801
-    """Derivative of leaky_relu: 1 for x > 0, else 1/100."""
-
-    nargs = 1
-
-    def fdiff(self, argindex: int = 1) -> sympy.Expr:
-        return sympy.S.Zero
-
-    def _latex(self, printer: sympy.printing.latex.LatexPrinter) -> str:
-        return r"\operatorname{leaky\_step}\left(%s\right)" % printer._print(
-            self.args[0]
-        )
+def _make_class(entry: Primitive) -> type[PrimitiveFunction]:
+    namespace: dict[str, object] = {
+        "nnsym_entry": entry,
+        "__doc__": entry.doc[:1].upper() + entry.doc[1:] + ".",
+        "__module__": __name__,
+    }
+    if entry.definition.strip() == "x":
+        # The identity evaluates to its argument: a linear layer's a is its z.
+        namespace["eval"] = classmethod(lambda cls, arg: arg)
+    return type(entry.name, (PrimitiveFunction,), namespace)
 
 
-class softplus(Function):  # noqa: N801
-    """log(1 + exp(x)), the bce loss written on the pre-activation."""
+FUNCTIONS: dict[str, type[PrimitiveFunction]] = {
+    name: _make_class(entry) for name, entry in PRIMITIVES.items()
+}
 
-    nargs = 1
+# SymPy names functions in lower case; these are the ones the code imports.
+sigmoid = FUNCTIONS["sigmoid"]
+relu = FUNCTIONS["relu"]
+leaky_relu = FUNCTIONS["leaky_relu"]
+softplus = FUNCTIONS["softplus"]
+step = FUNCTIONS["step"]
+leaky_step = FUNCTIONS["leaky_step"]
+identity = FUNCTIONS["identity"]
+swish = FUNCTIONS["swish"]
+gelu = FUNCTIONS["gelu"]
+elu = FUNCTIONS["elu"]
+# tanh's entry prints and differentiates as SymPy's own tanh already does.
+FUNCTIONS["tanh"] = sympy.tanh  # type: ignore[assignment]
 
-    def fdiff(self, argindex: int = 1) -> sympy.Expr:
-        return sigmoid(self.args[0])
 
-    def _latex(self, printer: sympy.printing.latex.LatexPrinter) -> str:
-        return r"\operatorname{softplus}\left(%s\right)" % printer._print(self.args[0])
-
-
-class logsumexp(Function):  # noqa: N801
+class logsumexp(Function):  # noqa: N801 - SymPy names functions in lower case
     """log(sum_k exp(x_k)); its gradient is the softmax."""
 
     def fdiff(self, argindex: int = 1) -> sympy.Expr:
@@ -99,3 +114,162 @@ class logsumexp(Function):  # noqa: N801
     def _latex(self, printer: sympy.printing.latex.LatexPrinter) -> str:
         inner = ", ".join(printer._print(arg) for arg in self.args)
         return r"\operatorname{LSE}\left(%s\right)" % inner
+
+
+def _namespace() -> dict[str, object]:
+    return {**_BUILTINS, **FUNCTIONS}
+
+
+@cache
+def _parsed(text: str) -> sympy.Expr:
+    # Table text is ours, not the user's: plain sympify over a fixed namespace.
+    return sympy.sympify(text, locals=_namespace())
+
+
+def entry_of(function: object) -> Primitive | None:
+    """The table entry behind a SymPy function class or application, if any."""
+    cls = function if isinstance(function, type) else type(function)
+    if cls is sympy.tanh:
+        return PRIMITIVES["tanh"]
+    return getattr(cls, "nnsym_entry", None)
+
+
+def definition_of(entry: Primitive | str, arg: sympy.Expr) -> sympy.Expr:
+    """The entry's definition (its numerically safe form) applied to `arg`."""
+    entry = PRIMITIVES[entry] if isinstance(entry, str) else entry
+    if entry.name in _CUSTOM:
+        return _CUSTOM[entry.name][1].xreplace({X: arg})
+    return _parsed(entry.definition).xreplace({X: arg})
+
+
+def derivative_of(
+    entry: Primitive, arg: sympy.Expr, value: sympy.Expr | None = None
+) -> sympy.Expr:
+    """f'(arg), with `value` (default f(arg)) standing for y in the table's text."""
+    if entry.derivative is None:
+        return sympy.diff(definition_of(entry, X), X).xreplace({X: arg})
+    if value is None:
+        value = function_of(entry)(arg)
+    return _parsed(entry.derivative).xreplace({X: arg, Y: value})
+
+
+def function_of(entry: Primitive | str) -> type[Function]:
+    """The SymPy function class of an entry or of a registered activation's name."""
+    name = entry if isinstance(entry, str) else entry.name
+    if name in _CUSTOM:
+        return _CUSTOM[name][0]
+    return FUNCTIONS[name]
+
+
+def expand_primitives(expr: sympy.Expr) -> sympy.Expr:
+    """`expr` with every table function replaced by its definition, recursively."""
+    while True:
+        found = [
+            f
+            for f in expr.atoms(Function)
+            if isinstance(f, PrimitiveFunction) and entry_of(f) is not None
+        ]
+        if not found:
+            return expr
+        expr = expr.xreplace({f: definition_of(entry_of(f), f.args[0]) for f in found})
+
+
+# User-defined activations: name -> (class, definition in x), and name -> text.
+_CUSTOM: dict[str, tuple[type[PrimitiveFunction], sympy.Expr]] = {}
+_CUSTOM_TEXT: dict[str, str] = {}
+
+
+def split_custom(option: str) -> tuple[str, str]:
+    """`'cube=x**3/3'` -> `('cube', 'x**3/3')`; an unnamed expression gets a hash."""
+    name, sep, text = option.partition("=")
+    if sep and _CUSTOM_NAME.fullmatch(name.strip()):
+        return name.strip(), text.strip()
+    text = option.strip()
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+    return _CUSTOM_PREFIX + digest, text
+
+
+def is_custom(name: str) -> bool:
+    """Whether `name` is a registered user-defined activation."""
+    return name in _CUSTOM
+
+
+def custom_text(name: str) -> str:
+    """The expression text of a registered user-defined activation."""
+    return _CUSTOM_TEXT[name]
+
+
+def define_activation(option: str, flag: str = "--activation") -> tuple[str, str]:
+    """Register `'name=expression in x'` (or a bare expression) as an activation.
+
+    The expression is read by the safe parser of `nnsym diff`; it may use the
+    table's functions (`x*sigmoid(x)`). Returns (name, expression text); raises
+    UsageError if the text is not a valid expression of x alone.
+    """
+    from nnsym.explain.expression import parse_expression
+
+    name, text = split_custom(option)
+    if name in PRIMITIVES or name in ("softmax", "logsumexp"):
+        raise UsageError(
+            f"{flag} {option!r}: {name!r} is a built-in activation; "
+            "choose another name"
+        )
+    expr, variables = parse_expression(text)
+    unknown = sorted(set(variables) - {"x"})
+    if unknown:
+        raise UsageError(
+            f"{flag} {option!r}: an activation is an expression of x "
+            f"alone, but it uses {', '.join(unknown)}"
+        )
+    if "x" not in variables:
+        raise UsageError(f"{flag} {option!r}: the expression does not depend on x")
+    expr = expr.xreplace({variables["x"]: X})
+    known = _CUSTOM.get(name)
+    if known is not None and known[1] == expr:
+        return name, text
+    entry = Primitive(
+        name,
+        text,
+        None,
+        ACTIVATION,
+        inline=False,
+        latex=r"\operatorname{%s}" % name.replace("_", r"\_"),
+        unicode=name,
+        torch="",
+        doc=f"user-defined activation {text}",
+    )
+    cls = type(
+        name,
+        (PrimitiveFunction,),
+        {"nnsym_entry": entry, "__doc__": entry.doc, "__module__": __name__},
+    )
+    _CUSTOM[name] = (cls, expr)
+    _CUSTOM_TEXT[name] = text
+    return name, text
+
+
+def numeric_functions() -> dict[str, Callable[..., float]]:
+    """Float callables of the table's functions, registered ones and logsumexp.
+
+    Each is SymPy's lambdify of the definition with every table function inside
+    expanded, on Python's `math`: for `lambdify(..., [numeric_functions(), "math"])`.
+    """
+    numeric: dict[str, Callable[..., float]] = {"logsumexp": _logsumexp}
+    for name in [*PRIMITIVES, *_CUSTOM]:
+        if name != "tanh":
+            numeric[name] = _numeric(name, _CUSTOM_TEXT.get(name))
+    return numeric
+
+
+@cache
+def _numeric(name: str, text: str | None) -> Callable[[float], float]:
+    # `text` tells a redefined user activation apart in the cache.
+    expr = expand_primitives(
+        definition_of(PRIMITIVES.get(name) or _CUSTOM[name][0].nnsym_entry, X)
+    )
+    return sympy.lambdify(X, expr, "math")
+
+
+def _logsumexp(*values: float) -> float:
+    top = max(values)
+    return top + math.log(math.fsum(math.exp(v - top) for v in values))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import sympy
 from sympy import Expr, Symbol
 
-from nnsym.pipeline.functions import leaky_relu, logsumexp, relu, sigmoid, softplus
+from nnsym.pipeline.functions import function_of, logsumexp, softplus
 from nnsym.pipeline.spec import Spec, bias_name, weight_name
 
 LOSS_SYMBOL = Symbol("L")
@@ -68,29 +68,46 @@ def activate(name: str, z: tuple[Symbol, ...]) -> tuple[Expr, ...]:
     if name == "softmax":
         lse = logsumexp(*z)
         return tuple(sympy.exp(zk - lse) for zk in z)
-    elementwise = {
-        "sigmoid": sigmoid,
-        "tanh": sympy.tanh,
-        "relu": relu,
-        "leaky_relu": leaky_relu,
-        "identity": lambda zk: zk,
-    }[name]
+    elementwise = function_of(name)
     return tuple(elementwise(zk) for zk in z)
 
 
 def loss_expression(
-    loss: str, z: tuple[Symbol, ...], a: tuple[Expr, ...], y: tuple[Symbol, ...]
+    loss: str,
+    z: tuple[Symbol, ...],
+    a: tuple[Expr, ...],
+    y: tuple[Symbol, ...],
+    activation: str = "",
 ) -> Expr:
-    """Per-sample loss of outputs `a` (pre-activations `z`) against targets `y`."""
+    """Per-sample loss of outputs `a` (pre-activations `z`) against targets `y`.
+
+    Every loss is a sum of one term per output, each non-negative and computed
+    without cancellation, so the sum is never negative and keeps its relative
+    precision even when every output is saturated.
+    """
     if loss in ("sse", "mse"):
-        sse = sympy.Add(*((ak - yk) ** 2 for ak, yk in zip(a, y)))
+        if activation == "softmax":
+            # a - y == a (1 - y) - y (1 - a), with 1 - a_k as the sum of the
+            # other outputs: 1 - a_k itself loses every digit as a_k nears 1.
+            errors = [
+                ak * (1 - yk)
+                - yk * sympy.Add(*(aj for j, aj in enumerate(a) if j != k))
+                for k, (ak, yk) in enumerate(zip(a, y))
+            ]
+        else:
+            errors = [ak - yk for ak, yk in zip(a, y)]
+        sse = sympy.Add(*(error**2 for error in errors))
         return sse if loss == "sse" else sse / len(a)
     if loss == "bce":
-        # -[y log s(z) + (1 - y) log(1 - s(z))] == softplus(z) - y z, which never
-        # takes log(0).
-        return sympy.Add(*(softplus(zk) - yk * zk for zk, yk in zip(z, y)))
+        # -[y log s(z) + (1 - y) log(1 - s(z))] as (1 - y) softplus(z) +
+        # y softplus(-z): both terms non-negative, no log(0) and no overflow.
+        # (softplus(z) - y z is the same number, but cancels for large z.)
+        return sympy.Add(
+            *((1 - yk) * softplus(zk) + yk * softplus(-zk) for zk, yk in zip(z, y))
+        )
     if loss == "ce":
-        # -sum_k y_k log softmax(z)_k, through log-sum-exp.
+        # -sum_k y_k log softmax(z)_k, through log-sum-exp: lse >= z_k, so every
+        # term is non-negative.
         lse = logsumexp(*z)
         return sympy.Add(*(yk * (lse - zk) for zk, yk in zip(z, y)))
     raise ValueError(f"unknown loss {loss!r}")
@@ -130,6 +147,7 @@ def build_network(spec: Spec) -> Network:
         )
         previous = a
     out = layers[-1]
-    loss_on_z = loss_expression(spec.loss, out.z, out.a_exprs, targets)
-    loss = loss_expression(spec.loss, out.z, out.a, targets)
+    last = spec.output_activation
+    loss_on_z = loss_expression(spec.loss, out.z, out.a_exprs, targets, last)
+    loss = loss_expression(spec.loss, out.z, out.a, targets, last)
     return Network(spec, tuple(inputs), tuple(targets), tuple(layers), loss_on_z, loss)

@@ -1,33 +1,161 @@
-"""Stage 5: SymPy expressions to Python source, standard library only.
+"""Stage 5: SymPy expressions to source code.
 
-A subclass of SymPy's `PythonCodePrinter` that prints math functions by their
-bare names (the generated functions bind them to locals, which is faster than
-`math.tanh` in a hot loop) and records which ones it used, and prints our
-activations as small inline expressions that cannot overflow.
+`PrimitivePrinting` is the target-neutral part: combined with any SymPy code
+printer (Python here; C and JavaScript beside it), it prints each function of
+the table of primitives either inline from its definition or as a call of a
+helper function of the generated file, and prints those helpers' bodies from
+the same table text, so that every target computes the same math.
+
+`ModulePrinter` is the Python target: math functions by their bare names (the
+generated functions bind them to locals, which is faster than `math.tanh` in a
+hot loop), recording which ones it used.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import sympy
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pycode import PythonCodePrinter
 
-# SymPy function name -> name of the `math` function that computes it.
-MATH_FUNCTIONS = {
-    "exp": "exp",
-    "log": "log",
-    "tanh": "tanh",
-    "sqrt": "sqrt",
-}
-# Our functions that need a helper defined in the generated module.
-HELPERS = {
-    "softplus": "_softplus",
-    "logsumexp": "_logsumexp",
-}
+from nnsym.pipeline.functions import X, definition_of, entry_of, function_of
+from nnsym.primitives import PRIMITIVES, Primitive
+
+# Functions whose helper is part of the generated file's fixed code (n-ary, not
+# a table entry): SymPy name -> helper name.
+RUNTIME_HELPERS = {"logsumexp": "_logsumexp"}
 
 
-class ModulePrinter(PythonCodePrinter):
-    """Print expressions for the generated module and record what they use."""
+class PrimitivePrinting:
+    """Mixin for a SymPy code printer: print the table's functions, and their helpers.
+
+    Put it before the printer class: `class P(PrimitivePrinting, C99CodePrinter)`.
+    A table function is printed inline from its definition when its entry says
+    it is cheap (`inline`) and its argument is a plain name; otherwise as a call
+    of the helper `helper_name(entry)`, registered in `known_functions` (SymPy's
+    own mechanism) and recorded in `helpers`. `helper_definitions()` then gives
+    each used helper's body, printed by this same printer.
+    """
+
+    # Prefix of helper names: `_sigmoid` in Python; a target may choose another.
+    helper_prefix = "_"
+    # Helper names of runtime (non-table) functions, e.g. logsumexp.
+    runtime_helpers: dict[str, str] = RUNTIME_HELPERS
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # Helper names used so far, table and runtime ones alike.
+        self.helpers: set[str] = set()
+        # helper name -> entry, for the table's helpers among them.
+        self.helper_entries: dict[str, Primitive] = {}
+        # True while printing a helper's body (a target may print differently).
+        self.in_helper = False
+        for name, helper in self.runtime_helpers.items():
+            self.known_functions[name] = helper
+        for entry in PRIMITIVES.values():
+            if entry.name != "tanh":  # SymPy's tanh: each printer has its own
+                self.known_functions[entry.name] = self.helper_name(entry)
+
+    def helper_name(self, entry: Primitive) -> str:
+        """The name of the helper function that computes `entry`."""
+        return self.helper_prefix + entry.name
+
+    def _print_Function(self, expr: sympy.Function) -> str:
+        entry = entry_of(expr)
+        name = type(expr).__name__
+        if entry is None:
+            if name in self.runtime_helpers:
+                self.helpers.add(self.runtime_helpers[name])
+            return super()._print_Function(expr)
+        (arg,) = expr.args
+        if entry.inline and arg.is_Symbol:
+            return self._print(self.fold_constants(definition_of(entry, arg)))
+        helper = self.helper_name(entry)
+        self.helpers.add(helper)
+        self.helper_entries[helper] = entry
+        self.known_functions[name] = helper
+        return super()._print_Function(expr)
+
+    def fold_constants(self, expr: sympy.Expr) -> sympy.Expr:
+        """`expr` with every constant sub-expression (sqrt(2/pi)) made one float."""
+        if expr.is_number and not expr.is_Rational:
+            return sympy.Float(expr.evalf(30), 30)
+        if not expr.args or expr.is_Atom:
+            return expr
+        if isinstance(expr, sympy.Piecewise):
+            # Conditions are not numbers; fold the values and conditions apart.
+            return sympy.Piecewise(
+                *(
+                    (self.fold_constants(value), self.fold_constants(cond))
+                    for value, cond in expr.args
+                )
+            )
+        if isinstance(expr, (sympy.Mul, sympy.Add)):
+            # sqrt(2/pi) is stored as sqrt(2) * pi**(-1/2): one factor of each.
+            constant = [arg for arg in expr.args if arg.is_number]
+            if len(constant) > 1 and not all(arg.is_Rational for arg in constant):
+                rest = [arg for arg in expr.args if not arg.is_number]
+                folded = self.fold_constants(expr.func(*constant))
+                others = [self.fold_constants(arg) for arg in rest]
+                return expr.func(folded, *others, evaluate=False)
+        args = [self.fold_constants(arg) for arg in expr.args]
+        if all(new is old for new, old in zip(args, expr.args)):
+            return expr
+        return expr.func(*args, evaluate=False)
+
+    def helper_definitions(
+        self, wanted: Iterable[str] | None = None
+    ) -> list[tuple[str, str]]:
+        """(helper name, printed body in `x`) of each used table helper.
+
+        `wanted` (default: every table helper used so far) is closed under the
+        calls in the bodies; each helper comes after the helpers its body calls,
+        the order being otherwise by name, the same on every run.
+        """
+        bodies: dict[str, tuple[str, set[str]]] = {}
+
+        def body_of(helper: str) -> tuple[str, set[str]]:
+            if helper not in bodies:
+                entry = self.helper_entries[helper]
+                body = definition_of(entry, X)
+                if body.func is function_of(entry):
+                    raise ValueError(f"{entry.name} is defined as itself")
+                saved, self.helpers = self.helpers, set()
+                self.in_helper = True
+                try:
+                    printed = self._print(self.fold_constants(body))
+                    called = {h for h in self.helpers if h != helper}
+                finally:
+                    self.in_helper = False
+                    self.helpers = saved | self.helpers
+                bodies[helper] = (printed, called)
+            return bodies[helper]
+
+        order: list[str] = []
+        placed: set[str] = set()
+
+        def place(helper: str) -> None:
+            if helper in placed:
+                return
+            placed.add(helper)
+            for called in sorted(body_of(helper)[1]):
+                if called in self.helper_entries:
+                    place(called)
+            order.append(helper)
+
+        chosen = self.helper_entries if wanted is None else wanted
+        for helper in sorted(h for h in chosen if h in self.helper_entries):
+            place(helper)
+        return [(helper, bodies[helper][0]) for helper in order]
+
+    def _print_Float(self, expr: sympy.Float) -> str:
+        # The nearest double, written so that reading it back gives that double.
+        return repr(float(expr))
+
+
+class ModulePrinter(PrimitivePrinting, PythonCodePrinter):
+    """Print expressions for the generated Python module and record what they use."""
 
     def __init__(self) -> None:
         # order="none": terms and factors in SymPy's canonical argument order,
@@ -37,55 +165,42 @@ class ModulePrinter(PythonCodePrinter):
             {"fully_qualified_modules": False, "standard": "python3", "order": "none"}
         )
         self.math_names: set[str] = set()
-        self.helpers: set[str] = set()
 
-    def _math(self, name: str, expr: sympy.Function) -> str:
+    def _module_format(self, fqn: str, register: bool = True) -> str:
+        # math.exp -> exp, bound to a local by the generated function; a helper
+        # is module level, where only `math.exp` is defined.
+        module, _, name = fqn.rpartition(".")
+        if module != "math" or self.in_helper:
+            return fqn
         self.math_names.add(name)
-        return "%s(%s)" % (name, ", ".join(self._print(arg) for arg in expr.args))
+        return name
 
-    def _print_exp(self, expr: sympy.Expr) -> str:
-        return self._math("exp", expr)
+    def _print_Piecewise(self, expr: sympy.Piecewise) -> str:
+        # (a if c else b), nested from the last branch; whole numbers as floats,
+        # so that a branch returns a float like the others.
+        *branches, (last, _) = expr.args
+        printed = self._print_branch_value(last)
+        for value, cond in reversed(branches):
+            printed = "(%s if %s else %s)" % (
+                self._print_branch_value(value),
+                self._print_condition(cond),
+                printed,
+            )
+        return printed
 
-    def _print_log(self, expr: sympy.Expr) -> str:
-        return self._math("log", expr)
+    def _print_condition(self, cond: sympy.Basic) -> str:
+        if isinstance(cond, sympy.core.relational.Relational):
+            return "%s %s %s" % (
+                self.parenthesize(cond.lhs, PRECEDENCE["Relational"] + 1),
+                cond.rel_op,
+                self.parenthesize(cond.rhs, PRECEDENCE["Relational"] + 1),
+            )
+        return self._print(cond)
 
-    def _print_tanh(self, expr: sympy.Expr) -> str:
-        return self._math("tanh", expr)
-
-    def _print_sigmoid(self, expr: sympy.Expr) -> str:
-        # 1 / (1 + exp(-z)) overflows for z < -709; this identity never does.
-        self.math_names.add("tanh")
-        return "(0.5 * tanh(0.5 * %s) + 0.5)" % self._print_argument(expr)
-
-    def _print_relu(self, expr: sympy.Expr) -> str:
-        z = self._print_argument(expr)
-        return "(%s if %s > 0.0 else 0.0)" % (z, z)
-
-    def _print_leaky_relu(self, expr: sympy.Expr) -> str:
-        z = self._print_argument(expr)
-        return "(%s if %s > 0.0 else 0.01 * %s)" % (z, z, z)
-
-    def _print_step(self, expr: sympy.Expr) -> str:
-        return "(1.0 if %s > 0.0 else 0.0)" % self._print_argument(expr)
-
-    def _print_leaky_step(self, expr: sympy.Expr) -> str:
-        return "(1.0 if %s > 0.0 else 0.01)" % self._print_argument(expr)
-
-    def _print_softplus(self, expr: sympy.Expr) -> str:
-        return self._helper("softplus", expr)
-
-    def _print_logsumexp(self, expr: sympy.Expr) -> str:
-        return self._helper("logsumexp", expr)
-
-    def _helper(self, name: str, expr: sympy.Expr) -> str:
-        helper = HELPERS[name]
-        self.helpers.add(helper)
-        return "%s(%s)" % (helper, ", ".join(self._print(arg) for arg in expr.args))
-
-    def _print_argument(self, expr: sympy.Expr) -> str:
-        (arg,) = expr.args
-        printed = self._print(arg)
-        return printed if isinstance(arg, sympy.Symbol) else "(%s)" % printed
+    def _print_branch_value(self, value: sympy.Expr) -> str:
+        if value.is_Integer:
+            return repr(float(value))
+        return self.parenthesize(value, PRECEDENCE["Relational"] + 1)
 
     def _print_Pow(self, expr: sympy.Pow, rational: bool = False) -> str:
         base, exponent = expr.args

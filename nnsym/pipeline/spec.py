@@ -5,15 +5,19 @@ from __future__ import annotations
 import keyword
 import re
 import reprlib
+import shlex
 import sys
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from nnsym import primitives
 from nnsym.errors import UsageError
 
-HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
-OUTPUT_ACTIVATIONS = HIDDEN_ACTIVATIONS + ("softmax",)
+HIDDEN_ACTIVATIONS = primitives.ACTIVATIONS
+OUTPUT_ACTIVATIONS = primitives.OUTPUT_ACTIVATIONS
+# How a user-defined activation is written, for help texts and errors.
+CUSTOM_ACTIVATION_HINT = "or an expression of x, e.g. 'cube=x**3/3' or 'x*sigmoid(x)'"
 LOSSES = ("sse", "mse", "bce", "ce")
 
 DEFAULT_ACTIVATION = "sigmoid"
@@ -52,6 +56,8 @@ class Spec:
     output_activation: str
     loss: str
     name: str
+    # User-defined activations among the two: (name, expression in x).
+    custom: tuple[tuple[str, str], ...] = ()
 
     @property
     def n_layers(self) -> int:
@@ -76,7 +82,15 @@ class Spec:
     @property
     def network(self) -> tuple[tuple[int, ...], tuple[str, ...], str]:
         """What the parameters mean: layer sizes, activations, loss (not the name)."""
-        return (self.arch, self.activations, self.loss)
+        return (self.arch, self.activations, self.loss, self.custom)
+
+    def option(self, key: str) -> object:
+        """The text of option `key` that gives this spec (custom: 'name=expr')."""
+        value = getattr(self, key)
+        definitions = dict(self.custom)
+        if key in ("activation", "output_activation") and value in definitions:
+            return f"{value}={definitions[value]}"
+        return value
 
     @property
     def summary(self) -> str:
@@ -95,8 +109,8 @@ class Spec:
         """The `nnsym generate` command that reproduces this spec."""
         return (
             f"nnsym generate --arch {format_arch(self.arch)}"
-            f" --activation {self.activation}"
-            f" --output-activation {self.output_activation}"
+            f" --activation {shlex.quote(self.option('activation'))}"
+            f" --output-activation {shlex.quote(self.option('output_activation'))}"
             f" --loss {self.loss} --name {self.name}"
         )
 
@@ -263,11 +277,16 @@ def make_spec(
             "--activation softmax: softmax is only for the output layer; "
             "use --output-activation softmax"
         )
-    _check_choice("--activation", activation, HIDDEN_ACTIVATIONS)
+    custom: dict[str, str] = {}
+    activation = _activation_choice(
+        "--activation", activation, HIDDEN_ACTIVATIONS, custom
+    )
     _check_choice("--loss", loss, LOSSES)
     if output_activation is None:
         output_activation = default_output_activation(activation, loss)
-    _check_choice("--output-activation", output_activation, OUTPUT_ACTIVATIONS)
+    output_activation = _activation_choice(
+        "--output-activation", output_activation, OUTPUT_ACTIVATIONS, custom
+    )
     n_outputs = sizes[-1]
     if output_activation == "softmax" and n_outputs < 2:
         raise UsageError(
@@ -293,7 +312,9 @@ def make_spec(
             f"than the limit of {max_params} (generating it could take "
             f"{duration} or more); to go ahead, pass --max-params {n_params}"
         )
-    return Spec(sizes, activation, output_activation, loss, name)
+    return Spec(
+        sizes, activation, output_activation, loss, name, tuple(sorted(custom.items()))
+    )
 
 
 def check_name(name: str) -> None:
@@ -345,6 +366,32 @@ def _check_sizes(sizes: tuple[int, ...]) -> tuple[int, ...]:
                 f"the most nnsym builds is {MAX_LAYER_SIZE}"
             )
     return sizes
+
+
+def _activation_choice(
+    option: str, value: str, choices: tuple[str, ...], custom: dict[str, str]
+) -> str:
+    # A table name, a name defined earlier in the request, or 'name=expression'
+    # (or a bare expression) of x, registered as a user-defined activation.
+    if not isinstance(value, str) or value in choices:
+        _check_choice(option, value, choices)
+        return value
+    if value in custom:
+        return value
+    if _NAME_RE.fullmatch(value.strip()) and value.strip() != "x":
+        raise UsageError(
+            f"{option} {echo(value)} is not one of: {', '.join(choices)}; "
+            f"{CUSTOM_ACTIVATION_HINT}"
+        )
+    from nnsym.pipeline.functions import define_activation
+
+    name, text = define_activation(value, option)
+    if custom.get(name, text) != text:
+        raise UsageError(
+            f"{option} {echo(value)}: {name!r} is already defined as {custom[name]!r}"
+        )
+    custom[name] = text
+    return name
 
 
 def _check_choice(option: str, value: str, choices: tuple[str, ...]) -> None:
