@@ -62,8 +62,13 @@ def print_statements(
         **{s: ("x", i) for i, s in enumerate(network.inputs)},
         **{s: ("y", i) for i, s in enumerate(network.targets)},
     }
-    printed = {step: printer.doprint(step.expr) for step in program.steps}
-    grads = [printer.doprint(expr) for _, expr in program.grads]
+    # Constants such as sqrt(2/pi) (from gelu's derivative) become one float
+    # literal: C99 has no M_PI, and nothing is left to compute at run time.
+    printed = {
+        step: printer.doprint(printer.fold_constants(step.expr))
+        for step in program.steps
+    }
+    grads = [printer.doprint(printer.fold_constants(e)) for _, e in program.grads]
 
     def body(wanted: list[sympy.Expr], tail: list[str]) -> tuple[str, ...]:
         steps = program.steps_for(wanted)
