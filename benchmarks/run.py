@@ -524,8 +524,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.repeats:
         config = Config(**{**asdict(config), "repeats": args.repeats})
     parts = set(
-        args.only
-        or ("xor", "moons", "sweep", "generation", "naive", "pypy", "targets")
+        args.only or ("xor", "moons", "sweep", "generation", "naive", "pypy", "targets")
     )
     use_torch = not args.no_torch and torch_peer.available()
     pypy = None if args.no_pypy else shutil.which("pypy3")

@@ -24,10 +24,10 @@ from pathlib import Path
 
 from benchmarks.data import XOR_XS, XOR_YS, moons
 from benchmarks.peers import torch_peer
-from nnsym.pipeline.build import import_generated, generate
+from nnsym.pipeline.build import generate, import_generated
 from nnsym.pipeline.spec import Spec, make_spec
 from nnsym.targets import source_for
-from nnsym.targets.cengine import OK, compile_shared, CTrainer
+from nnsym.targets.cengine import OK, CTrainer, compile_shared
 
 JS_RUNNER = Path(__file__).resolve().parent / "js_run.mjs"
 # float32 PyTorch's final loss agrees with float64's to this, relatively.
@@ -70,14 +70,21 @@ def _js_peer(spec: Spec, directory: Path, xs, ys, start, reduction: str) -> Peer
         options = {"lr": 1.0, "epochs": epochs, "reduction": reduction}
         case.write_text(
             json.dumps(
-                {"xs": xs, "ys": ys, "params": start, "options": options,
-                 "warmup": max(epochs // 10, 1)}
+                {
+                    "xs": xs,
+                    "ys": ys,
+                    "params": start,
+                    "options": options,
+                    "warmup": max(epochs // 10, 1),
+                }
             ),
             encoding="utf-8",
         )
         out = subprocess.run(
             [node, str(JS_RUNNER), str(module), str(case)],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
         result = json.loads(out)
         return result["seconds"], result["params"], result["finalLoss"]
@@ -94,8 +101,20 @@ def _timed(train: Callable[[int], tuple[list[float], list[float]]]):
     return run
 
 
-def _case(name, spec, xs, ys, arch, acts, reduction, epochs, python_epochs,
-          directory, repeats, use_torch) -> tuple[list, bool]:
+def _case(
+    name,
+    spec,
+    xs,
+    ys,
+    arch,
+    acts,
+    reduction,
+    epochs,
+    python_epochs,
+    directory,
+    repeats,
+    use_torch,
+) -> tuple[list, bool]:
     from benchmarks.run import Row
 
     module = import_generated(generate(spec))
@@ -109,8 +128,11 @@ def _case(name, spec, xs, ys, arch, acts, reduction, epochs, python_epochs,
     peers.append(
         Peer(
             "nnsym Python module",
-            _timed(lambda n: module.train(
-                xs, ys, lr=1, epochs=n, params=start, reduction=reduction)),
+            _timed(
+                lambda n: module.train(
+                    xs, ys, lr=1, epochs=n, params=start, reduction=reduction
+                )
+            ),
             python_epochs,
         )
     )

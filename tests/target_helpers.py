@@ -79,12 +79,25 @@ def c_library(specs: tuple[Spec, ...], dtype: str = "float64") -> Path:
         (folder / f"{spec.name}.h").write_text(
             source_for(spec, "c", dtype), encoding="utf-8"
         )
-        lines += [f"#define {spec.name.upper()}_IMPLEMENTATION", f'#include "{spec.name}.h"']
+        lines += [
+            f"#define {spec.name.upper()}_IMPLEMENTATION",
+            f'#include "{spec.name}.h"',
+        ]
     unit = folder / "all.c"
     unit.write_text("\n".join(lines) + "\n", encoding="utf-8")
     library = folder / "liball.so"
     subprocess.run(
-        ["gcc", *STRICT, "-O2", "-shared", "-fPIC", "-o", str(library), str(unit), "-lm"],
+        [
+            "gcc",
+            *STRICT,
+            "-O2",
+            "-shared",
+            "-fPIC",
+            "-o",
+            str(library),
+            str(unit),
+            "-lm",
+        ],
         check=True,
     )
     return library
@@ -96,7 +109,7 @@ def c_trainer(spec: Spec, specs: tuple[Spec, ...], dtype: str = "float64") -> CT
 
 
 def splitmix64(seed: int, count: int) -> list[int]:
-    """The first `count` outputs of splitmix64 from `seed`, written out from its paper."""
+    """The first `count` outputs of splitmix64 from `seed`, as its paper gives it."""
     mask = (1 << 64) - 1
     state = seed & mask
     out = []

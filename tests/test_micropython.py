@@ -117,7 +117,9 @@ def test_micropython_runs_the_module_with_the_python_numbers(spec, tmp_path: Pat
     got = _run(spec, tmp_path, points, [xs, ys])
     # The WebAssembly port has double-precision floats.
     assert got["float_digits"] == "0.30000000000000004"
-    expected_init = [2.0 * ((d >> 11) / 2.0**53) - 1.0 for d in splitmix64(11, spec.n_params)]
+    expected_init = [
+        2.0 * ((d >> 11) / 2.0**53) - 1.0 for d in splitmix64(11, spec.n_params)
+    ]
     assert got["init"] == expected_init
     for (params, x, y), (loss, grad, out) in zip(points, got["points"]):
         want_loss, want_grad = module.loss_and_grad(params, x, y)

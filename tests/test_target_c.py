@@ -19,7 +19,6 @@ from tests.target_helpers import (
     MICROGRAD,
     STRICT,
     XOR,
-    c_library,
     c_trainer,
     close,
     matrix_specs,
@@ -66,12 +65,22 @@ def test_every_network_compiles_strictly(tmp_path: Path, compiler: str, dtype: s
     lines = []
     for spec in MATRIX:
         (tmp_path / f"{spec.name}.h").write_text(source_for(spec, "c", dtype))
-        lines += [f"#define {spec.name.upper()}_IMPLEMENTATION", f'#include "{spec.name}.h"']
+        lines += [
+            f"#define {spec.name.upper()}_IMPLEMENTATION",
+            f'#include "{spec.name}.h"',
+        ]
         # A second inclusion, as from another header, must be harmless.
         lines.append(f'#include "{spec.name}.h"')
     (tmp_path / "all.c").write_text("\n".join(lines) + "\n")
     subprocess.run(
-        [compiler, *STRICT, "-c", "-o", str(tmp_path / "all.o"), str(tmp_path / "all.c")],
+        [
+            compiler,
+            *STRICT,
+            "-c",
+            "-o",
+            str(tmp_path / "all.o"),
+            str(tmp_path / "all.c"),
+        ],
         check=True,
     )
 
@@ -160,7 +169,13 @@ def test_mini_batches_follow_the_splitmix64_order():
             params = [p - lr * g for p, g in zip(params, sums)]
         expected.append(objective)
     code, c_params, history = c_trainer(spec, ALL).train(
-        xs, ys, epochs=epochs, params=module.init_params(1), seed=7, batch_size=size, lr=lr
+        xs,
+        ys,
+        epochs=epochs,
+        params=module.init_params(1),
+        seed=7,
+        batch_size=size,
+        lr=lr,
     )
     assert code == OK
     for got, want in zip(history, expected):
@@ -198,7 +213,10 @@ def test_target_loss_stops_early():
     spec = xor_spec()
     module = module_for(spec)
     start = module.init_params(0)
-    _, _, expected = (None, *module.train(*XOR, lr=1.0, epochs=2000, params=start, target_loss=0.05))
+    _, _, expected = (
+        None,
+        *module.train(*XOR, lr=1.0, epochs=2000, params=start, target_loss=0.05),
+    )
     code, _, history = c_trainer(spec, ALL).train(
         *XOR, lr=1.0, epochs=2000, params=start, target_loss=0.05
     )
@@ -227,7 +245,8 @@ int main(void)
         options.batch_size = optimizer == 1 ? 3 : 0;
         options.seed = 5;
         mlp_3_4_4_1_tanh_mse_init_params(params, 3);
-        code = mlp_3_4_4_1_tanh_mse_train(params, xs, ys, 4, &options, order, history, &run);
+        code = mlp_3_4_4_1_tanh_mse_train(params, xs, ys, 4, &options, order,
+                                          history, &run);
         printf("%d %ld %.17g\n", code, run, history[run - 1]);
         for (i = 0; i < MLP_3_4_4_1_TANH_MSE_N_PARAMS; i++) {
             printf("%.17g\n", params[i]);
@@ -244,8 +263,17 @@ def test_sanitized_build_runs_clean_and_agrees_with_ctypes(tmp_path: Path):
     (tmp_path / "driver.c").write_text(SANITIZED_DRIVER)
     program = tmp_path / "driver"
     subprocess.run(
-        ["gcc", *STRICT, "-g", "-fsanitize=address,undefined",
-         "-fno-sanitize-recover=all", "-o", str(program), str(tmp_path / "driver.c"), "-lm"],
+        [
+            "gcc",
+            *STRICT,
+            "-g",
+            "-fsanitize=address,undefined",
+            "-fno-sanitize-recover=all",
+            "-o",
+            str(program),
+            str(tmp_path / "driver.c"),
+            "-lm",
+        ],
         check=True,
     )
     run = subprocess.run([str(program)], capture_output=True, text=True, check=True)
@@ -253,7 +281,9 @@ def test_sanitized_build_runs_clean_and_agrees_with_ctypes(tmp_path: Path):
     values = run.stdout.split()
     trainer = c_trainer(spec, ALL)
     for optimizer in range(3):
-        block = values[optimizer * (spec.n_params + 3) : (optimizer + 1) * (spec.n_params + 3)]
+        block = values[
+            optimizer * (spec.n_params + 3) : (optimizer + 1) * (spec.n_params + 3)
+        ]
         code, params, history = trainer.train(
             *MICROGRAD,
             lr=0.01,
@@ -285,24 +315,55 @@ def test_library_of_one_spec_loads(tmp_path: Path):
 
 
 def test_train_engine_c_gives_the_python_parameters(tmp_path: Path, capsys):
-    common = ["train", "--arch", "2-2-1", "--data", "xor", "--lr", "1", "--epochs", "2000",
-              "--seed", "0", "-q", "-o", str(tmp_path / "m.py")]
+    common = [
+        "train",
+        "--arch",
+        "2-2-1",
+        "--data",
+        "xor",
+        "--lr",
+        "1",
+        "--epochs",
+        "2000",
+        "--seed",
+        "0",
+        "-q",
+        "-o",
+        str(tmp_path / "m.py"),
+    ]
     assert main([*common, "--save", str(tmp_path / "py.json")]) == 0
     assert main([*common, "--engine", "c", "--save", str(tmp_path / "c.json")]) == 0
     import json
 
     py = json.loads((tmp_path / "py.json").read_text())
     c = json.loads((tmp_path / "c.json").read_text())
-    for name, value in py["params"].items() if isinstance(py["params"], dict) else enumerate(py["params"]):
+    for name, value in (
+        py["params"].items()
+        if isinstance(py["params"], dict)
+        else enumerate(py["params"])
+    ):
         other = c["params"][name]
         assert close(other, value, 1e-10)
 
 
-def test_train_engine_c_without_a_compiler_is_one_line(tmp_path: Path, monkeypatch, capsys):
+def test_train_engine_c_without_a_compiler_is_one_line(
+    tmp_path: Path, monkeypatch, capsys
+):
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.delenv("CC", raising=False)
-    status = main(["train", "--arch", "2-2-1", "--data", "xor", "--engine", "c",
-                   "-o", str(tmp_path / "m.py")])
+    status = main(
+        [
+            "train",
+            "--arch",
+            "2-2-1",
+            "--data",
+            "xor",
+            "--engine",
+            "c",
+            "-o",
+            str(tmp_path / "m.py"),
+        ]
+    )
     err = capsys.readouterr().err
     assert status == 1
     assert err.count("\n") == 1 and "needs a C compiler" in err
@@ -319,19 +380,55 @@ def test_generate_target_c_writes_a_recognised_file(tmp_path: Path, capsys):
 
 def test_export_target_c_predicts_as_the_python_predictor(tmp_path: Path):
     model = tmp_path / "w.json"
-    assert main(["train", "--arch", "2-2-1", "--data", "xor", "--seed", "0", "-q",
-                 "-o", str(tmp_path / "m.py"), "--save", str(model)]) == 0
-    assert main(["export", "--model", str(model), "-o", str(tmp_path / "p.py"), "-q"]) == 0
-    assert main(["export", "--model", str(model), "--target", "c",
-                 "-o", str(tmp_path / "p.h"), "-q"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--arch",
+                "2-2-1",
+                "--data",
+                "xor",
+                "--seed",
+                "0",
+                "-q",
+                "-o",
+                str(tmp_path / "m.py"),
+                "--save",
+                str(model),
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(["export", "--model", str(model), "-o", str(tmp_path / "p.py"), "-q"]) == 0
+    )
+    assert (
+        main(
+            [
+                "export",
+                "--model",
+                str(model),
+                "--target",
+                "c",
+                "-o",
+                str(tmp_path / "p.h"),
+                "-q",
+            ]
+        )
+        == 0
+    )
     (tmp_path / "main.c").write_text(
         '#include <stdio.h>\n#define MLP_2_2_1_IMPLEMENTATION\n#include "p.h"\n'
         "int main(void) { double x[2] = {0, 1}, out[1];\n"
         '  mlp_2_2_1_predict(x, out); printf("%.17g\\n", out[0]); return 0; }\n'
     )
-    subprocess.run(["gcc", *STRICT, "-o", str(tmp_path / "main"), str(tmp_path / "main.c"),
-                    "-lm"], check=True)
-    out = subprocess.run([str(tmp_path / "main")], capture_output=True, text=True, check=True)
+    subprocess.run(
+        ["gcc", *STRICT, "-o", str(tmp_path / "main"), str(tmp_path / "main.c"), "-lm"],
+        check=True,
+    )
+    out = subprocess.run(
+        [str(tmp_path / "main")], capture_output=True, text=True, check=True
+    )
     import importlib.util
 
     loader = importlib.util.spec_from_file_location("p_export_test", tmp_path / "p.py")

@@ -1,4 +1,4 @@
-"""PyTorch on the CPU: float64 (or float32), the whole batch as one tensor, one thread."""
+"""PyTorch on the CPU: float64 or float32, the whole batch as one tensor, one thread."""
 
 from __future__ import annotations
 

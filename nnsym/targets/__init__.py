@@ -20,7 +20,6 @@ from nnsym.targets.common import Baked
 
 if TYPE_CHECKING:
     from nnsym.models.weights import Weights
-from nnsym.targets.common import Baked
 
 TARGETS = ("python", "c", "js", "micropython")
 DTYPES = ("float64", "float32")

@@ -108,6 +108,4 @@ def render_c(
             trained_from=baked.source,
         )
         advice = baked.advice
-    return emit(
-        TEMPLATE, origin, advice, comment="//", formatter=identity, c=context
-    )
+    return emit(TEMPLATE, origin, advice, comment="//", formatter=identity, c=context)

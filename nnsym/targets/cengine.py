@@ -1,4 +1,4 @@
-"""Run a generated C trainer from Python: compile it to a shared library, call it by ctypes.
+"""Run a generated C trainer from Python: compiled to a shared library, via ctypes.
 
 Standard library only (ctypes, subprocess), plus a C compiler on PATH (`cc`,
 `gcc` or `clang`). `nnsym train --engine c` trains through `CEngine`, which
@@ -137,7 +137,7 @@ class CTrainer:
         return (self.real * len(values))(*values)
 
     def init_params(self, seed: int) -> list[float]:
-        """NAME_init_params(seed): splitmix64 draws, the same in C, JS and MicroPython."""
+        """NAME_init_params(seed): splitmix64 draws, as in JS and MicroPython."""
         params = (self.real * self.n_params)()
         self._init(params, seed & 0xFFFFFFFFFFFFFFFF)
         return list(params)

@@ -92,15 +92,11 @@ def print_statements(
         return tuple(reads + lines + tail)
 
     outputs = list(network.outputs)
-    forward = body(
-        outputs, [store("out", k, s.name) for k, s in enumerate(outputs)]
-    )
+    forward = body(outputs, [store("out", k, s.name) for k, s in enumerate(outputs)])
     grad_exprs = [expr for _, expr in program.grads]
     everything = body(
         [LOSS_SYMBOL, *grad_exprs],
         [store("grad", i, g) for i, g in enumerate(grads)],
     )
     runtime = frozenset(printer.helpers) - set(printer.helper_entries)
-    return Statements(
-        forward, everything, tuple(printer.helper_definitions()), runtime
-    )
+    return Statements(forward, everything, tuple(printer.helper_definitions()), runtime)

@@ -89,6 +89,4 @@ def render_js(
             trained_from=baked.source,
         )
         advice = baked.advice
-    return emit(
-        TEMPLATE, origin, advice, comment="//", formatter=identity, j=context
-    )
+    return emit(TEMPLATE, origin, advice, comment="//", formatter=identity, j=context)

@@ -22,7 +22,12 @@ COMPAT = "micropython/compat.py"
 def micropython_body(python_body: str) -> str:
     """A generated Python module's body (no header) as the MicroPython profile."""
     lines = python_body.split("\n")
-    compat = runtime_text(COMPAT)
+    # The file's own lint directives stay in the file.
+    compat = "\n".join(
+        line
+        for line in runtime_text(COMPAT).split("\n")
+        if not line.startswith("# ruff:")
+    )
     out: list[str] = []
     replaced = False
     for line in lines:

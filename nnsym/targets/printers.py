@@ -19,6 +19,7 @@ from sympy.printing.precedence import PRECEDENCE
 
 from nnsym.pipeline.printer import PrimitivePrinting
 
+
 class StatementPrinting:
     """What the C and JavaScript trainers print alike."""
 

@@ -1,3 +1,4 @@
+# ruff: noqa: ANN001 - included verbatim in generated files, which carry no annotations
 # MicroPython profile: what MicroPython lacks, for the code below this block.
 # `math` is a namespace with the math module's functions plus log1p and fsum
 # where the port has none; `random.Random` is splitmix64, the generator of the
