@@ -4,7 +4,9 @@
 
 XOR (2-2-1 sigmoid, sse, lr 1) and moons (2-16-16-1 tanh/tanh/sigmoid, mse
 mean, lr 1), full batch, from the same initial parameters. Every peer times
-its own training loop: the C trainer around its one ctypes call, JavaScript
+its own training loop: the C trainer (-O2, the flags of `nnsym train --engine
+c`, and -O3 -march=native; both give the same numbers: ISO C mode contracts no
+multiply-add) around its one ctypes call, JavaScript
 inside Node after a warm-up run (no process start, no JIT compilation),
 PyTorch (1 thread, float64 and float32) and the Python module around train().
 Rounds are interleaved; each ratio is the median over rounds of (peer time
@@ -44,8 +46,17 @@ class Peer:
     tolerance: float | None = 1e-6  # None: no parameter check (float32)
 
 
-def _c_peer(spec: Spec, directory: Path, xs, ys, start, reduction: str) -> Peer:
-    library = compile_shared(source_for(spec, "c"), spec.name, directory)
+def _c_peer(
+    spec: Spec, directory: Path, xs, ys, start, reduction: str, flags: tuple[str, ...]
+) -> Peer:
+    folder = directory / ("c" + "".join(flags).replace("-", "_").replace("=", "_"))
+    folder.mkdir(exist_ok=True)
+    library = compile_shared(
+        source_for(spec, "c"),
+        spec.name,
+        folder,
+        flags=("-std=c99", "-shared", "-fPIC", *flags),
+    )
     trainer = CTrainer(library, spec)
 
     def run(epochs: int) -> tuple[float, list[float], float]:
@@ -57,7 +68,7 @@ def _c_peer(spec: Spec, directory: Path, xs, ys, start, reduction: str) -> Peer:
         assert code == OK
         return seconds, params, history[-1]
 
-    return Peer("nnsym C (gcc -O2, ctypes)", run, 0)
+    return Peer(f"nnsym C (gcc {' '.join(flags)}, ctypes)", run, 0)
 
 
 def _js_peer(spec: Spec, directory: Path, xs, ys, start, reduction: str) -> Peer:
@@ -120,8 +131,12 @@ def _case(
     module = import_generated(generate(spec))
     start = module.init_params(0)
     mean = reduction == "mean"
-    peers = [_c_peer(spec, directory, xs, ys, start, reduction)]
-    peers[0].epochs = epochs
+    peers = [
+        _c_peer(spec, directory, xs, ys, start, reduction, flags)
+        for flags in (("-O2",), ("-O3", "-march=native"))
+    ]
+    for peer in peers:
+        peer.epochs = epochs
     if shutil.which("node"):
         peers.append(_js_peer(spec, directory, xs, ys, start, reduction))
         peers[-1].epochs = epochs
