@@ -435,3 +435,75 @@ def test_export_target_c_predicts_as_the_python_predictor(tmp_path: Path):
     predictor = importlib.util.module_from_spec(loader)
     loader.loader.exec_module(predictor)
     assert close(float(out.stdout), predictor.predict([0, 1])[0], 1e-12)
+
+
+RUNTIME_DRIVER = r"""
+#include <stdio.h>
+#include "nnsym_runtime.h"
+#include "nnsym_logsumexp.h"
+
+int main(void)
+{
+    nnsym_rng rng;
+    size_t order[10], i;
+    const double big[3] = {1000.0, 1000.0, -1000.0};
+    double params[2] = {1.0, 1.0}, grads[2] = {2.0, -3.0}, m[2] = {0, 0}, v[2] = {0, 0};
+    nnsym_rng_seed(&rng, 0);
+    printf("%llu\n", nnsym_rng_next(&rng));
+    printf("%llu\n", nnsym_rng_next(&rng));
+    for (i = 0; i < 10; i++) {
+        order[i] = i;
+    }
+    nnsym_shuffle(order, 10, &rng);
+    for (i = 0; i < 10; i++) {
+        printf("%lu\n", (unsigned long)order[i]);
+    }
+    printf("%.17g\n", nnsym_logsumexp(3, big));
+    nnsym_adam_step(params, grads, m, v, 2, 1, 0.1, 0.9, 0.999, 1e-8);
+    printf("%.17g\n%.17g\n", params[0], params[1]);
+    return 0;
+}
+"""
+
+
+def test_c_runtime_compiles_alone_and_works(tmp_path: Path):
+    runtime = Path(__file__).resolve().parent.parent / "nnsym" / "runtime" / "c"
+    (tmp_path / "driver.c").write_text(RUNTIME_DRIVER)
+    program = tmp_path / "driver"
+    subprocess.run(
+        [
+            "gcc",
+            *STRICT,
+            "-fsanitize=address,undefined",
+            "-fno-sanitize-recover=all",
+            "-I",
+            str(runtime),
+            "-o",
+            str(program),
+            str(tmp_path / "driver.c"),
+            "-lm",
+        ],
+        check=True,
+    )
+    out = subprocess.run(
+        [str(program)], capture_output=True, text=True, check=True
+    ).stdout.split()
+    # The published first outputs of splitmix64 from state 0.
+    assert int(out[0]) == 0xE220A8397B1DCDAF == splitmix64(0, 1)[0]
+    assert int(out[1]) == 0x6E789E6AA1B965F4
+    order = [int(v) for v in out[2:12]]
+    assert sorted(order) == list(range(10))
+    assert order == shuffled_orders_from(0, 2, 10)
+    assert float(out[12]) == 1000.0 + math.log(2.0)
+    # Adam's first step moves by lr against the sign of the gradient.
+    assert abs(float(out[13]) - 0.9) < 1e-8 and abs(float(out[14]) - 1.1) < 1e-8
+
+
+def shuffled_orders_from(seed: int, skip: int, n: int) -> list[int]:
+    """One Fisher-Yates shuffle of range(n) after `skip` draws of splitmix64(seed)."""
+    draws = iter(splitmix64(seed, skip + n)[skip:])
+    order = list(range(n))
+    for i in range(n, 1, -1):
+        j = next(draws) % i
+        order[i - 1], order[j] = order[j], order[i - 1]
+    return order

@@ -8,9 +8,21 @@ from pathlib import Path
 from typing import Any
 
 from nnsym import targets
+from nnsym.errors import UsageError
 from nnsym.models.export import export_predictor
 from nnsym.models.weights import load_weights
 from nnsym.pipeline.write import write_generated
+
+# What `--target` writes, and the file each writes by default.
+TARGETS = ("python", "onnx", "c", "js")
+DEFAULT_OUTPUTS = {
+    "python": "predictor.py",
+    "onnx": "model.onnx",
+    "c": "predictor.h",
+    "js": "predictor.mjs",
+}
+# Targets that take --dtype, and their default.
+DTYPE_DEFAULTS = {"onnx": "float32", "c": "float64"}
 
 
 def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
@@ -26,23 +38,26 @@ def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
         "--model", type=Path, required=True, help="weights file from nnsym train --save"
     )
     parser.add_argument(
-        "-o",
-        "--output",
-        type=Path,
-        help="file to write (default: predictor.py, .h for c, .mjs for js)",
-    )
-    parser.add_argument(
         "--target",
-        choices=("python", "c", "js"),
+        choices=TARGETS,
         default="python",
-        help="python (default): a predictor module; c or js: the generated "
-        "trainer with the weights baked in and a predict function",
+        help="python: a standard-library-only module (default); onnx: an ONNX "
+        "model (needs the extra nnsym[onnx]; exit status 1 if it is missing); "
+        "c or js: the generated C99 or JavaScript trainer with the weights "
+        "baked in and a predict function (docs/targets.md)",
     )
     parser.add_argument(
         "--dtype",
-        choices=targets.DTYPES,
-        default="float64",
-        help="number type of --target c (default: float64)",
+        choices=("float32", "float64"),
+        default=None,
+        help="number type: onnx (default float32) and c (default float64) only",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        help="file to write (default: predictor.py, or model.onnx for onnx)",
     )
     parser.add_argument(
         "--force",
@@ -57,19 +72,26 @@ def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Load the weights, render the predictor and write it."""
-    targets.check_target_options(args.target, args.dtype)
+    if args.dtype is not None and args.target not in DTYPE_DEFAULTS:
+        raise UsageError(f"--dtype is for --target onnx or c, not {args.target}")
     weights = load_weights(args.model)
-    if args.output is None:
-        args.output = Path("predictor" + targets.EXTENSIONS[args.target])
-    if args.target == "python":
-        written = export_predictor(weights, args.output, force=args.force)
+    output = args.output or Path(DEFAULT_OUTPUTS[args.target])
+    if args.target == "onnx":
+        # The optional onnx package is imported only by nnsym.interop.
+        from nnsym.interop.onnx_export import export_onnx
+
+        dtype = args.dtype or "float32"
+        written = export_onnx(weights, output, dtype=dtype, force=args.force)
+        what = f"an ONNX {dtype} model of {args.model}'s weights"
+    elif args.target in ("c", "js"):
+        dtype = args.dtype or "float64"
+        source = targets.export_source(weights, args.target, dtype)
+        written = write_generated(output, source, force=args.force)
+        what = f"the {args.target} trainer with {args.model}'s weights baked in"
     else:
-        source = targets.export_source(weights, args.target, args.dtype)
-        written = write_generated(args.output, source, force=args.force)
+        written = export_predictor(weights, output, force=args.force)
+        what = f"predict(x) with {args.model}'s weights baked in"
     if not args.quiet:
         state = "wrote" if written else "unchanged"
-        print(
-            f"{state} {args.output}: predict(x) with {args.model}'s weights baked in",
-            file=sys.stderr,
-        )
+        print(f"{state} {output}: {what}", file=sys.stderr)
     return 0
