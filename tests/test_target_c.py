@@ -461,6 +461,9 @@ int main(void)
     printf("%.17g\n", nnsym_logsumexp(3, big));
     nnsym_adam_step(params, grads, m, v, 2, 1, 0.1, 0.9, 0.999, 1e-8);
     printf("%.17g\n%.17g\n", params[0], params[1]);
+    nnsym_sgd_step(params, grads, 2, 0.5);
+    nnsym_momentum_step(params, grads, m, 2, 0.5, 0.9);
+    printf("%.17g\n", params[0]);
     return 0;
 }
 """
@@ -497,6 +500,9 @@ def test_c_runtime_compiles_alone_and_works(tmp_path: Path):
     assert float(out[12]) == 1000.0 + math.log(2.0)
     # Adam's first step moves by lr against the sign of the gradient.
     assert abs(float(out[13]) - 0.9) < 1e-8 and abs(float(out[14]) - 1.1) < 1e-8
+    # sgd: 0.9 - 0.5 * 2; momentum: velocity 0.9 * m[0] + 2, m[0] = 0.2 after adam.
+    velocity = 0.9 * 0.2 + 2.0
+    assert close(float(out[15]), float(out[13]) - 0.5 * 2.0 - 0.5 * velocity, 1e-12)
 
 
 def shuffled_orders_from(seed: int, skip: int, n: int) -> list[int]:
