@@ -144,7 +144,9 @@ PRIMITIVES: dict[str, Primitive] = {
         ),
         Primitive(
             "gelu",
-            "x*(1 + tanh(sqrt(2/pi)*(x + 0.044715*x**3)))/2",
+            # x (1 + tanh(u))/2 with u = sqrt(2/pi) (x + 0.044715 x**3), written
+            # as x sigmoid(2u): 1 + tanh(u) cancels in the lower tail.
+            "x*sigmoid(sqrt(8/pi)*(x + 0.044715*x**3))",
             None,
             ACTIVATION,
             inline=False,

@@ -124,10 +124,14 @@ def test_huge_finite_values_give_finite_results(arch, options, scale):
 def test_sigmoid_does_not_overflow_where_the_tutorial_formula_does(xor):
     with pytest.raises(OverflowError):
         1 / (1 + math.exp(1000))  # the tutorial's 1/(1+exp(-z)) at z = -1000
-    params = [0.0] * 6 + [-1000.0, 0.0, 0.0]  # output pre-activation -1000
+    # Hidden outputs 0.5 each: the output pre-activation is -1000 * 0.5 = -500.
+    params = [0.0] * 6 + [-1000.0, 0.0, 0.0]
     (out,) = xor.forward(params, [0.0, 0.0])
-    assert out == 0.0
-    assert xor.loss(params, [0.0, 0.0], [0.0]) == 0.0
+    # sigmoid(-500) = 7.1e-218, kept to full relative precision (not 0.0).
+    assert out == pytest.approx(math.exp(-500), rel=1e-14)
+    assert xor.loss(params, [0.0, 0.0], [0.0]) == pytest.approx(out * out, rel=1e-14)
+    params[6] = -4000.0  # z = -2000: below exp's range, 0.0 without overflow
+    assert xor.forward(params, [0.0, 0.0]) == [0.0]
 
 
 DATA = ([[1.0, 2.0], [3.0, -1.0], [0.5, 0.5]], [1.0, 0.0, 2.0])

@@ -136,6 +136,12 @@ def activate(name: str, zs: list[float]) -> list[float]:
         "relu": lambda z: max(z, 0.0),
         "leaky_relu": lambda z: z if z > 0 else 0.01 * z,
         "identity": lambda z: z,
+        "softplus": lambda z: math.log1p(math.exp(z)),
+        "swish": lambda z: z / (1 + math.exp(-z)),
+        "gelu": lambda z: 0.5
+        * z
+        * (1 + math.tanh(math.sqrt(2 / math.pi) * (z + 0.044715 * z**3))),
+        "elu": lambda z: z if z > 0 else math.expm1(z),
     }
     return [table[name](z) for z in zs]
 

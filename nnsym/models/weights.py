@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -165,13 +166,15 @@ def params_for(path: Path, spec: Spec, option: str) -> tuple[float, ...]:
     """
     weights = load_weights(path)
     theirs = weights.spec
-    if theirs.network != spec.network:
+    if theirs.network != spec.network or theirs.custom != spec.custom:
         raise UsageError(
             f"{option}{path} holds a {theirs.summary} network, not the "
             f"{spec.summary} network asked for; give the same network options, "
             f"e.g. --arch "
-            f"{format_arch(theirs.arch)} --activation {theirs.activation} "
-            f"--output-activation {theirs.output_activation} --loss {theirs.loss}"
+            f"{format_arch(theirs.arch)} "
+            f"--activation {shlex.quote(theirs.option('activation'))} "
+            f"--output-activation {shlex.quote(theirs.option('output_activation'))} "
+            f"--loss {theirs.loss}"
         )
     return weights.params
 

@@ -209,6 +209,13 @@ def define_activation(option: str, flag: str = "--activation") -> tuple[str, str
     from nnsym.explain.expression import parse_expression
 
     name, text = split_custom(option)
+    # A SymPy name (exp, sin, Max) would be printed as that function.
+    taken = name in _BUILTINS or hasattr(sympy, name) or hasattr(math, name)
+    if taken and name not in PRIMITIVES:
+        raise UsageError(
+            f"{flag} {option!r}: {name!r} is the name of a math function; "
+            "choose another name"
+        )
     if name in PRIMITIVES or name in ("softmax", "logsumexp"):
         raise UsageError(
             f"{flag} {option!r}: {name!r} is a built-in activation; "

@@ -91,6 +91,18 @@ def _activation_map(layer: Layer) -> dict[Expr, Symbol]:
     return dict(zip(layer.a_exprs, layer.a))
 
 
+def _softmax_delta(network: Network, i: int) -> Expr:
+    """dL/dz_i through a softmax output layer, without cancellation.
+
+    With g = dL/da, dL/dz_i = a_i (g_i - sum_k g_k a_k); as the a_k sum to 1
+    that is sum over k != i of a_i a_k (g_i - g_k), whose terms do not cancel
+    as the outputs saturate (1 - a_i is never formed).
+    """
+    a = network.layers[-1].a
+    g = [sympy.diff(network.loss, ak) for ak in a]
+    return a[i] * sympy.Add(*(a[k] * (g[i] - g[k]) for k in range(len(a)) if k != i))
+
+
 def backpropagate(network: Network) -> Gradients:
     """Compute every delta and parameter gradient of `network` symbolically."""
     layers = network.layers
@@ -101,7 +113,10 @@ def backpropagate(network: Network) -> Gradients:
     out_map = _activation_map(out)
     for j, z in enumerate(out.z):
         symbol = delta_symbol(out, j)
-        deltas[symbol] = sympy.diff(network.loss_on_z, z).xreplace(out_map)
+        if out.activation == "softmax" and network.spec.loss != "ce":
+            deltas[symbol] = _softmax_delta(network, j)
+        else:
+            deltas[symbol] = sympy.diff(network.loss_on_z, z).xreplace(out_map)
         order.append(symbol)
     for layer, above in zip(reversed(layers[:-1]), reversed(layers[1:])):
         up = local[above.index]

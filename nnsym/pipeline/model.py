@@ -50,7 +50,17 @@ class Network:
     targets: tuple[Symbol, ...]
     layers: tuple[Layer, ...]
     loss_on_z: Expr
+    # The loss in the outputs a (and z where it needs them): the formula that is
+    # shown, drawn and differentiated.
     loss: Expr
+    # The same number in the form the generated code evaluates, where that
+    # differs (ce: without rounding lse to the size of z first).
+    evaluated_loss: Expr | None = None
+
+    @property
+    def loss_to_evaluate(self) -> Expr:
+        """The loss as the generated code computes it."""
+        return self.loss if self.evaluated_loss is None else self.evaluated_loss
 
     @property
     def params(self) -> tuple[Symbol, ...]:
@@ -78,12 +88,14 @@ def loss_expression(
     a: tuple[Expr, ...],
     y: tuple[Symbol, ...],
     activation: str = "",
+    differentiable: bool = True,
 ) -> Expr:
     """Per-sample loss of outputs `a` (pre-activations `z`) against targets `y`.
 
     Every loss is a sum of one term per output, each non-negative and computed
     without cancellation, so the sum is never negative and keeps its relative
-    precision even when every output is saturated.
+    precision even when every output is saturated. With `differentiable`
+    False, the form to evaluate rather than to differentiate, where they differ.
     """
     if loss in ("sse", "mse"):
         if activation == "softmax":
@@ -106,8 +118,17 @@ def loss_expression(
             *((1 - yk) * softplus(zk) + yk * softplus(-zk) for zk, yk in zip(z, y))
         )
     if loss == "ce":
-        # -sum_k y_k log softmax(z)_k, through log-sum-exp: lse >= z_k, so every
-        # term is non-negative.
+        # -sum_k y_k log softmax(z)_k = sum_k y_k (lse - z_k), to evaluate as
+        # (max - z_k) + log(sum_j exp(z_j - max)): both parts non-negative, no
+        # exp overflows, and for the largest z_k the first part is exactly 0
+        # (lse - z_k would round lse to the size of z_k first).
+        if not differentiable:
+            top = sympy.Max(*z)
+            shifted = sympy.log(sympy.Add(*(sympy.exp(zj - top) for zj in z)))
+            # max - z_k as the max of the differences, so that no sum of
+            # terms reorders it into (max + log(...)) - z_k.
+            gaps = [sympy.Max(*(zj - zk for zj in z)) for zk in z]
+            return sympy.Add(*(yk * (gap + shifted) for gap, yk in zip(gaps, y)))
         lse = logsumexp(*z)
         return sympy.Add(*(yk * (lse - zk) for zk, yk in zip(z, y)))
     raise ValueError(f"unknown loss {loss!r}")
@@ -150,4 +171,15 @@ def build_network(spec: Spec) -> Network:
     last = spec.output_activation
     loss_on_z = loss_expression(spec.loss, out.z, out.a_exprs, targets, last)
     loss = loss_expression(spec.loss, out.z, out.a, targets, last)
-    return Network(spec, tuple(inputs), tuple(targets), tuple(layers), loss_on_z, loss)
+    evaluated = loss_expression(
+        spec.loss, out.z, out.a, targets, last, differentiable=False
+    )
+    return Network(
+        spec,
+        tuple(inputs),
+        tuple(targets),
+        tuple(layers),
+        loss_on_z,
+        loss,
+        None if evaluated == loss else evaluated,
+    )

@@ -82,7 +82,7 @@ class Spec:
     @property
     def network(self) -> tuple[tuple[int, ...], tuple[str, ...], str]:
         """What the parameters mean: layer sizes, activations, loss (not the name)."""
-        return (self.arch, self.activations, self.loss, self.custom)
+        return (self.arch, self.activations, self.loss)
 
     def option(self, key: str) -> object:
         """The text of option `key` that gives this spec (custom: 'name=expr')."""
