@@ -464,6 +464,8 @@ int main(void)
     nnsym_sgd_step(params, grads, 2, 0.5);
     nnsym_momentum_step(params, grads, m, 2, 0.5, 0.9);
     printf("%.17g\n", params[0]);
+    nnsym_rng_seed(&rng, 42);
+    printf("%.17g\n", nnsym_rng_uniform(&rng));
     return 0;
 }
 """
@@ -503,6 +505,7 @@ def test_c_runtime_compiles_alone_and_works(tmp_path: Path):
     # sgd: 0.9 - 0.5 * 2; momentum: velocity 0.9 * m[0] + 2, m[0] = 0.2 after adam.
     velocity = 0.9 * 0.2 + 2.0
     assert close(float(out[15]), float(out[13]) - 0.5 * 2.0 - 0.5 * velocity, 1e-12)
+    assert float(out[16]) == 2.0 * ((splitmix64(42, 1)[0] >> 11) / 2.0**53) - 1.0
 
 
 def shuffled_orders_from(seed: int, skip: int, n: int) -> list[int]:
