@@ -35,6 +35,17 @@ def matrix_specs() -> list[Spec]:
     ]
 
 
+def extra_specs() -> list[Spec]:
+    """Softmax under sse/mse, and user-defined activations (helper and inline)."""
+    return [
+        make_spec(
+            "2-3-3", activation="cube=x**3/3", output_activation="softmax", loss="mse"
+        ),
+        make_spec("2-3-2", activation="elu", output_activation="softmax", loss="sse"),
+        make_spec("2-2-1", activation="x*tanh(x)", loss="bce"),
+    ]
+
+
 def xor_spec() -> Spec:
     """The 2-2-1 sigmoid sse network of the README."""
     return make_spec("2-2-1")

@@ -21,6 +21,7 @@ from tests.target_helpers import (
     XOR,
     c_trainer,
     close,
+    extra_specs,
     matrix_specs,
     micrograd_spec,
     shuffled_orders,
@@ -32,7 +33,7 @@ pytestmark = pytest.mark.skipif(
     shutil.which("gcc") is None, reason="gcc is not installed"
 )
 
-MATRIX = tuple(matrix_specs())
+MATRIX = tuple(matrix_specs() + extra_specs())
 TRAJECTORY = (xor_spec(), micrograd_spec())
 # A divergent run: a linear network with a learning rate far too large.
 LINEAR = make_spec("2-1", activation="identity")

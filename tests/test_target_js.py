@@ -18,6 +18,7 @@ from tests.target_helpers import (
     JS_TESTS,
     MICROGRAD,
     XOR,
+    extra_specs,
     matrix_specs,
     micrograd_spec,
     shuffled_orders,
@@ -139,7 +140,7 @@ def test_runtime_unit_tests_pass():
 
 
 def test_generated_modules_equal_the_python_module(tmp_path: Path):
-    cases = [_case(spec, tmp_path) for spec in matrix_specs()]
+    cases = [_case(spec, tmp_path) for spec in matrix_specs() + extra_specs()]
     xor, micrograd = xor_spec(), micrograd_spec()
     cases.append(
         _case(
