@@ -517,3 +517,49 @@ def shuffled_orders_from(seed: int, skip: int, n: int) -> list[int]:
         j = next(draws) % i
         order[i - 1], order[j] = order[j], order[i - 1]
     return order
+
+
+def test_train_engine_c_mini_batches_take_the_splitmix64_order(tmp_path: Path):
+    import json
+
+    model = tmp_path / "c.json"
+    assert (
+        main(
+            [
+                "train",
+                "--arch",
+                "2-2-1",
+                "--data",
+                "xor",
+                "--lr",
+                "0.5",
+                "--epochs",
+                "200",
+                "--seed",
+                "3",
+                "--batch-size",
+                "3",
+                "-q",
+                "--engine",
+                "c",
+                "-o",
+                str(tmp_path / "m.py"),
+                "--save",
+                str(model),
+            ]
+        )
+        == 0
+    )
+    module = module_for(xor_spec())
+    params = module.init_params(3)
+    xs, ys = XOR
+    for order in shuffled_orders(3, len(xs), 200):
+        for first in range(0, len(xs), 3):
+            sums = [0.0] * len(params)
+            for s in order[first : first + 3]:
+                _, grad = module.loss_and_grad(params, xs[s], ys[s])
+                sums = [a + g for a, g in zip(sums, grad)]
+            params = [p - 0.5 * g for p, g in zip(params, sums)]
+    saved = json.loads(model.read_text())["params"]
+    values = list(saved.values()) if isinstance(saved, dict) else saved
+    assert all(close(a, b, 1e-10) for a, b in zip(values, params))
