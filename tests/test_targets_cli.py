@@ -1,4 +1,4 @@
-"""nnsym generate --target and --dtype: files, headers and refusals (no toolchain needed)."""
+"""nnsym generate --target and --dtype: files, headers, refusals; no toolchain."""
 
 from __future__ import annotations
 
