@@ -22,8 +22,6 @@ from tests.target_helpers import (
     close,
     micrograd_spec,
     micropython_package,
-    shuffled_orders,
-    splitmix64,
     xor_spec,
 )
 from tests.target_helpers import node as find_node
@@ -53,8 +51,8 @@ start = m.init_params(0)
 out["full"] = m.train(xs, ys, lr=0.1, epochs=2000, params=start)
 out["adam"] = m.train(xs, ys, lr=0.01, epochs=500, params=start, optimizer="adam",
                       reduction="mean")
-out["mini"] = m.train(xs, ys, lr=0.05, epochs=300, params=m.init_params(1), seed=7,
-                      batch_size=3)
+out["mini"] = m.train(xs, ys, lr=0.05, epochs=300, seed=7, batch_size=3)
+out["selftest"] = m.selftest(lambda line: None) if hasattr(m, "selftest") else True
 try:
     m.train(xs, ys, lr=1e300, epochs=10, params=start)
     out["diverged"] = None
@@ -117,16 +115,15 @@ def test_micropython_runs_the_module_with_the_python_numbers(spec, tmp_path: Pat
     got = _run(spec, tmp_path, points, [xs, ys])
     # The WebAssembly port has double-precision floats.
     assert got["float_digits"] == "0.30000000000000004"
-    expected_init = [
-        2.0 * ((d >> 11) / 2.0**53) - 1.0 for d in splitmix64(11, spec.n_params)
-    ]
-    assert got["init"] == expected_init
+    # CPython's Mersenne Twister, draw for draw.
+    assert got["init"] == module.init_params(11)
+    assert got["selftest"] is True
     for (params, x, y), (loss, grad, out) in zip(points, got["points"]):
         want_loss, want_grad = module.loss_and_grad(params, x, y)
         assert close(loss, want_loss, 1e-12)
         assert all(close(g, w, 1e-12) for g, w in zip(grad, want_grad))
         assert all(close(o, w, 1e-12) for o, w in zip(out, module.forward(params, x)))
-    start = [2.0 * ((d >> 11) / 2.0**53) - 1.0 for d in splitmix64(0, spec.n_params)]
+    start = module.init_params(0)
     for key, options in (
         ("full", {"lr": 0.1, "epochs": 2000}),
         ("adam", {"lr": 0.01, "epochs": 500, "optimizer": "adam", "reduction": "mean"}),
@@ -140,19 +137,8 @@ def test_micropython_runs_the_module_with_the_python_numbers(spec, tmp_path: Pat
     except module.DivergenceError as error:
         diverged = error.epoch
     assert got["diverged"] == diverged
-    # Mini-batches in the documented splitmix64 order, as in C and JavaScript.
-    params = [2.0 * ((d >> 11) / 2.0**53) - 1.0 for d in splitmix64(1, spec.n_params)]
-    history = []
-    for order in shuffled_orders(7, len(xs), 300):
-        objective = 0.0
-        for first in range(0, len(xs), 3):
-            sums = [0.0] * len(params)
-            for s in order[first : first + 3]:
-                loss, grad = module.loss_and_grad(params, xs[s], ys[s])
-                objective += loss
-                sums = [a + g for a, g in zip(sums, grad)]
-            params = [p - 0.05 * g for p, g in zip(params, sums)]
-        history.append(objective)
+    # Mini-batches: the same shuffled order as CPython's for the same seed.
+    params, history = module.train(xs, ys, lr=0.05, epochs=300, seed=7, batch_size=3)
     assert all(close(a, b, 1e-10) for a, b in zip(got["mini"][1], history))
     assert all(close(a, b, 1e-10) for a, b in zip(got["mini"][0], params))
 
@@ -170,6 +156,19 @@ def test_log1p_fallback_is_accurate():
         assert close(compat._log1p(x), math.log1p(x), 4e-16) or abs(
             compat._log1p(x) - math.log1p(x)
         ) <= 4e-16 * abs(math.log1p(x))
+
+
+def test_random_is_cpythons_mersenne_twister():
+    compat = _compat()
+    for seed in (0, 1, 42, -5, 2**40 + 3, 12345678901234567890):
+        ours, theirs = compat.random.Random(seed), random.Random(seed)
+        assert [ours.uniform(-1, 1) for _ in range(1300)] == [
+            theirs.uniform(-1, 1) for _ in range(1300)
+        ]
+        a, b = list(range(37)), list(range(37))
+        ours.shuffle(a)
+        theirs.shuffle(b)
+        assert a == b
 
 
 def test_fsum_fallback_is_compensated():

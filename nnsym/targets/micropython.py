@@ -4,9 +4,9 @@ MicroPython has no `random.Random`, may lack `math.log1p` and `math.fsum`, and
 (on some ports) has 32-bit floats. The profile is the generated Python module
 with its `import math` and `import random` replaced by
 `nnsym/runtime/micropython/compat.py`, included verbatim: a `math` namespace
-that adds what is missing, and splitmix64 as `random.Random`, so that
-init_params(seed) and the mini-batch order are those of the C and JavaScript
-trainers. Everything else is the Python module's code, unchanged.
+that adds what is missing, and CPython's Mersenne Twister as `random.Random`,
+so that init_params(seed), the mini-batch order and the selftest are CPython's.
+Everything else is the Python module's code, unchanged.
 """
 
 from __future__ import annotations
