@@ -137,7 +137,7 @@ class CTrainer:
         return (self.real * len(values))(*values)
 
     def init_params(self, seed: int) -> list[float]:
-        """NAME_init_params(seed): splitmix64 draws, as in JS and MicroPython."""
+        """NAME_init_params(seed): splitmix64 draws, as JavaScript's initParams."""
         params = (self.real * self.n_params)()
         self._init(params, seed & 0xFFFFFFFFFFFFFFFF)
         return list(params)

@@ -18,8 +18,8 @@
 #endif
 
 /* splitmix64 (Steele, Lea and Flood 2014): the one generator of init_params and
- * of the mini-batch shuffle in C, JavaScript and MicroPython, so that the three
- * draw the same numbers for the same seed. unsigned long long has at least 64
+ * of the mini-batch shuffle in C and JavaScript, so that both draw the same
+ * numbers for the same seed. unsigned long long has at least 64
  * bits; the mask keeps the arithmetic modulo 2**64 where it has more. */
 #define NNSYM_MASK64 0xFFFFFFFFFFFFFFFFULL
 

@@ -3,8 +3,8 @@
 // browsers.
 
 // splitmix64 (Steele, Lea and Flood 2014): the one generator of initParams and
-// of the mini-batch shuffle in C, JavaScript and MicroPython, so that the three
-// draw the same numbers for the same seed. BigInt keeps it exact modulo 2**64.
+// of the mini-batch shuffle in C and JavaScript, so that both draw the same
+// numbers for the same seed. BigInt keeps it exact modulo 2**64.
 class SplitMix64 {
   constructor(seed) {
     this.state = BigInt.asUintN(64, BigInt(seed));
