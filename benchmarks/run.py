@@ -29,6 +29,7 @@ from pathlib import Path
 
 from benchmarks.data import XOR_XS, XOR_YS, moons
 from benchmarks.peers import handwritten, micrograd_peer, torch_peer, var
+from benchmarks.targets import targets_case
 from nnsym import api
 from nnsym.pipeline.spec import make_spec
 
@@ -508,7 +509,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-pypy", action="store_true", help="leave PyPy out")
     parser.add_argument(
         "--only",
-        choices=("xor", "moons", "sweep", "generation", "naive", "pypy"),
+        choices=("xor", "moons", "sweep", "generation", "naive", "pypy", "targets"),
         action="append",
         help="run only these parts (repeatable)",
     )
@@ -522,7 +523,9 @@ def main(argv: list[str] | None = None) -> int:
     config = QUICK if args.quick else FULL
     if args.repeats:
         config = Config(**{**asdict(config), "repeats": args.repeats})
-    parts = set(args.only or ("xor", "moons", "sweep", "generation", "naive", "pypy"))
+    parts = set(
+        args.only or ("xor", "moons", "sweep", "generation", "naive", "pypy", "targets")
+    )
     use_torch = not args.no_torch and torch_peer.available()
     pypy = None if args.no_pypy else shutil.which("pypy3")
     report: dict = {"machine": machine(), "config": asdict(config)}
@@ -535,6 +538,10 @@ def main(argv: list[str] | None = None) -> int:
                 new_rows, ok = case(config, directory, use_torch)
                 rows += new_rows
                 all_agree &= ok
+        if "targets" in parts:
+            target_rows, ok = targets_case(config, directory, use_torch)
+            rows += target_rows
+            all_agree &= ok
         if "pypy" in parts and pypy:
             report["machine"]["pypy"] = subprocess.run(
                 [pypy, "-c", PYPY_VERSION],

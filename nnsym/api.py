@@ -90,6 +90,12 @@ _LAZY = {
     "parse_arch": "nnsym.pipeline.spec",
     "load_model_file": "nnsym.interop",
     "export_onnx": "nnsym.interop.onnx_export",
+    "check_target_options": "nnsym.targets",
+    "default_path": "nnsym.targets",
+    "write_target": "nnsym.targets",
+    "export_source": "nnsym.targets",
+    "c_engine": "nnsym.targets.cengine",
+    "require_compiler": "nnsym.targets.cengine",
 }
 
 

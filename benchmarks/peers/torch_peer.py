@@ -1,4 +1,4 @@
-"""PyTorch on the CPU: float64, the whole batch as one tensor, one thread."""
+"""PyTorch on the CPU: float64 or float32, the whole batch as one tensor, one thread."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def available() -> bool:
 class Trainer:
     """Layers as plain tensors (W, b) built from a flat parameter list."""
 
-    def __init__(self, arch, activations, xs, ys, mean=False):
+    def __init__(self, arch, activations, xs, ys, mean=False, dtype="float64"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             import torch
@@ -29,8 +29,9 @@ class Trainer:
         self.activations = [
             {"sigmoid": torch.sigmoid, "tanh": torch.tanh}[name] for name in activations
         ]
-        self.x = torch.tensor(xs, dtype=torch.float64)
-        self.y = torch.tensor(ys, dtype=torch.float64)
+        self.dtype = getattr(torch, dtype)
+        self.x = torch.tensor(xs, dtype=self.dtype)
+        self.y = torch.tensor(ys, dtype=self.dtype)
         self.mean = mean
 
     def train(self, params, lr, epochs):
@@ -40,7 +41,7 @@ class Trainer:
         k = 0
         for n_in, n_out in zip(self.arch, self.arch[1:]):
             block = torch.tensor(
-                params[k : k + n_out * (n_in + 1)], dtype=torch.float64
+                params[k : k + n_out * (n_in + 1)], dtype=self.dtype
             ).reshape(n_out, n_in + 1)
             k += n_out * (n_in + 1)
             tensors.append(block[:, :n_in].clone().requires_grad_())

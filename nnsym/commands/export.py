@@ -11,8 +11,15 @@ from nnsym import api
 from nnsym.errors import UsageError
 
 # What `--target` writes, and the file each writes by default.
-TARGETS = ("python", "onnx")
-DEFAULT_OUTPUTS = {"python": "predictor.py", "onnx": "model.onnx"}
+TARGETS = ("python", "onnx", "c", "js")
+DEFAULT_OUTPUTS = {
+    "python": "predictor.py",
+    "onnx": "model.onnx",
+    "c": "predictor.h",
+    "js": "predictor.mjs",
+}
+# Targets that take --dtype, and their default.
+DTYPE_DEFAULTS = {"onnx": "float32", "c": "float64"}
 
 
 def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
@@ -32,13 +39,15 @@ def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
         choices=TARGETS,
         default="python",
         help="python: a standard-library-only module (default); onnx: an ONNX "
-        "model (needs the extra nnsym[onnx]; exit status 1 if it is missing)",
+        "model (needs the extra nnsym[onnx]; exit status 1 if it is missing); "
+        "c or js: the generated C99 or JavaScript trainer with the weights "
+        "baked in and a predict function (docs/targets.md)",
     )
     parser.add_argument(
         "--dtype",
         choices=("float32", "float64"),
         default=None,
-        help="ONNX tensor type (default float32); onnx only",
+        help="number type: onnx (default float32) and c (default float64) only",
     )
     parser.add_argument(
         "-o",
@@ -60,14 +69,19 @@ def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Load the weights, render the predictor and write it."""
-    if args.dtype is not None and args.target != "onnx":
-        raise UsageError(f"--dtype is for --target onnx, not {args.target}")
+    if args.dtype is not None and args.target not in DTYPE_DEFAULTS:
+        raise UsageError(f"--dtype is for --target onnx or c, not {args.target}")
     weights = api.load_weights(args.model)
     output = args.output or Path(DEFAULT_OUTPUTS[args.target])
     if args.target == "onnx":
         dtype = args.dtype or "float32"
         written = api.export_onnx(weights, output, dtype=dtype, force=args.force)
         what = f"an ONNX {dtype} model of {args.model}'s weights"
+    elif args.target in ("c", "js"):
+        dtype = args.dtype or "float64"
+        source = api.export_source(weights, args.target, dtype)
+        written = api.write_generated(output, source, force=args.force)
+        what = f"the {args.target} trainer with {args.model}'s weights baked in"
     else:
         written = api.export_predictor(weights, output, force=args.force)
         what = f"predict(x) with {args.model}'s weights baked in"

@@ -104,6 +104,13 @@ def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
         help="stop early once the objective is at or below LOSS",
     )
     parser.add_argument(
+        "--engine",
+        choices=("python", "c"),
+        default="python",
+        help="run the training loop in the Python module (default) or in its "
+        "generated C, compiled with the C compiler on PATH (same parameters)",
+    )
+    parser.add_argument(
         "--init",
         type=Path,
         metavar="MODEL",
@@ -170,11 +177,15 @@ def run(args: argparse.Namespace) -> int:
         api.check_save_target(args.save, force=args.force)
     if args.plot is not None:
         api.check_plot_target(args.plot)
+    if args.engine == "c":
+        api.require_compiler()
     show_progress = not args.quiet and sys.stderr.isatty()
     path = args.output if args.output is not None else api.default_output(spec)
     module = api.prepare_module(
         spec, path, force=args.force, progress=stderr_progress(show_progress)
     )
+    if args.engine == "c":
+        module = api.c_engine(spec, module)
     progress = api.ProgressLine(args.epochs, sys.stderr) if show_progress else None
     try:
         result = api.run_training(module, plan, progress)

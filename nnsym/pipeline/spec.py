@@ -21,6 +21,9 @@ OUTPUT_ACTIVATIONS = primitives.OUTPUT_ACTIVATIONS
 CUSTOM_ACTIVATION_HINT = "or an expression of x, e.g. 'cube=x**3/3' or 'x*sigmoid(x)'"
 LOSSES = ("sse", "mse", "bce", "ce")
 
+# Languages a trainer is generated in (docs/targets.md), and number types of C.
+TARGETS = ("python", "c", "js", "micropython")
+DTYPES = ("float64", "float32")
 DEFAULT_ACTIVATION = "sigmoid"
 DEFAULT_LOSS = "sse"
 # Used only to tell the user what a refused request would cost. Measured with

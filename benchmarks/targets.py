@@ -1,0 +1,233 @@
+"""The C and JavaScript trainers against PyTorch and the Python module, same run.
+
+    python -m benchmarks --only targets
+
+XOR (2-2-1 sigmoid, sse, lr 1) and moons (2-16-16-1 tanh/tanh/sigmoid, mse
+mean, lr 1), full batch, from the same initial parameters. Every peer times
+its own training loop: the C trainer (-O2, the flags of `nnsym train --engine
+c`, and -O3 -march=native; both give the same numbers: ISO C mode contracts no
+multiply-add) around its one ctypes call, JavaScript
+inside Node after a warm-up run (no process start, no JIT compilation),
+PyTorch (1 thread, float64 and float32) and the Python module around train().
+Rounds are interleaved; each ratio is the median over rounds of (peer time
+per epoch / C time per epoch) in the same round. Final losses and parameters
+are checked against the C trainer's (float32 PyTorch only for its loss).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks.data import XOR_XS, XOR_YS, moons
+from benchmarks.peers import torch_peer
+from nnsym.pipeline.build import generate, import_generated
+from nnsym.pipeline.spec import Spec, make_spec
+from nnsym.targets import source_for
+from nnsym.targets.cengine import OK, CTrainer, compile_shared
+
+JS_RUNNER = Path(__file__).resolve().parent / "js_run.mjs"
+# float32 PyTorch's final loss agrees with float64's to this, relatively.
+FLOAT32_TOLERANCE = 1e-3
+
+
+@dataclass
+class Peer:
+    """run(epochs) -> (seconds measured by the peer, params, final loss)."""
+
+    name: str
+    run: Callable[[int], tuple[float, list[float], float]]
+    epochs: int
+    tolerance: float | None = 1e-6  # None: no parameter check (float32)
+
+
+def _c_peer(
+    spec: Spec, directory: Path, xs, ys, start, reduction: str, flags: tuple[str, ...]
+) -> Peer:
+    folder = directory / ("c" + "".join(flags).replace("-", "_").replace("=", "_"))
+    folder.mkdir(exist_ok=True)
+    library = compile_shared(
+        source_for(spec, "c"),
+        spec.name,
+        folder,
+        flags=("-std=c99", "-shared", "-fPIC", *flags),
+    )
+    trainer = CTrainer(library, spec)
+
+    def run(epochs: int) -> tuple[float, list[float], float]:
+        started = time.perf_counter()
+        code, params, history = trainer.train(
+            xs, ys, lr=1.0, epochs=epochs, params=start, reduction=reduction
+        )
+        seconds = time.perf_counter() - started
+        assert code == OK
+        return seconds, params, history[-1]
+
+    return Peer(f"nnsym C (gcc {' '.join(flags)}, ctypes)", run, 0)
+
+
+def _js_peer(spec: Spec, directory: Path, xs, ys, start, reduction: str) -> Peer:
+    module = directory / f"{spec.name}.mjs"
+    module.write_text(source_for(spec, "js"), encoding="utf-8")
+    node = shutil.which("node")
+
+    def run(epochs: int) -> tuple[float, list[float], float]:
+        case = directory / f"{spec.name}-case.json"
+        options = {"lr": 1.0, "epochs": epochs, "reduction": reduction}
+        case.write_text(
+            json.dumps(
+                {
+                    "xs": xs,
+                    "ys": ys,
+                    "params": start,
+                    "options": options,
+                    "warmup": max(epochs // 10, 1),
+                }
+            ),
+            encoding="utf-8",
+        )
+        out = subprocess.run(
+            [node, str(JS_RUNNER), str(module), str(case)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        result = json.loads(out)
+        return result["seconds"], result["params"], result["finalLoss"]
+
+    return Peer("nnsym JavaScript (Node)", run, 0)
+
+
+def _timed(train: Callable[[int], tuple[list[float], list[float]]]):
+    def run(epochs: int) -> tuple[float, list[float], float]:
+        started = time.perf_counter()
+        params, history = train(epochs)
+        return time.perf_counter() - started, params, history[-1]
+
+    return run
+
+
+def _case(
+    name,
+    spec,
+    xs,
+    ys,
+    arch,
+    acts,
+    reduction,
+    epochs,
+    python_epochs,
+    directory,
+    repeats,
+    use_torch,
+) -> tuple[list, bool]:
+    from benchmarks.run import Row
+
+    module = import_generated(generate(spec))
+    start = module.init_params(0)
+    mean = reduction == "mean"
+    peers = [
+        _c_peer(spec, directory, xs, ys, start, reduction, flags)
+        for flags in (("-O2",), ("-O3", "-march=native"))
+    ]
+    for peer in peers:
+        peer.epochs = epochs
+    if shutil.which("node"):
+        peers.append(_js_peer(spec, directory, xs, ys, start, reduction))
+        peers[-1].epochs = epochs
+    peers.append(
+        Peer(
+            "nnsym Python module",
+            _timed(
+                lambda n: module.train(
+                    xs, ys, lr=1, epochs=n, params=start, reduction=reduction
+                )
+            ),
+            python_epochs,
+        )
+    )
+    if use_torch:
+        for dtype in ("float64", "float32"):
+            trainer = torch_peer.Trainer(arch, acts, xs, ys, mean=mean, dtype=dtype)
+            peers.append(
+                Peer(
+                    f"PyTorch CPU {dtype} 1 thread",
+                    _timed(lambda n, t=trainer: t.train(start, 1, n)),
+                    epochs,
+                    None if dtype == "float32" else 1e-6,
+                )
+            )
+    rows = [Row(name, p.name, [], p.epochs) for p in peers]
+    for round_index in range(repeats):
+        shift = round_index % len(peers)
+        order = list(range(len(peers)))[shift:] + list(range(len(peers)))[:shift]
+        times = {i: peers[i].run(peers[i].epochs)[0] for i in order}
+        for i, row in enumerate(rows):
+            row.seconds.append(times[i])
+            if i:
+                row.ratios.append(
+                    (times[i] / peers[i].epochs) / (times[0] / peers[0].epochs)
+                )
+    all_agree = True
+    _, ref_params, ref_loss = peers[0].run(python_epochs)
+    for peer, row in zip(peers, rows):
+        _, params, loss = peer.run(python_epochs)
+        if peer.tolerance is None:
+            ok = abs(loss - ref_loss) <= FLOAT32_TOLERANCE * max(1.0, abs(ref_loss))
+            kind = "same loss to 1e-3 (float32)"
+        else:
+            ok = all(
+                abs(a - b) <= peer.tolerance * max(1.0, abs(a), abs(b))
+                for a, b in zip([loss, *params], [ref_loss, *ref_params])
+            )
+            kind = "same"
+        row.check = kind if ok else f"DIFFERENT (loss {loss!r} vs {ref_loss!r})"
+        all_agree &= ok
+    return rows, all_agree
+
+
+def targets_case(config, directory: Path, use_torch: bool) -> tuple[list, bool]:
+    """XOR and moons: C, JavaScript, the Python module and PyTorch, ratios to C."""
+    if shutil.which("gcc") is None and shutil.which("cc") is None:
+        return [], True
+    quick = config.moons_epochs < 10
+    xor_epochs = 20 if quick else 20000
+    rows, ok = _case(
+        "targets: xor 2-2-1 (ratio to C)",
+        make_spec("2-2-1"),
+        [list(x) for x in XOR_XS],
+        [list(y) for y in XOR_YS],
+        (2, 2, 1),
+        ("sigmoid", "sigmoid"),
+        "sum",
+        xor_epochs,
+        xor_epochs // 10 or 1,
+        directory,
+        config.repeats,
+        use_torch,
+    )
+    xs, ys = moons(config.moons_points)
+    arch = config.moons_arch
+    acts = ("tanh",) * (len(arch) - 2) + ("sigmoid",)
+    spec = make_spec(arch, activation="tanh", output_activation="sigmoid", loss="mse")
+    moons_epochs = 3 if quick else 1000
+    more, more_ok = _case(
+        f"targets: moons {'-'.join(map(str, arch))}, {len(xs)} points (ratio to C)",
+        spec,
+        [list(x) for x in xs],
+        [list(y) for y in ys],
+        arch,
+        acts,
+        "mean",
+        moons_epochs,
+        moons_epochs // 10 or 1,
+        directory,
+        config.repeats,
+        use_torch,
+    )
+    return rows + more, ok and more_ok

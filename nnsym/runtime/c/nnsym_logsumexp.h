@@ -1,0 +1,29 @@
+/* log(sum_k exp(v_k)) of n values, for softmax and cross-entropy; included
+ * verbatim after nnsym_runtime.h (same macros) by trainers that need it. */
+#include <math.h>
+#include <stddef.h>
+
+#ifndef NNSYM_RT
+#define NNSYM_RT(name) nnsym_##name
+#endif
+#ifndef NNSYM_REAL
+#define NNSYM_REAL double
+#define NNSYM_MATH(name) name
+#endif
+
+/* Shifted by the largest value, so that no exp() overflows and the largest
+ * term is exactly 1: the sum is at least 1 and its log never -inf. */
+static NNSYM_REAL NNSYM_RT(logsumexp)(size_t n, const NNSYM_REAL *v)
+{
+    size_t k;
+    NNSYM_REAL top = v[0], total = 0;
+    for (k = 1; k < n; k++) {
+        if (v[k] > top) {
+            top = v[k];
+        }
+    }
+    for (k = 0; k < n; k++) {
+        total += NNSYM_MATH(exp)(v[k] - top);
+    }
+    return top + NNSYM_MATH(log)(total);
+}

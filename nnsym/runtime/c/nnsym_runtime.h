@@ -1,0 +1,102 @@
+/* The fixed C of every generated trainer, included verbatim after its macros.
+ *
+ * The including file defines NNSYM_RT(name) (its NAME_ prefix: two trainers can
+ * live in one program), NNSYM_REAL (double or float) and NNSYM_MATH(f) (f, or
+ * f##f for the float versions: expf, sqrtf). Without them, as when this file is
+ * compiled on its own by the tests, it is the double version prefixed nnsym_.
+ * Only <math.h> and <stddef.h>; no allocation: every buffer is the caller's.
+ */
+#include <math.h>
+#include <stddef.h>
+
+#ifndef NNSYM_RT
+#define NNSYM_RT(name) nnsym_##name
+#endif
+#ifndef NNSYM_REAL
+#define NNSYM_REAL double
+#define NNSYM_MATH(name) name
+#endif
+
+/* splitmix64 (Steele, Lea and Flood 2014): the one generator of init_params and
+ * of the mini-batch shuffle in C and JavaScript, so that both draw the same
+ * numbers for the same seed. unsigned long long has at least 64
+ * bits; the mask keeps the arithmetic modulo 2**64 where it has more. */
+#define NNSYM_MASK64 0xFFFFFFFFFFFFFFFFULL
+
+typedef struct {
+    unsigned long long state;
+} NNSYM_RT(rng);
+
+static void NNSYM_RT(rng_seed)(NNSYM_RT(rng) *rng, unsigned long seed)
+{
+    rng->state = (unsigned long long)seed & NNSYM_MASK64;
+}
+
+static unsigned long long NNSYM_RT(rng_next)(NNSYM_RT(rng) *rng)
+{
+    unsigned long long z;
+    rng->state = (rng->state + 0x9E3779B97F4A7C15ULL) & NNSYM_MASK64;
+    z = rng->state;
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL) & NNSYM_MASK64;
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EBULL) & NNSYM_MASK64;
+    return z ^ (z >> 31);
+}
+
+/* Uniform on [-1, 1): the top 53 bits as a double in [0, 1), times 2, minus 1;
+ * every step is exact in double, so every target gets the same number. */
+static double NNSYM_RT(rng_uniform)(NNSYM_RT(rng) *rng)
+{
+    double unit = (double)(NNSYM_RT(rng_next)(rng) >> 11) / 9007199254740992.0;
+    return 2.0 * unit - 1.0;
+}
+
+/* Fisher-Yates from the last position down; j = next() mod (i + 1). */
+static void NNSYM_RT(shuffle)(size_t *order, size_t n, NNSYM_RT(rng) *rng)
+{
+    size_t i, j, kept;
+    for (i = n; i > 1; i--) {
+        j = (size_t)(NNSYM_RT(rng_next)(rng) % (unsigned long long)i);
+        kept = order[i - 1];
+        order[i - 1] = order[j];
+        order[j] = kept;
+    }
+}
+
+/* The optimizers as PyTorch defines them (SGD, SGD with momentum without
+ * dampening, Adam), in the order of operations of the Python module, so that
+ * the same gradients give the same parameters to the last bit. */
+static void NNSYM_RT(sgd_step)(NNSYM_REAL *params, const NNSYM_REAL *grads, size_t n,
+                               NNSYM_REAL lr)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        params[i] = params[i] - lr * grads[i];
+    }
+}
+
+static void NNSYM_RT(momentum_step)(NNSYM_REAL *params, const NNSYM_REAL *grads,
+                                    NNSYM_REAL *velocity, size_t n, NNSYM_REAL lr,
+                                    NNSYM_REAL momentum)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        velocity[i] = momentum * velocity[i] + grads[i];
+        params[i] -= lr * velocity[i];
+    }
+}
+
+static void NNSYM_RT(adam_step)(NNSYM_REAL *params, const NNSYM_REAL *grads,
+                                NNSYM_REAL *m, NNSYM_REAL *v, size_t n, long t,
+                                NNSYM_REAL lr, NNSYM_REAL beta1, NNSYM_REAL beta2,
+                                NNSYM_REAL eps)
+{
+    size_t i;
+    NNSYM_REAL correction1 = (NNSYM_REAL)1.0 - NNSYM_MATH(pow)(beta1, (NNSYM_REAL)t);
+    NNSYM_REAL correction2 = (NNSYM_REAL)1.0 - NNSYM_MATH(pow)(beta2, (NNSYM_REAL)t);
+    for (i = 0; i < n; i++) {
+        m[i] = beta1 * m[i] + ((NNSYM_REAL)1.0 - beta1) * grads[i];
+        v[i] = beta2 * v[i] + ((NNSYM_REAL)1.0 - beta2) * grads[i] * grads[i];
+        params[i] -= lr * (m[i] / correction1) /
+                     (NNSYM_MATH(sqrt)(v[i] / correction2) + eps);
+    }
+}

@@ -1,0 +1,304 @@
+"""Run a generated C trainer from Python: compiled to a shared library, via ctypes.
+
+Standard library only (ctypes, subprocess), plus a C compiler on PATH (`cc`,
+`gcc` or `clang`). `nnsym train --engine c` trains through `CEngine`, which
+has the generated Python module's `train()` signature and results.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from nnsym.errors import NnsymError
+from nnsym.pipeline.spec import Spec
+
+COMPILERS = ("cc", "gcc", "clang")
+COMPILE_FLAGS = ("-std=c99", "-O2", "-shared", "-fPIC")
+OPTIMIZER_CODES = {"sgd": 0, "momentum": 1, "adam": 2}
+REDUCTION_CODES = {"sum": 0, "mean": 1}
+OK, DIVERGED, BAD_OPTIONS = 0, 1, 2
+
+
+def find_compiler() -> str | None:
+    """The first C compiler on PATH ($CC first), or None."""
+    preferred = os.environ.get("CC")
+    for name in ((preferred,) if preferred else ()) + COMPILERS:
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def require_compiler() -> str:
+    """A C compiler on PATH, or a one-line NnsymError saying none was found."""
+    compiler = find_compiler()
+    if compiler is None:
+        raise NnsymError(
+            "--engine c needs a C compiler, and none of cc, gcc or clang is on "
+            "PATH; install one (e.g. apt-get install gcc) or use --engine python"
+        )
+    return compiler
+
+
+def compile_shared(
+    source: str,
+    prefix: str,
+    folder: Path,
+    compiler: str | None = None,
+    flags: Sequence[str] = COMPILE_FLAGS,
+) -> Path:
+    """Compile a generated C trainer (header text) into a shared library in `folder`."""
+    compiler = compiler or require_compiler()
+    header = folder / f"{prefix}.h"
+    header.write_text(source, encoding="utf-8")
+    unit = folder / f"{prefix}_lib.c"
+    unit.write_text(
+        f'#define {prefix.upper()}_IMPLEMENTATION\n#include "{header.name}"\n',
+        encoding="utf-8",
+    )
+    library = folder / f"lib{prefix}.so"
+    command = [compiler, *flags, "-o", str(library), str(unit), "-lm"]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        first = (result.stderr.strip().splitlines() or ["no message"])[0]
+        raise NnsymError(f"compiling the generated C failed: {first}")
+    return library
+
+
+def options_struct() -> type[ctypes.Structure]:
+    """The ctypes mirror of NAME_options (see the generated header)."""
+
+    class Options(ctypes.Structure):
+        _fields_ = [
+            ("optimizer", ctypes.c_int),
+            ("reduction", ctypes.c_int),
+            ("lr", ctypes.c_double),
+            ("epochs", ctypes.c_long),
+            ("batch_size", ctypes.c_size_t),
+            ("momentum", ctypes.c_double),
+            ("beta1", ctypes.c_double),
+            ("beta2", ctypes.c_double),
+            ("eps", ctypes.c_double),
+            ("seed", ctypes.c_ulong),
+            ("has_target_loss", ctypes.c_int),
+            ("target_loss", ctypes.c_double),
+        ]
+
+    return Options
+
+
+class CTrainer:
+    """A compiled C trainer, called through ctypes with Python lists in and out."""
+
+    def __init__(self, library: Path, spec: Spec, dtype: str = "float64") -> None:
+        self.library = ctypes.CDLL(str(library))
+        self.prefix = spec.name
+        self.real = ctypes.c_float if dtype == "float32" else ctypes.c_double
+        self.Options = options_struct()
+        self.n_params = spec.n_params
+        self.n_inputs = spec.arch[0]
+        self.n_outputs = spec.arch[-1]
+        real_p = ctypes.POINTER(self.real)
+        self._init = self._function("init_params", None, [real_p, ctypes.c_ulong])
+        self._forward = self._function("forward", None, [real_p, real_p, real_p])
+        self._loss_and_grad = self._function(
+            "loss_and_grad", self.real, [real_p, real_p, real_p, real_p]
+        )
+        self._train = self._function(
+            "train",
+            ctypes.c_int,
+            [
+                real_p,
+                real_p,
+                real_p,
+                ctypes.c_size_t,
+                ctypes.POINTER(self.Options),
+                ctypes.POINTER(ctypes.c_size_t),
+                real_p,
+                ctypes.POINTER(ctypes.c_long),
+            ],
+        )
+
+    def _function(self, name: str, restype: Any, argtypes: list[Any]) -> Any:
+        function = getattr(self.library, f"{self.prefix}_{name}")
+        function.restype = restype
+        function.argtypes = argtypes
+        return function
+
+    def _array(self, values: Sequence[float]) -> Any:
+        return (self.real * len(values))(*values)
+
+    def init_params(self, seed: int) -> list[float]:
+        """NAME_init_params(seed): splitmix64 draws, as JavaScript's initParams."""
+        params = (self.real * self.n_params)()
+        self._init(params, seed & 0xFFFFFFFFFFFFFFFF)
+        return list(params)
+
+    def forward(self, params: Sequence[float], x: Sequence[float]) -> list[float]:
+        """NAME_forward for one sample."""
+        out = (self.real * self.n_outputs)()
+        self._forward(self._array(params), self._array(x), out)
+        return list(out)
+
+    def loss_and_grad(
+        self, params: Sequence[float], x: Sequence[float], y: Sequence[float]
+    ) -> tuple[float, list[float]]:
+        """NAME_loss_and_grad for one sample: (loss, gradient in PARAM_NAMES order)."""
+        grad = (self.real * self.n_params)()
+        loss = self._loss_and_grad(
+            self._array(params), self._array(x), self._array(y), grad
+        )
+        return float(loss), list(grad)
+
+    def train(
+        self,
+        xs: Sequence[Sequence[float]],
+        ys: Sequence[Sequence[float]],
+        *,
+        lr: float,
+        epochs: int,
+        params: Sequence[float],
+        seed: int = 0,
+        batch_size: int | None = None,
+        optimizer: str = "sgd",
+        reduction: str = "sum",
+        momentum: float = 0.9,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        target_loss: float | None = None,
+    ) -> tuple[int, list[float], list[float]]:
+        """NAME_train: (result code, params, history).
+
+        On divergence, params are the last finite ones and history ends with the
+        loss that was not finite.
+        """
+        n = len(xs)
+        flat_x = [float(v) for x in xs for v in x]
+        flat_y = [float(v) for y in ys for v in y]
+        if len(flat_x) != n * self.n_inputs or len(flat_y) != n * self.n_outputs:
+            raise ValueError("every sample needs N_INPUTS inputs and N_OUTPUTS targets")
+        options = self.Options(
+            OPTIMIZER_CODES[optimizer],
+            REDUCTION_CODES[reduction],
+            lr,
+            epochs,
+            batch_size or 0,
+            momentum,
+            betas[0],
+            betas[1],
+            eps,
+            seed & 0xFFFFFFFFFFFFFFFF,
+            target_loss is not None,
+            0.0 if target_loss is None else target_loss,
+        )
+        state = self._array(list(params))
+        history = (self.real * max(epochs, 1))()
+        order = (ctypes.c_size_t * max(n, 1))()
+        epochs_run = ctypes.c_long(0)
+        code = self._train(
+            state,
+            self._array(flat_x),
+            self._array(flat_y),
+            n,
+            ctypes.byref(options),
+            order,
+            history,
+            ctypes.byref(epochs_run),
+        )
+        run = epochs_run.value + (code == DIVERGED)
+        return code, list(state), list(history[:run])
+
+
+def load_trainer(spec: Spec, source: str, dtype: str = "float64") -> CTrainer:
+    """Compile `source`, `spec`'s generated C, and load it.
+
+    The library is built in a temporary folder, removed once loaded (the loaded
+    library stays mapped).
+    """
+    with tempfile.TemporaryDirectory(prefix="nnsym-c-") as folder:
+        library = compile_shared(source, spec.name, Path(folder))
+        return CTrainer(library, spec, dtype)
+
+
+class CEngine:
+    """A generated Python module whose train() runs in its compiled C twin.
+
+    Everything but train() is the Python module's (forward, loss, accuracy,
+    DivergenceError). Initial parameters are the Python module's
+    init_params(seed), so that a full-batch run gives the Python trainer's
+    parameters; mini-batches are shuffled by splitmix64 (docs/targets.md), not
+    by Python's random.Random, so their order differs.
+    """
+
+    def __init__(self, module: ModuleType, trainer: CTrainer) -> None:
+        self.module = module
+        self.trainer = trainer
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.module, name)
+
+    def train(
+        self,
+        xs: Sequence[Sequence[float]],
+        ys: Sequence[Sequence[float]],
+        *,
+        lr: float,
+        epochs: int,
+        params: Sequence[float] | None = None,
+        seed: int | None = None,
+        batch_size: int | None = None,
+        optimizer: str = "sgd",
+        reduction: str = "sum",
+        momentum: float = 0.9,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        target_loss: float | None = None,
+        callback: Callable[[int, float], bool] | None = None,
+    ) -> tuple[list[float], list[float]]:
+        """The Python module's train(), run in C; callback is told of the last epoch."""
+        start = self.module.init_params(seed) if params is None else list(params)
+        code, trained, history = self.trainer.train(
+            xs,
+            ys,
+            lr=lr,
+            epochs=epochs,
+            params=start,
+            seed=0 if seed is None else seed,
+            batch_size=batch_size,
+            optimizer=optimizer,
+            reduction=reduction,
+            momentum=momentum,
+            betas=betas,
+            eps=eps,
+            target_loss=target_loss,
+        )
+        if code == BAD_OPTIONS:
+            raise ValueError("the C trainer refused its options")
+        if code == DIVERGED:
+            *history, bad = history
+            last = history[-1] if history else None
+            raise self.module.DivergenceError(
+                "the loss became %r at epoch %d (last finite loss: %r); "
+                "try a smaller learning rate" % (bad, len(history), last),
+                len(history),
+                last,
+                trained,
+            )
+        if callback is not None and history:
+            callback(len(history) - 1, history[-1])
+        return trained, history
+
+
+def c_engine(spec: Spec, module: ModuleType) -> CEngine:
+    """`module` (spec's Python module) training through spec's compiled C trainer."""
+    from nnsym.targets import source_for
+
+    return CEngine(module, load_trainer(spec, source_for(spec, "c")))

@@ -1,0 +1,92 @@
+"""The JavaScript target: one dependency-free ES module (Node 18+, browsers)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+
+from nnsym.pipeline.cse import Program
+from nnsym.pipeline.emit import emit
+from nnsym.pipeline.spec import Spec, param_names
+from nnsym.targets.common import Baked, identity, print_statements, runtime_text
+from nnsym.targets.printers import JsPrinter
+
+TEMPLATE = "js/trainer.mjs.jinja"
+# The runtime file's own exports, for its tests, follow this line.
+END_OF_INCLUDED = "// -- end of the included part"
+# Where each array's sample starts: x and y are read at an offset in train().
+OFFSETS = {"params": "", "x": "xo + ", "y": "yo + "}
+
+
+@dataclass(frozen=True)
+class JsContext:
+    """Everything the JavaScript template needs, already printed as JavaScript."""
+
+    title: str
+    arch: str
+    activations: str
+    loss: str
+    param_names: str
+    n_params: int
+    n_inputs: int
+    n_outputs: int
+    threshold: str
+    runtime: str
+    helpers: tuple[tuple[str, str], ...]
+    forward_lines: tuple[str, ...]
+    all_lines: tuple[str, ...]
+    # (name, value) of each baked-in trained parameter, for nnsym export.
+    trained: tuple[tuple[str, str], ...] = ()
+    trained_from: str = ""
+
+
+def js_runtime() -> str:
+    """The part of runtime.js that every generated module includes."""
+    text = runtime_text("js/runtime.js")
+    return text[: text.index(END_OF_INCLUDED)].rstrip("\n")
+
+
+def js_context(spec: Spec, program: Program) -> JsContext:
+    """Print `program` as JavaScript for the template."""
+    statements = print_statements(
+        program,
+        JsPrinter(),
+        declare=lambda name, expr: f"const {name} = {expr};",
+        store=lambda array, index, expr: f"{array}[{index}] = {expr};",
+        read=lambda array, index: f"{array}[{OFFSETS[array]}{index}]",
+    )
+    return JsContext(
+        title=spec.title,
+        arch=json.dumps(list(spec.arch)),
+        activations=json.dumps(list(spec.activations)),
+        loss=spec.loss,
+        param_names=json.dumps(list(param_names(spec.arch))),
+        n_params=spec.n_params,
+        n_inputs=spec.arch[0],
+        n_outputs=spec.arch[-1],
+        threshold=repr(spec.classification_threshold),
+        runtime=js_runtime(),
+        helpers=statements.helpers,
+        forward_lines=statements.forward,
+        all_lines=statements.loss_and_grad,
+    )
+
+
+def render_js(
+    spec: Spec, program: Program, origin: str, baked: Baked | None = None
+) -> str:
+    """The generated ES module for `spec`: template, no formatter, `//` header.
+
+    With `baked` (nnsym export), TRAINED_PARAMS and predict(x) use them.
+    """
+    context = js_context(spec, program)
+    advice = "regenerate with the command above"
+    if baked is not None:
+        values = tuple(repr(float(v)) for v in baked.params)
+        context = replace(
+            context,
+            trained=tuple(zip(param_names(spec.arch), values)),
+            trained_from=baked.source,
+        )
+        advice = baked.advice
+    return emit(TEMPLATE, origin, advice, comment="//", formatter=identity, j=context)

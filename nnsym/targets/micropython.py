@@ -1,0 +1,52 @@
+"""The MicroPython profile: the Python module, with a small compatibility block.
+
+MicroPython has no `random.Random`, may lack `math.log1p` and `math.fsum`, and
+(on some ports) has 32-bit floats. The profile is the generated Python module
+with its `import math` and `import random` replaced by
+`nnsym/runtime/micropython/compat.py`, included verbatim: a `math` namespace
+that adds what is missing, and CPython's Mersenne Twister as `random.Random`,
+so that init_params(seed), the mini-batch order and the selftest are CPython's.
+Everything else is the Python module's code, unchanged.
+"""
+
+from __future__ import annotations
+
+from nnsym.pipeline.build import generate
+from nnsym.pipeline.header import make_header, split_header
+from nnsym.pipeline.spec import Spec
+from nnsym.targets.common import runtime_text
+
+COMPAT = "micropython/compat.py"
+
+
+def micropython_body(python_body: str) -> str:
+    """A generated Python module's body (no header) as the MicroPython profile."""
+    lines = python_body.split("\n")
+    # The file's own lint directives stay in the file.
+    compat = "\n".join(
+        line
+        for line in runtime_text(COMPAT).split("\n")
+        if not line.startswith("# ruff:")
+    )
+    out: list[str] = []
+    replaced = False
+    for line in lines:
+        if line == "import random":
+            continue
+        if line == "import math" and not replaced:
+            out.append(compat)
+            replaced = True
+            continue
+        out.append(line)
+    if not replaced:
+        raise ValueError("the Python module has no top-level 'import math' line")
+    return "\n".join(out)
+
+
+def micropython_source(spec: Spec, origin: str) -> str:
+    """The MicroPython profile of `spec`'s module, with its own header."""
+    parts = split_header(generate(spec).source)
+    if parts is None:
+        raise ValueError("a generated module without a header")
+    body = micropython_body(parts[1])
+    return make_header(origin, body, "regenerate with the command above") + body

@@ -1,0 +1,135 @@
+"""SymPy's C99 and JavaScript printers, taught the table of primitives.
+
+Each target printer is SymPy's own code printer for the language, combined with
+the target-neutral table printing (every activation and loss building block is
+printed from its definition in `nnsym.primitives`, inline or as a helper of the
+generated file) and `StatementPrinting`, the few choices every generated trainer
+makes the same way: small integer powers as products (no pow() in the hot loop,
+and inf rather than an error on overflow), rationals as float literals, and a
+Piecewise as one nested conditional expression.
+"""
+
+from __future__ import annotations
+
+import sympy
+from sympy.codegen.ast import float32, float64, real
+from sympy.printing.c import C99CodePrinter
+from sympy.printing.jscode import JavascriptCodePrinter
+from sympy.printing.precedence import PRECEDENCE
+
+from nnsym.pipeline.printer import PrimitivePrinting
+
+
+class StatementPrinting:
+    """What the C and JavaScript trainers print alike."""
+
+    def _print_Pow(self, expr: sympy.Pow, rational: bool = False) -> str:
+        base, exponent = expr.args
+        # pow() is slow in a hot loop, and x*x overflows to inf (reported as
+        # divergence) exactly as the Python module's product does.
+        if exponent.is_Integer and 2 <= abs(int(exponent)) <= 4:
+            printed = self.parenthesize(base, PRECEDENCE["Mul"], strict=True)
+            product = "(%s)" % "*".join([printed] * abs(int(exponent)))
+            if exponent > 0:
+                return product
+            return "(%s/%s)" % (self._print(sympy.Float(1.0)), product)
+        if exponent == -1:
+            return "(%s/%s)" % (
+                self._print(sympy.Float(1.0)),
+                self.parenthesize(base, PRECEDENCE["Mul"], strict=True),
+            )
+        return super()._print_Pow(expr)
+
+    def _print_Rational(self, expr: sympy.Rational) -> str:
+        # One float literal: never integer division, never a division at run time.
+        return self._print(sympy.Float(float(expr), 17))
+
+    def _print_Half(self, expr: sympy.Rational) -> str:
+        return self._print_Rational(expr)
+
+    def _print_Integer(self, expr: sympy.Integer) -> str:
+        return self._print(sympy.Float(float(expr), 17))
+
+    def _print_NegativeOne(self, expr: sympy.Integer) -> str:
+        return self._print_Integer(expr)
+
+    def _print_One(self, expr: sympy.Integer) -> str:
+        return self._print_Integer(expr)
+
+    def _print_Zero(self, expr: sympy.Integer) -> str:
+        return self._print_Integer(expr)
+
+    def _print_Piecewise(self, expr: sympy.Piecewise) -> str:
+        # (c ? a : b), nested from the last branch, on one line.
+        *branches, (last, _) = expr.args
+        printed = self._print(last)
+        for value, cond in reversed(branches):
+            printed = "((%s) ? (%s) : (%s))" % (
+                self._print(cond),
+                self._print(value),
+                printed,
+            )
+        return printed
+
+    def _print_Relational(self, expr: sympy.core.relational.Relational) -> str:
+        return "%s %s %s" % (
+            self.parenthesize(expr.lhs, PRECEDENCE["Relational"] + 1),
+            expr.rel_op,
+            self.parenthesize(expr.rhs, PRECEDENCE["Relational"] + 1),
+        )
+
+
+class CPrinter(PrimitivePrinting, StatementPrinting, C99CodePrinter):
+    """C99: doubles, or floats with `dtype="float32"` (expf, 1.0F, ...).
+
+    Helpers are `static` functions named NAME_<entry>; logsumexp is the
+    runtime's NAME_logsumexp(n, values).
+    """
+
+    def __init__(self, prefix: str, dtype: str = "float64") -> None:
+        # Before the mixin's __init__, which names the helpers with them.
+        self.helper_prefix = prefix + "_"
+        self.runtime_helpers = {"logsumexp": prefix + "_logsumexp"}
+        self.dtype = dtype
+        width = {"float64": float64, "float32": float32}[dtype]
+        super().__init__({"type_aliases": {real: width}, "strict": True})
+
+    def _print_Float(self, expr: sympy.Float) -> str:
+        # The nearest double, written so that reading it back gives that double.
+        text = repr(float(expr))
+        if "e" not in text and "." not in text and "inf" not in text:
+            text += ".0"
+        return text + ("F" if self.dtype == "float32" else "")
+
+    def _print_logsumexp(self, expr: sympy.Function) -> str:
+        # n-ary in C: a count and a compound literal array (C99).
+        helper = self.runtime_helpers["logsumexp"]
+        self.helpers.add(helper)
+        real_type = "float" if self.dtype == "float32" else "double"
+        return "%s(%d, (const %s[]){%s})" % (
+            helper,
+            len(expr.args),
+            real_type,
+            ", ".join(self._print(a) for a in expr.args),
+        )
+
+
+class JsPrinter(PrimitivePrinting, StatementPrinting, JavascriptCodePrinter):
+    """JavaScript (ES2015+): Math.* functions; helpers are module functions _<entry>."""
+
+    def __init__(self) -> None:
+        super().__init__({"strict": True})
+        self.known_functions.update({"log1p": "Math.log1p", "expm1": "Math.expm1"})
+
+    def _print_Float(self, expr: sympy.Float) -> str:
+        return repr(float(expr))
+
+    def _print_tanh(self, expr: sympy.Function) -> str:
+        # Built into JavaScript: never a helper, whatever its argument.
+        return "Math.tanh(%s)" % self._print(expr.args[0])
+
+    def _print_Max(self, expr: sympy.Max) -> str:
+        return "Math.max(%s)" % ", ".join(self._print(a) for a in expr.args)
+
+    def _print_Min(self, expr: sympy.Min) -> str:
+        return "Math.min(%s)" % ", ".join(self._print(a) for a in expr.args)

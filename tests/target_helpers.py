@@ -1,0 +1,151 @@
+"""Shared helpers for the C, JavaScript and MicroPython target tests."""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from nnsym.pipeline.spec import LOSSES, Spec, make_spec
+from nnsym.primitives import ACTIVATIONS
+from nnsym.targets import source_for
+from nnsym.targets.cengine import CTrainer
+
+REPO = Path(__file__).resolve().parent.parent
+JS_TESTS = REPO / "tests" / "js"
+MICROPYTHON_PACKAGE = "@micropython/micropython-webassembly-pyscript"
+STRICT = ("-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Werror")
+
+# XOR and the micrograd tutorial's data, as in nnsym.models.data.
+XOR = ([[0, 0], [0, 1], [1, 0], [1, 1]], [[0], [1], [1], [0]])
+MICROGRAD = (
+    [[2, 3, -1], [3, -1, 0.5], [0.5, 1, 1], [1, 1, -1]],
+    [[1], [-1], [-1], [1]],
+)
+
+
+def matrix_specs() -> list[Spec]:
+    """Every activation x loss, on a small net with two outputs (ce needs them)."""
+    return [
+        make_spec("2-3-2", activation=activation, loss=loss)
+        for activation in ACTIVATIONS
+        for loss in LOSSES
+    ]
+
+
+def extra_specs() -> list[Spec]:
+    """Softmax under sse/mse, and user-defined activations (helper and inline)."""
+    return [
+        make_spec(
+            "2-3-3", activation="cube=x**3/3", output_activation="softmax", loss="mse"
+        ),
+        make_spec("2-3-2", activation="elu", output_activation="softmax", loss="sse"),
+        make_spec("2-2-1", activation="x*tanh(x)", loss="bce"),
+    ]
+
+
+def xor_spec() -> Spec:
+    """The 2-2-1 sigmoid sse network of the README."""
+    return make_spec("2-2-1")
+
+
+def micrograd_spec() -> Spec:
+    """The micrograd tutorial's 3-4-4-1 tanh network (mse)."""
+    return make_spec("3-4-4-1", activation="tanh", loss="mse")
+
+
+def node() -> str | None:
+    """Node.js on PATH, if its version is 18 or later."""
+    path = shutil.which("node")
+    if path is None:
+        return None
+    version = subprocess.run(
+        [path, "--version"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    try:
+        major = int(version.lstrip("v").split(".")[0])
+    except ValueError:
+        return None
+    return path if major >= 18 else None
+
+
+def micropython_package() -> Path | None:
+    """The MicroPython WebAssembly npm package, installed under the repository."""
+    folder = REPO / "node_modules" / MICROPYTHON_PACKAGE
+    return folder if (folder / "micropython.mjs").is_file() else None
+
+
+@functools.cache
+def c_library(specs: tuple[Spec, ...], dtype: str = "float64") -> Path:
+    """All `specs`' C trainers compiled into one shared library.
+
+    One translation unit includes every generated header: each symbol's prefix
+    keeps them apart, and one compiler run is far cheaper than one per network.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="nnsym-c-tests-"))
+    lines = []
+    for spec in specs:
+        (folder / f"{spec.name}.h").write_text(
+            source_for(spec, "c", dtype), encoding="utf-8"
+        )
+        lines += [
+            f"#define {spec.name.upper()}_IMPLEMENTATION",
+            f'#include "{spec.name}.h"',
+        ]
+    unit = folder / "all.c"
+    unit.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    library = folder / "liball.so"
+    subprocess.run(
+        [
+            "gcc",
+            *STRICT,
+            "-O2",
+            "-shared",
+            "-fPIC",
+            "-o",
+            str(library),
+            str(unit),
+            "-lm",
+        ],
+        check=True,
+    )
+    return library
+
+
+def c_trainer(spec: Spec, specs: tuple[Spec, ...], dtype: str = "float64") -> CTrainer:
+    """`spec`'s trainer in the library of `specs` (which includes it)."""
+    return CTrainer(c_library(specs, dtype), spec, dtype)
+
+
+def splitmix64(seed: int, count: int) -> list[int]:
+    """The first `count` outputs of splitmix64 from `seed`, as its paper gives it."""
+    mask = (1 << 64) - 1
+    state = seed & mask
+    out = []
+    for _ in range(count):
+        state = (state + 0x9E3779B97F4A7C15) & mask
+        z = state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+        out.append(z ^ (z >> 31))
+    return out
+
+
+def shuffled_orders(seed: int, n: int, epochs: int) -> list[list[int]]:
+    """The mini-batch order of each epoch: Fisher-Yates driven by splitmix64(seed)."""
+    draws = iter(splitmix64(seed, epochs * max(n - 1, 0)))
+    order = list(range(n))
+    orders = []
+    for _ in range(epochs):
+        for i in range(n, 1, -1):
+            j = next(draws) % i
+            order[i - 1], order[j] = order[j], order[i - 1]
+        orders.append(list(order))
+    return orders
+
+
+def close(a: float, b: float, tolerance: float) -> bool:
+    """|a - b| <= tolerance * max(1, |a|, |b|)."""
+    return abs(a - b) <= tolerance * max(1.0, abs(a), abs(b))

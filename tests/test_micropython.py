@@ -1,0 +1,177 @@
+"""The MicroPython profile, run on MicroPython's WebAssembly port under Node."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import random
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from nnsym.pipeline.spec import make_spec
+from nnsym.targets import source_for
+from tests.helpers import module_for
+from tests.target_helpers import (
+    JS_TESTS,
+    MICROGRAD,
+    MICROPYTHON_PACKAGE,
+    XOR,
+    close,
+    micrograd_spec,
+    micropython_package,
+    xor_spec,
+)
+from tests.target_helpers import node as find_node
+
+NODE = find_node()
+pytestmark = [
+    pytest.mark.skipif(NODE is None, reason="Node.js 18+ is not installed"),
+    pytest.mark.skipif(
+        micropython_package() is None,
+        reason=f"npm package {MICROPYTHON_PACKAGE} is not installed in the repository "
+        "(npm install --no-save " + MICROPYTHON_PACKAGE + ")",
+    ),
+]
+COMPAT = Path(__file__).resolve().parent.parent / "nnsym/runtime/micropython/compat.py"
+
+SCRIPT = """
+import json
+import m
+
+points = json.loads({points!r})
+out = {{"float_digits": repr(0.1 + 0.2), "init": m.init_params(11), "points": []}}
+for params, x, y in points:
+    loss, grad = m.loss_and_grad(params, x, y)
+    out["points"].append([loss, grad, m.forward(params, x)])
+xs, ys = json.loads({data!r})
+start = m.init_params(0)
+out["full"] = m.train(xs, ys, lr=0.1, epochs=2000, params=start)
+out["adam"] = m.train(xs, ys, lr=0.01, epochs=500, params=start, optimizer="adam",
+                      reduction="mean")
+out["mini"] = m.train(xs, ys, lr=0.05, epochs=300, seed=7, batch_size=3)
+out["selftest"] = m.selftest(lambda line: None) if hasattr(m, "selftest") else True
+try:
+    m.train(xs, ys, lr=1e300, epochs=10, params=start)
+    out["diverged"] = None
+except m.DivergenceError as error:
+    out["diverged"] = error.epoch
+# One line per entry: the port's stdout cuts lines at 64 KiB.
+for key in out:
+    print(json.dumps([key, out[key]]))
+"""
+
+SPECS = (
+    xor_spec(),
+    micrograd_spec(),
+    make_spec("2-3-2", activation="relu", loss="ce"),
+    make_spec("3-3-1", activation="softplus", loss="bce"),
+)
+
+
+def _run(spec, tmp_path: Path, points, data) -> dict:
+    module_path = tmp_path / f"{spec.name}_mpy.py"
+    module_path.write_text(source_for(spec, "micropython"), encoding="utf-8")
+    script = tmp_path / "script.py"
+    script.write_text(
+        SCRIPT.format(points=json.dumps(points), data=json.dumps(data)),
+        encoding="utf-8",
+    )
+    run = subprocess.run(
+        [NODE, str(JS_TESTS / "micropython_run.mjs"), str(module_path), str(script)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    return dict(json.loads(line) for line in run.stdout.strip().splitlines())
+
+
+def _data(spec):
+    if spec.arch[0] == 2 and spec.arch[-1] == 1:
+        return XOR
+    if spec.arch[0] == 3:
+        return MICROGRAD[0], [[max(y[0], 0.0)] for y in MICROGRAD[1]]
+    return XOR[0], [[1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [1.0, 0.0]]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
+def test_micropython_runs_the_module_with_the_python_numbers(spec, tmp_path: Path):
+    module = module_for(spec)
+    rng = random.Random(spec.name)
+    points = [
+        (
+            [rng.uniform(-1, 1) for _ in range(module.N_PARAMS)],
+            [rng.uniform(-1, 1) for _ in range(module.N_INPUTS)],
+            [float(rng.randrange(2)) for _ in range(module.N_OUTPUTS)],
+        )
+        for _ in range(4)
+    ]
+    xs, ys = _data(spec)
+    if spec.arch[0] == 3 and spec.loss != "bce":
+        ys = MICROGRAD[1]
+    got = _run(spec, tmp_path, points, [xs, ys])
+    # The WebAssembly port has double-precision floats.
+    assert got["float_digits"] == "0.30000000000000004"
+    # CPython's Mersenne Twister, draw for draw.
+    assert got["init"] == module.init_params(11)
+    assert got["selftest"] is True
+    for (params, x, y), (loss, grad, out) in zip(points, got["points"]):
+        want_loss, want_grad = module.loss_and_grad(params, x, y)
+        assert close(loss, want_loss, 1e-12)
+        assert all(close(g, w, 1e-12) for g, w in zip(grad, want_grad))
+        assert all(close(o, w, 1e-12) for o, w in zip(out, module.forward(params, x)))
+    start = module.init_params(0)
+    for key, options in (
+        ("full", {"lr": 0.1, "epochs": 2000}),
+        ("adam", {"lr": 0.01, "epochs": 500, "optimizer": "adam", "reduction": "mean"}),
+    ):
+        params, history = module.train(xs, ys, params=start, **options)
+        assert all(close(a, b, 1e-10) for a, b in zip(got[key][1], history))
+        assert all(close(a, b, 1e-10) for a, b in zip(got[key][0], params))
+    try:
+        module.train(xs, ys, lr=1e300, epochs=10, params=start)
+        diverged = None
+    except module.DivergenceError as error:
+        diverged = error.epoch
+    assert got["diverged"] == diverged
+    # Mini-batches: the same shuffled order as CPython's for the same seed.
+    params, history = module.train(xs, ys, lr=0.05, epochs=300, seed=7, batch_size=3)
+    assert all(close(a, b, 1e-10) for a, b in zip(got["mini"][1], history))
+    assert all(close(a, b, 1e-10) for a, b in zip(got["mini"][0], params))
+
+
+def _compat():
+    loader = importlib.util.spec_from_file_location("nnsym_compat_test", COMPAT)
+    compat = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(compat)
+    return compat
+
+
+def test_log1p_fallback_is_accurate():
+    compat = _compat()
+    for x in [1e-300, -1e-17, 1e-10, -0.3, 0.5, 3.0, 1e10, 1e300, -1 + 1e-12]:
+        assert close(compat._log1p(x), math.log1p(x), 4e-16) or abs(
+            compat._log1p(x) - math.log1p(x)
+        ) <= 4e-16 * abs(math.log1p(x))
+
+
+def test_random_is_cpythons_mersenne_twister():
+    compat = _compat()
+    for seed in (0, 1, 42, -5, 2**40 + 3, 12345678901234567890):
+        ours, theirs = compat.random.Random(seed), random.Random(seed)
+        assert [ours.uniform(-1, 1) for _ in range(1300)] == [
+            theirs.uniform(-1, 1) for _ in range(1300)
+        ]
+        a, b = list(range(37)), list(range(37))
+        ours.shuffle(a)
+        theirs.shuffle(b)
+        assert a == b
+
+
+def test_fsum_fallback_is_compensated():
+    compat = _compat()
+    values = [1e16, 1.0, -1e16, 1e-3] * 10
+    assert compat._fsum(values) == math.fsum(values)

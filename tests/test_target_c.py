@@ -1,0 +1,573 @@
+"""The C99 target: strict compilation, sanitizers, and the Python module's numbers."""
+
+from __future__ import annotations
+
+import math
+import random
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from nnsym.cli import main
+from nnsym.pipeline.spec import make_spec
+from nnsym.targets import source_for
+from nnsym.targets.cengine import DIVERGED, OK, CTrainer, compile_shared
+from tests.helpers import module_for
+from tests.target_helpers import (
+    MICROGRAD,
+    STRICT,
+    XOR,
+    c_trainer,
+    close,
+    extra_specs,
+    matrix_specs,
+    micrograd_spec,
+    shuffled_orders,
+    splitmix64,
+    xor_spec,
+)
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("gcc") is None, reason="gcc is not installed"
+)
+
+MATRIX = tuple(matrix_specs() + extra_specs())
+TRAJECTORY = (xor_spec(), micrograd_spec())
+# A divergent run: a linear network with a learning rate far too large.
+LINEAR = make_spec("2-1", activation="identity")
+ALL = MATRIX + TRAJECTORY + (LINEAR,)
+# float32 per-sample loss and gradient against float64: relative to max(1, |v|).
+FLOAT32_TOLERANCE = 1e-5
+
+
+def _points(spec, count, scale):
+    rng = random.Random(f"{spec.name}-{scale}")
+    module = module_for(spec)
+    points = []
+    for _ in range(count):
+        params = [rng.uniform(-scale, scale) for _ in range(module.N_PARAMS)]
+        x = [rng.uniform(-scale, scale) for _ in range(module.N_INPUTS)]
+        if spec.loss == "ce":
+            y = [0.0] * module.N_OUTPUTS
+            y[rng.randrange(module.N_OUTPUTS)] = 1.0
+        else:
+            y = [float(rng.randrange(2)) for _ in range(module.N_OUTPUTS)]
+        points.append((params, x, y))
+    return points
+
+
+@pytest.mark.parametrize("compiler", ["gcc", "clang"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_every_network_compiles_strictly(tmp_path: Path, compiler: str, dtype: str):
+    if shutil.which(compiler) is None:
+        pytest.skip(f"{compiler} is not installed")
+    lines = []
+    for spec in MATRIX:
+        (tmp_path / f"{spec.name}.h").write_text(source_for(spec, "c", dtype))
+        lines += [
+            f"#define {spec.name.upper()}_IMPLEMENTATION",
+            f'#include "{spec.name}.h"',
+        ]
+        # A second inclusion, as from another header, must be harmless.
+        lines.append(f'#include "{spec.name}.h"')
+    (tmp_path / "all.c").write_text("\n".join(lines) + "\n")
+    subprocess.run(
+        [
+            compiler,
+            *STRICT,
+            "-c",
+            "-o",
+            str(tmp_path / "all.o"),
+            str(tmp_path / "all.c"),
+        ],
+        check=True,
+    )
+
+
+@pytest.mark.parametrize("spec", MATRIX, ids=lambda s: s.name)
+def test_loss_and_grad_equal_the_python_module(spec):
+    trainer = c_trainer(spec, ALL)
+    module = module_for(spec)
+    # Ordinary values, and values where a naive formula overflows.
+    for params, x, y in _points(spec, 5, 1.0) + _points(spec, 3, 30.0):
+        expected_loss, expected_grad = module.loss_and_grad(params, x, y)
+        loss, grad = trainer.loss_and_grad(params, x, y)
+        assert math.isfinite(loss) and all(math.isfinite(g) for g in grad)
+        assert close(loss, expected_loss, 1e-12), (loss, expected_loss)
+        for got, want in zip(grad, expected_grad):
+            assert close(got, want, 1e-12), (grad, expected_grad)
+        outputs = trainer.forward(params, x)
+        for got, want in zip(outputs, module.forward(params, x)):
+            assert close(got, want, 1e-12)
+    # Far in the tails (|z| in the thousands): finite wherever the Python
+    # module is, as both evaluate the table's overflow-free forms.
+    for params, x, y in _points(spec, 3, 300.0):
+        expected_loss, expected_grad = module.loss_and_grad(params, x, y)
+        loss, grad = trainer.loss_and_grad(params, x, y)
+        assert math.isfinite(loss) == math.isfinite(expected_loss)
+        for got, want in zip(grad, expected_grad):
+            assert math.isfinite(got) == math.isfinite(want)
+
+
+@pytest.mark.parametrize("spec", MATRIX[::5], ids=lambda s: s.name)
+def test_float32_within_its_documented_tolerance(spec):
+    trainer = c_trainer(spec, MATRIX[::5], "float32")
+    module = module_for(spec)
+    for params, x, y in _points(spec, 5, 1.0):
+        # The float64 reference at the float32-rounded inputs.
+        params, x = [_f32(v) for v in params], [_f32(v) for v in x]
+        expected_loss, expected_grad = module.loss_and_grad(params, x, y)
+        loss, grad = trainer.loss_and_grad(params, x, y)
+        assert close(loss, expected_loss, FLOAT32_TOLERANCE)
+        for got, want in zip(grad, expected_grad):
+            assert close(got, want, FLOAT32_TOLERANCE), (grad, expected_grad)
+
+
+def _f32(value: float) -> float:
+    import struct
+
+    return struct.unpack("f", struct.pack("f", value))[0]
+
+
+TRAIN_OPTIONS = [
+    {"optimizer": "sgd", "reduction": "sum", "lr": 0.5},
+    {"optimizer": "sgd", "reduction": "mean", "lr": 1.0},
+    {"optimizer": "momentum", "reduction": "sum", "lr": 0.05},
+    {"optimizer": "adam", "reduction": "mean", "lr": 0.01},
+]
+
+
+@pytest.mark.parametrize("spec", TRAJECTORY, ids=lambda s: s.name)
+@pytest.mark.parametrize("options", TRAIN_OPTIONS, ids=lambda o: o["optimizer"])
+def test_2000_epoch_trajectories_equal_the_python_trainer(spec, options):
+    xs, ys = XOR if spec.arch[0] == 2 else MICROGRAD
+    module = module_for(spec)
+    start = module.init_params(0)
+    params, history = module.train(xs, ys, epochs=2000, params=start, **options)
+    code, c_params, c_history = c_trainer(spec, ALL).train(
+        xs, ys, epochs=2000, params=start, **options
+    )
+    assert code == OK and len(c_history) == len(history) == 2000
+    for got, want in zip(c_history, history):
+        assert close(got, want, 1e-10)
+    for got, want in zip(c_params, params):
+        assert close(got, want, 1e-10)
+    # Training did something: the objective fell.
+    assert history[-1] < history[0]
+
+
+def test_mini_batches_follow_the_splitmix64_order():
+    spec = micrograd_spec()
+    xs, ys = MICROGRAD
+    module = module_for(spec)
+    params = module.init_params(1)
+    epochs, size, lr = 300, 3, 0.05
+    expected = []
+    # The reference: the Python module's gradients, in the documented order.
+    for order in shuffled_orders(7, len(xs), epochs):
+        objective = 0.0
+        for start in range(0, len(xs), size):
+            batch = order[start : start + size]
+            sums = [0.0] * len(params)
+            for s in batch:
+                loss, grad = module.loss_and_grad(params, xs[s], ys[s])
+                objective += loss
+                sums = [a + g for a, g in zip(sums, grad)]
+            params = [p - lr * g for p, g in zip(params, sums)]
+        expected.append(objective)
+    code, c_params, history = c_trainer(spec, ALL).train(
+        xs,
+        ys,
+        epochs=epochs,
+        params=module.init_params(1),
+        seed=7,
+        batch_size=size,
+        lr=lr,
+    )
+    assert code == OK
+    for got, want in zip(history, expected):
+        assert close(got, want, 1e-10)
+    for got, want in zip(c_params, params):
+        assert close(got, want, 1e-10)
+
+
+def test_init_params_is_splitmix64():
+    spec = micrograd_spec()
+    params = c_trainer(spec, ALL).init_params(42)
+    draws = splitmix64(42, len(params))
+    assert params == [2.0 * ((d >> 11) / 2.0**53) - 1.0 for d in draws]
+    # The published first output of splitmix64 from state 0.
+    assert splitmix64(0, 1) == [0xE220A8397B1DCDAF]
+
+
+def test_divergence_is_an_error_code_with_the_last_finite_parameters():
+    xs = [[1e3, -2e3], [3e3, 1e3]]
+    ys = [[1.0], [0.0]]
+    code, params, history = c_trainer(LINEAR, ALL).train(
+        xs, ys, lr=10.0, epochs=1000, params=[0.1, 0.2, 0.3]
+    )
+    assert code == DIVERGED
+    assert not math.isfinite(history[-1])
+    assert all(math.isfinite(v) for v in history[:-1] + params)
+    module = module_for(LINEAR)
+    with pytest.raises(module.DivergenceError) as raised:
+        module.train(xs, ys, lr=10.0, epochs=1000, params=[0.1, 0.2, 0.3])
+    assert raised.value.epoch == len(history) - 1
+    assert raised.value.params == params
+
+
+def test_target_loss_stops_early():
+    spec = xor_spec()
+    module = module_for(spec)
+    start = module.init_params(0)
+    _, _, expected = (
+        None,
+        *module.train(*XOR, lr=1.0, epochs=2000, params=start, target_loss=0.05),
+    )
+    code, _, history = c_trainer(spec, ALL).train(
+        *XOR, lr=1.0, epochs=2000, params=start, target_loss=0.05
+    )
+    assert code == OK and len(history) == len(expected) < 2000
+
+
+SANITIZED_DRIVER = r"""
+#include <stdio.h>
+#define MLP_3_4_4_1_TANH_MSE_IMPLEMENTATION
+#include "mlp_3_4_4_1_tanh_mse.h"
+
+int main(void)
+{
+    const double xs[] = {2, 3, -1, 3, -1, 0.5, 0.5, 1, 1, 1, 1, -1};
+    const double ys[] = {1, -1, -1, 1};
+    double params[MLP_3_4_4_1_TANH_MSE_N_PARAMS], history[500];
+    size_t order[4];
+    long run, i;
+    int optimizer, code;
+    mlp_3_4_4_1_tanh_mse_options options;
+    for (optimizer = 0; optimizer < 3; optimizer++) {
+        mlp_3_4_4_1_tanh_mse_default_options(&options);
+        options.optimizer = optimizer;
+        options.lr = 0.01;
+        options.epochs = 500;
+        options.batch_size = optimizer == 1 ? 3 : 0;
+        options.seed = 5;
+        mlp_3_4_4_1_tanh_mse_init_params(params, 3);
+        code = mlp_3_4_4_1_tanh_mse_train(params, xs, ys, 4, &options, order,
+                                          history, &run);
+        printf("%d %ld %.17g\n", code, run, history[run - 1]);
+        for (i = 0; i < MLP_3_4_4_1_TANH_MSE_N_PARAMS; i++) {
+            printf("%.17g\n", params[i]);
+        }
+    }
+    return 0;
+}
+"""
+
+
+def test_sanitized_build_runs_clean_and_agrees_with_ctypes(tmp_path: Path):
+    spec = micrograd_spec()
+    (tmp_path / f"{spec.name}.h").write_text(source_for(spec, "c"))
+    (tmp_path / "driver.c").write_text(SANITIZED_DRIVER)
+    program = tmp_path / "driver"
+    subprocess.run(
+        [
+            "gcc",
+            *STRICT,
+            "-g",
+            "-fsanitize=address,undefined",
+            "-fno-sanitize-recover=all",
+            "-o",
+            str(program),
+            str(tmp_path / "driver.c"),
+            "-lm",
+        ],
+        check=True,
+    )
+    run = subprocess.run([str(program)], capture_output=True, text=True, check=True)
+    assert run.stderr == ""
+    values = run.stdout.split()
+    trainer = c_trainer(spec, ALL)
+    for optimizer in range(3):
+        block = values[
+            optimizer * (spec.n_params + 3) : (optimizer + 1) * (spec.n_params + 3)
+        ]
+        code, params, history = trainer.train(
+            *MICROGRAD,
+            lr=0.01,
+            epochs=500,
+            params=trainer.init_params(3),
+            optimizer=("sgd", "momentum", "adam")[optimizer],
+            batch_size=3 if optimizer == 1 else None,
+            seed=5,
+        )
+        assert int(block[0]) == code == OK and int(block[1]) == len(history)
+        assert float(block[2]) == history[-1]
+        assert [float(v) for v in block[3:]] == params
+
+
+def test_compile_errors_are_one_line(tmp_path: Path):
+    from nnsym.errors import NnsymError
+
+    with pytest.raises(NnsymError, match="compiling the generated C failed"):
+        compile_shared("this is not C", "broken", tmp_path)
+
+
+def test_library_of_one_spec_loads(tmp_path: Path):
+    spec = xor_spec()
+    library = compile_shared(source_for(spec, "c"), spec.name, tmp_path)
+    trainer = CTrainer(library, spec)
+    assert trainer.forward(trainer.init_params(0), [0, 1]) == c_trainer(
+        spec, ALL
+    ).forward(trainer.init_params(0), [0, 1])
+
+
+def test_train_engine_c_gives_the_python_parameters(tmp_path: Path, capsys):
+    common = [
+        "train",
+        "--arch",
+        "2-2-1",
+        "--data",
+        "xor",
+        "--lr",
+        "1",
+        "--epochs",
+        "2000",
+        "--seed",
+        "0",
+        "-q",
+        "-o",
+        str(tmp_path / "m.py"),
+    ]
+    assert main([*common, "--save", str(tmp_path / "py.json")]) == 0
+    assert main([*common, "--engine", "c", "--save", str(tmp_path / "c.json")]) == 0
+    import json
+
+    py = json.loads((tmp_path / "py.json").read_text())
+    c = json.loads((tmp_path / "c.json").read_text())
+    for name, value in (
+        py["params"].items()
+        if isinstance(py["params"], dict)
+        else enumerate(py["params"])
+    ):
+        other = c["params"][name]
+        assert close(other, value, 1e-10)
+
+
+def test_train_engine_c_without_a_compiler_is_one_line(
+    tmp_path: Path, monkeypatch, capsys
+):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("CC", raising=False)
+    status = main(
+        [
+            "train",
+            "--arch",
+            "2-2-1",
+            "--data",
+            "xor",
+            "--engine",
+            "c",
+            "-o",
+            str(tmp_path / "m.py"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert status == 1
+    assert err.count("\n") == 1 and "needs a C compiler" in err
+
+
+def test_generate_target_c_writes_a_recognised_file(tmp_path: Path, capsys):
+    path = tmp_path / "net.h"
+    args = ["generate", "--arch", "2-2-1", "--target", "c", "-o", str(path)]
+    assert main(args) == 0
+    assert main(args) == 0
+    assert "unchanged" in capsys.readouterr().err
+    assert path.read_text().startswith("// Generated by nnsym")
+
+
+def test_export_target_c_predicts_as_the_python_predictor(tmp_path: Path):
+    model = tmp_path / "w.json"
+    assert (
+        main(
+            [
+                "train",
+                "--arch",
+                "2-2-1",
+                "--data",
+                "xor",
+                "--seed",
+                "0",
+                "-q",
+                "-o",
+                str(tmp_path / "m.py"),
+                "--save",
+                str(model),
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(["export", "--model", str(model), "-o", str(tmp_path / "p.py"), "-q"]) == 0
+    )
+    assert (
+        main(
+            [
+                "export",
+                "--model",
+                str(model),
+                "--target",
+                "c",
+                "-o",
+                str(tmp_path / "p.h"),
+                "-q",
+            ]
+        )
+        == 0
+    )
+    (tmp_path / "main.c").write_text(
+        '#include <stdio.h>\n#define MLP_2_2_1_IMPLEMENTATION\n#include "p.h"\n'
+        "int main(void) { double x[2] = {0, 1}, out[1];\n"
+        '  mlp_2_2_1_predict(x, out); printf("%.17g\\n", out[0]); return 0; }\n'
+    )
+    subprocess.run(
+        ["gcc", *STRICT, "-o", str(tmp_path / "main"), str(tmp_path / "main.c"), "-lm"],
+        check=True,
+    )
+    out = subprocess.run(
+        [str(tmp_path / "main")], capture_output=True, text=True, check=True
+    )
+    import importlib.util
+
+    loader = importlib.util.spec_from_file_location("p_export_test", tmp_path / "p.py")
+    predictor = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(predictor)
+    assert close(float(out.stdout), predictor.predict([0, 1])[0], 1e-12)
+
+
+RUNTIME_DRIVER = r"""
+#include <stdio.h>
+#include "nnsym_runtime.h"
+#include "nnsym_logsumexp.h"
+
+int main(void)
+{
+    nnsym_rng rng;
+    size_t order[10], i;
+    const double big[3] = {1000.0, 1000.0, -1000.0};
+    double params[2] = {1.0, 1.0}, grads[2] = {2.0, -3.0}, m[2] = {0, 0}, v[2] = {0, 0};
+    nnsym_rng_seed(&rng, 0);
+    printf("%llu\n", nnsym_rng_next(&rng));
+    printf("%llu\n", nnsym_rng_next(&rng));
+    for (i = 0; i < 10; i++) {
+        order[i] = i;
+    }
+    nnsym_shuffle(order, 10, &rng);
+    for (i = 0; i < 10; i++) {
+        printf("%lu\n", (unsigned long)order[i]);
+    }
+    printf("%.17g\n", nnsym_logsumexp(3, big));
+    nnsym_adam_step(params, grads, m, v, 2, 1, 0.1, 0.9, 0.999, 1e-8);
+    printf("%.17g\n%.17g\n", params[0], params[1]);
+    nnsym_sgd_step(params, grads, 2, 0.5);
+    nnsym_momentum_step(params, grads, m, 2, 0.5, 0.9);
+    printf("%.17g\n", params[0]);
+    nnsym_rng_seed(&rng, 42);
+    printf("%.17g\n", nnsym_rng_uniform(&rng));
+    return 0;
+}
+"""
+
+
+def test_c_runtime_compiles_alone_and_works(tmp_path: Path):
+    runtime = Path(__file__).resolve().parent.parent / "nnsym" / "runtime" / "c"
+    (tmp_path / "driver.c").write_text(RUNTIME_DRIVER)
+    program = tmp_path / "driver"
+    subprocess.run(
+        [
+            "gcc",
+            *STRICT,
+            "-fsanitize=address,undefined",
+            "-fno-sanitize-recover=all",
+            "-I",
+            str(runtime),
+            "-o",
+            str(program),
+            str(tmp_path / "driver.c"),
+            "-lm",
+        ],
+        check=True,
+    )
+    out = subprocess.run(
+        [str(program)], capture_output=True, text=True, check=True
+    ).stdout.split()
+    # The published first outputs of splitmix64 from state 0.
+    assert int(out[0]) == 0xE220A8397B1DCDAF == splitmix64(0, 1)[0]
+    assert int(out[1]) == 0x6E789E6AA1B965F4
+    order = [int(v) for v in out[2:12]]
+    assert sorted(order) == list(range(10))
+    assert order == shuffled_orders_from(0, 2, 10)
+    assert float(out[12]) == 1000.0 + math.log(2.0)
+    # Adam's first step moves by lr against the sign of the gradient.
+    assert abs(float(out[13]) - 0.9) < 1e-8 and abs(float(out[14]) - 1.1) < 1e-8
+    # sgd: 0.9 - 0.5 * 2; momentum: velocity 0.9 * m[0] + 2, m[0] = 0.2 after adam.
+    velocity = 0.9 * 0.2 + 2.0
+    assert close(float(out[15]), float(out[13]) - 0.5 * 2.0 - 0.5 * velocity, 1e-12)
+    assert float(out[16]) == 2.0 * ((splitmix64(42, 1)[0] >> 11) / 2.0**53) - 1.0
+
+
+def shuffled_orders_from(seed: int, skip: int, n: int) -> list[int]:
+    """One Fisher-Yates shuffle of range(n) after `skip` draws of splitmix64(seed)."""
+    draws = iter(splitmix64(seed, skip + n)[skip:])
+    order = list(range(n))
+    for i in range(n, 1, -1):
+        j = next(draws) % i
+        order[i - 1], order[j] = order[j], order[i - 1]
+    return order
+
+
+def test_train_engine_c_mini_batches_take_the_splitmix64_order(tmp_path: Path):
+    import json
+
+    model = tmp_path / "c.json"
+    assert (
+        main(
+            [
+                "train",
+                "--arch",
+                "2-2-1",
+                "--data",
+                "xor",
+                "--lr",
+                "0.5",
+                "--epochs",
+                "200",
+                "--seed",
+                "3",
+                "--batch-size",
+                "3",
+                "-q",
+                "--engine",
+                "c",
+                "-o",
+                str(tmp_path / "m.py"),
+                "--save",
+                str(model),
+            ]
+        )
+        == 0
+    )
+    module = module_for(xor_spec())
+    params = module.init_params(3)
+    xs, ys = XOR
+    for order in shuffled_orders(3, len(xs), 200):
+        for first in range(0, len(xs), 3):
+            sums = [0.0] * len(params)
+            for s in order[first : first + 3]:
+                _, grad = module.loss_and_grad(params, xs[s], ys[s])
+                sums = [a + g for a, g in zip(sums, grad)]
+            params = [p - 0.5 * g for p, g in zip(params, sums)]
+    saved = json.loads(model.read_text())["params"]
+    values = list(saved.values()) if isinstance(saved, dict) else saved
+    assert all(close(a, b, 1e-10) for a, b in zip(values, params))

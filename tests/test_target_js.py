@@ -1,0 +1,206 @@
+"""The JavaScript target under `node --test`, against the Python module's numbers."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from nnsym.cli import main
+from nnsym.pipeline.spec import make_spec
+from nnsym.targets import source_for
+from tests.helpers import module_for
+from tests.target_helpers import (
+    JS_TESTS,
+    MICROGRAD,
+    XOR,
+    extra_specs,
+    matrix_specs,
+    micrograd_spec,
+    shuffled_orders,
+    splitmix64,
+    xor_spec,
+)
+from tests.target_helpers import node as find_node
+
+NODE = find_node()
+pytestmark = pytest.mark.skipif(NODE is None, reason="Node.js 18+ is not installed")
+
+OPTIONS = [
+    {"optimizer": "sgd", "reduction": "sum", "lr": 0.5},
+    {"optimizer": "momentum", "reduction": "mean", "lr": 0.5},
+    {"optimizer": "adam", "reduction": "sum", "lr": 0.01},
+]
+
+
+def _points(spec, module):
+    rng = random.Random(spec.name)
+    points = []
+    for scale in (1.0, 1.0, 1.0, 30.0):
+        params = [rng.uniform(-scale, scale) for _ in range(module.N_PARAMS)]
+        x = [rng.uniform(-scale, scale) for _ in range(module.N_INPUTS)]
+        y = [0.0] * module.N_OUTPUTS
+        y[rng.randrange(module.N_OUTPUTS)] = 1.0
+        loss, grad = module.loss_and_grad(params, x, y)
+        out = module.forward(params, x)
+        # Where |z| is large, 1 - tanh(z)**2 and its kin cancel: one ulp of
+        # difference between V8's Math.tanh and the C library's tanh grows to
+        # about 1e-11 there, in the Python module's formula as much as in this
+        # one. Ordinary points are held to 1e-12.
+        tolerance = 1e-12 if scale == 1.0 else 1e-9
+        points.append(
+            {
+                "params": params,
+                "x": x,
+                "y": y,
+                "loss": loss,
+                "grad": grad,
+                "out": out,
+                "tolerance": tolerance,
+            }
+        )
+    return points
+
+
+def _trajectory(module, xs, ys, options, epochs=2000):
+    start = module.init_params(0)
+    params, history = module.train(xs, ys, epochs=epochs, params=start, **options)
+    return {
+        "xs": xs,
+        "ys": ys,
+        "options": {"epochs": epochs, **options},
+        "start": start,
+        "params": params,
+        "history": history,
+    }
+
+
+def _minibatch_trajectory(module, xs, ys, seed=7, epochs=300, size=3, lr=0.05):
+    # The reference: the Python module's gradients in the splitmix64 order.
+    params = module.init_params(1)
+    start = list(params)
+    history = []
+    for order in shuffled_orders(seed, len(xs), epochs):
+        objective = 0.0
+        for first in range(0, len(xs), size):
+            sums = [0.0] * len(params)
+            for s in order[first : first + size]:
+                loss, grad = module.loss_and_grad(params, xs[s], ys[s])
+                objective += loss
+                sums = [a + g for a, g in zip(sums, grad)]
+            params = [p - lr * g for p, g in zip(params, sums)]
+        history.append(objective)
+    return {
+        "xs": xs,
+        "ys": ys,
+        "options": {"epochs": epochs, "lr": lr, "seed": seed, "batchSize": size},
+        "start": start,
+        "params": params,
+        "history": history,
+    }
+
+
+def _init_params(seed, count):
+    return [2.0 * ((d >> 11) / 2.0**53) - 1.0 for d in splitmix64(seed, count)]
+
+
+def _case(spec, folder: Path, trajectories=(), diverges=None):
+    module = module_for(spec)
+    path = folder / f"{spec.name}.mjs"
+    path.write_text(source_for(spec, "js"), encoding="utf-8")
+    return {
+        "name": spec.name,
+        "module": str(path),
+        "n_params": spec.n_params,
+        "seed": 11,
+        "init_params": _init_params(11, spec.n_params),
+        "points": _points(spec, module),
+        "trajectories": list(trajectories),
+        "diverges": diverges,
+    }
+
+
+def _run_node(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [NODE, "--test", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+
+
+def test_runtime_unit_tests_pass():
+    run = _run_node(str(JS_TESTS / "runtime.test.mjs"))
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_generated_modules_equal_the_python_module(tmp_path: Path):
+    cases = [_case(spec, tmp_path) for spec in matrix_specs() + extra_specs()]
+    xor, micrograd = xor_spec(), micrograd_spec()
+    cases.append(
+        _case(
+            xor,
+            tmp_path,
+            [_trajectory(module_for(xor), *XOR, o) for o in OPTIONS],
+        )
+    )
+    module = module_for(micrograd)
+    cases.append(
+        _case(
+            micrograd,
+            tmp_path,
+            [_trajectory(module, *MICROGRAD, o) for o in OPTIONS]
+            + [_minibatch_trajectory(module, *MICROGRAD)],
+        )
+    )
+    linear = make_spec("2-1", activation="identity")
+    xs, ys = [[1e3, -2e3], [3e3, 1e3]], [[1.0], [0.0]]
+    with pytest.raises(module_for(linear).DivergenceError) as raised:
+        module_for(linear).train(xs, ys, lr=10.0, epochs=1000, params=[0.1, 0.2, 0.3])
+    cases.append(
+        _case(
+            linear,
+            tmp_path,
+            diverges={
+                "xs": xs,
+                "ys": ys,
+                "options": {"lr": 10.0, "epochs": 1000},
+                "start": [0.1, 0.2, 0.3],
+                "epoch": raised.value.epoch,
+            },
+        )
+    )
+    (tmp_path / "cases.json").write_text(json.dumps(cases), encoding="utf-8")
+    run = _run_node(
+        str(JS_TESTS / "target.test.mjs"),
+        env={"NNSYM_JS_CASES": str(tmp_path / "cases.json")},
+    )
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert f"# pass {len(cases)}" in run.stdout
+
+
+def test_export_target_js_predicts_as_the_python_predictor(tmp_path: Path):
+    model = tmp_path / "w.json"
+    train = ["train", "--arch", "2-2-1", "--data", "xor", "--seed", "0", "-q"]
+    assert main([*train, "-o", str(tmp_path / "m.py"), "--save", str(model)]) == 0
+    assert main(["export", "--model", str(model), "-o", str(tmp_path / "p.py")]) == 0
+    js = tmp_path / "p.mjs"
+    assert main(["export", "--model", str(model), "--target", "js", "-o", str(js)]) == 0
+    script = (
+        f"import('{js.as_uri()}').then(m => "
+        "console.log(JSON.stringify(m.predict([0, 1]))))"
+    )
+    run = subprocess.run(
+        [NODE, "-e", script], capture_output=True, text=True, check=True
+    )
+    import importlib.util
+
+    loader = importlib.util.spec_from_file_location("p_js_export", tmp_path / "p.py")
+    predictor = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(predictor)
+    assert abs(json.loads(run.stdout)[0] - predictor.predict([0, 1])[0]) < 1e-12
