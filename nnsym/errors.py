@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import reprlib
+from collections.abc import Sequence
+
 EXIT_RUNTIME = 1
 EXIT_USAGE = 2
 # 128 + the signal number: what a shell reports for a command a signal stopped.
@@ -45,3 +48,23 @@ def shorten(text: str, limit: int = MAX_MESSAGE) -> str:
     head = limit - tail
     left_out = len(text) - head - tail
     return f"{text[:head]}...[{left_out} characters left out]...{text[-tail:]}"
+
+
+# Echo at most this much of what the user typed, so an error stays one short line.
+_ECHO = reprlib.Repr()
+_ECHO.maxstring = 60
+
+
+def echo(text: object) -> str:
+    """`repr` of something the user typed, shortened: safe to show on one line."""
+    try:
+        return _ECHO.repr(text)
+    except ValueError:  # an int of more digits than repr() will convert
+        return f"<a {type(text).__name__} too long to show>"
+
+
+def echo_list(items: Sequence[str], limit: int = 10) -> str:
+    """`'a, b, c'`; a longer list shows its first `limit` items and its length."""
+    shown = [item if len(item) <= 60 else echo(item) for item in items[:limit]]
+    more = f", ... ({len(items)} in all)" if len(items) > limit else ""
+    return ", ".join(shown) + more

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import sympy
 
-import nnsym.explain.expression
+import nnsym.pipeline.expression
 from nnsym.cli import main
 from nnsym.errors import UsageError
 from nnsym.explain.chain import differentiate_text, format_diff_latex, format_diff_text
-from nnsym.explain.expression import check_expression, parse_expression
+from nnsym.pipeline.expression import check_expression, parse_expression
 from nnsym.pipeline.functions import sigmoid
 
 x, y, w, b = sympy.symbols("x y w b", real=True)
@@ -100,7 +100,7 @@ def test_refuses_anything_but_arithmetic(text, monkeypatch):
     def never(*args, **kwargs):
         raise AssertionError("parse_expr must not see refused text")
 
-    monkeypatch.setattr(nnsym.explain.expression, "parse_expr", never)
+    monkeypatch.setattr(nnsym.pipeline.expression, "parse_expr", never)
     with pytest.raises(UsageError) as caught:
         parse_expression(text)
     message = str(caught.value)

@@ -11,7 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from nnsym.explain import expression, limits
+from nnsym.explain import limits
+from nnsym.pipeline import expression
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = REPO / "nnsym"

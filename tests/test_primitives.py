@@ -13,8 +13,8 @@ import mpmath
 import pytest
 import sympy
 
-from nnsym.explain.expression import FUNCTIONS as PARSER_FUNCTIONS
-from nnsym.pipeline import functions
+from nnsym.pipeline import expression, functions
+from nnsym.pipeline.expression import FUNCTIONS as PARSER_FUNCTIONS
 from nnsym.pipeline.functions import derivative_of, function_of
 from nnsym.pipeline.printer import ModulePrinter, PrimitivePrinting
 from nnsym.pipeline.spec import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS, make_spec
@@ -216,13 +216,13 @@ def test_the_mixin_is_target_neutral():
 
 
 def test_user_defined_activation_is_an_entry_like_the_others():
-    name, text = functions.define_activation("cube=x**3/3")
+    name, text = expression.define_activation("cube=x**3/3")
     assert (name, text) == ("cube", "x**3/3")
     cube = function_of("cube")
     assert sympy.diff(cube(Z), Z) == Z**2
     f = compiled(cube(Z))
     assert f(3.0) == pytest.approx(9.0, rel=1e-15)
-    unnamed, _ = functions.define_activation("x*sigmoid(x)")
+    unnamed, _ = expression.define_activation("x*sigmoid(x)")
     assert unnamed.startswith("act_") and unnamed.isidentifier()
     g = compiled(function_of(unnamed)(Z))
     assert g(2.0) == pytest.approx(2.0 / (1 + math.exp(-2.0)), rel=1e-15)

@@ -15,7 +15,7 @@ import sympy
 from sympy import Expr, Symbol
 
 from nnsym.errors import UsageError
-from nnsym.explain.expression import parse_expression
+from nnsym.pipeline.expression import parse_expression
 
 # Beyond this many steps the listing would be longer than anyone reads.
 MAX_STEPS = 60

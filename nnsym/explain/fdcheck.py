@@ -20,18 +20,9 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-import sympy
-
 from nnsym.errors import NnsymError, UsageError
 from nnsym.explain.point import Point
 from nnsym.pipeline import build
-from nnsym.pipeline.functions import (
-    X,
-    definition_of,
-    entry_of,
-    expand_primitives,
-    function_of,
-)
 from nnsym.pipeline.spec import Spec
 
 DEFAULT_STEP = 1e-4  # the tutorial's eps
@@ -258,6 +249,17 @@ def torch_activation(name: str) -> Callable[[Any], Any]:
     activation is its definition, lambdified with PyTorch's functions and
     applied neuron by neuron, so that autograd differentiates it independently.
     """
+    # SymPy only here: `nnsym check` without --against torch must start light.
+    import sympy
+
+    from nnsym.pipeline.functions import (
+        X,
+        definition_of,
+        entry_of,
+        expand_primitives,
+        function_of,
+    )
+
     torch = import_torch()
     if name == "softmax":
         return lambda z: torch.softmax(z, dim=0)

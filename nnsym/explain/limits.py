@@ -6,8 +6,11 @@ that use them lets it do so without importing SymPy.
 
 from __future__ import annotations
 
-# The functions `nnsym diff` knows (nnsym.explain.expression.FUNCTIONS).
-FUNCTION_NAMES = (
+from nnsym.primitives import PRIMITIVES
+
+# The functions `nnsym diff` knows (nnsym.pipeline.expression.FUNCTIONS): SymPy's
+# elementary ones, then every function of the table of primitives.
+_MATH_FUNCTION_NAMES = (
     "exp",
     "log",
     "sqrt",
@@ -21,9 +24,9 @@ FUNCTION_NAMES = (
     "cosh",
     "tanh",
     "abs",
-    "sigmoid",
-    "relu",
-    "softplus",
+)
+FUNCTION_NAMES = _MATH_FUNCTION_NAMES + tuple(
+    name for name in PRIMITIVES if name not in _MATH_FUNCTION_NAMES
 )
 # `nnsym formulas --format`.
 FORMULA_FORMATS = ("text", "unicode", "latex", "markdown")

@@ -24,8 +24,6 @@ import sympy
 from sympy import Function
 from sympy.codegen.cfunctions import expm1, log1p
 
-from nnsym.errors import UsageError
-from nnsym.pipeline.spec import echo
 from nnsym.primitives import ACTIVATION, PRIMITIVES, Primitive
 from nnsym.primitives import LEAKY_SLOPE as LEAKY_SLOPE_TEXT
 from nnsym.runtime.numerics import _logsumexp
@@ -201,44 +199,11 @@ def custom_text(name: str) -> str:
     return _CUSTOM_TEXT[name]
 
 
-def define_activation(option: str, flag: str = "--activation") -> tuple[str, str]:
-    """Register `'name=expression in x'` (or a bare expression) as an activation.
-
-    The expression is read by the safe parser of `nnsym diff`; it may use the
-    table's functions (`x*sigmoid(x)`). Returns (name, expression text); raises
-    UsageError if the text is not a valid expression of x alone.
-    """
-    from nnsym.explain.expression import parse_expression
-
-    name, text = split_custom(option)
-    # A SymPy name (exp, sin, Max) would be printed as that function.
-    taken = name in _BUILTINS or hasattr(sympy, name) or hasattr(math, name)
-    if taken and name not in PRIMITIVES:
-        raise UsageError(
-            f"{flag} {echo(option)}: {name!r} is the name of a math function; "
-            "choose another name"
-        )
-    if name in PRIMITIVES or name in ("softmax", "logsumexp"):
-        raise UsageError(
-            f"{flag} {echo(option)}: {name!r} is a built-in activation; "
-            "choose another name"
-        )
-    try:
-        expr, variables = parse_expression(text)
-    except UsageError as error:
-        raise UsageError(f"{flag} {echo(option)}: {error}") from None
-    unknown = sorted(set(variables) - {"x"})
-    if unknown:
-        raise UsageError(
-            f"{flag} {echo(option)}: an activation is an expression of x "
-            f"alone, but it uses {', '.join(unknown)}"
-        )
-    if "x" not in variables:
-        raise UsageError(f"{flag} {echo(option)}: the expression does not depend on x")
-    expr = expr.xreplace({variables["x"]: X})
+def register_activation(name: str, text: str, expr: sympy.Expr) -> None:
+    """Make `name` a SymPy function defined by `expr` (in X), as a table entry is."""
     known = _CUSTOM.get(name)
     if known is not None and known[1] == expr:
-        return name, text
+        return
     entry = Primitive(
         name,
         text,
@@ -257,7 +222,11 @@ def define_activation(option: str, flag: str = "--activation") -> tuple[str, str
     )
     _CUSTOM[name] = (cls, expr)
     _CUSTOM_TEXT[name] = text
-    return name, text
+
+
+def is_taken(name: str) -> bool:
+    """True if `name` is a math function's name (exp, sin, Max) SymPy would print."""
+    return name in _BUILTINS or hasattr(sympy, name) or hasattr(math, name)
 
 
 def numeric_functions() -> dict[str, Callable[..., float]]:

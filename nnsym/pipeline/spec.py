@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import keyword
 import re
-import reprlib
 import shlex
 import sys
 import unicodedata
@@ -13,7 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from nnsym import primitives
-from nnsym.errors import UsageError
+from nnsym.errors import UsageError, echo
+from nnsym.errors import echo_list as echo_list  # re-exported for the callers
 
 HIDDEN_ACTIVATIONS = primitives.ACTIVATIONS
 OUTPUT_ACTIVATIONS = primitives.OUTPUT_ACTIVATIONS
@@ -47,8 +47,6 @@ _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
 # behind it, imports (a generated random.py next to other modules breaks them).
 _RESERVED_NAMES = frozenset(getattr(sys, "stdlib_module_names", ("math", "random")))
 # Echo at most this much of what the user typed, so an error stays one short line.
-_ECHO = reprlib.Repr()
-_ECHO.maxstring = 60
 
 
 @dataclass(frozen=True)
@@ -155,21 +153,6 @@ def network_summary(arch: Sequence[int], activations: Sequence[str], loss: str) 
 def format_arch(arch: Sequence[int]) -> str:
     """`(2, 2, 1)` -> `'2-2-1'`."""
     return "-".join(str(size) for size in arch)
-
-
-def echo(text: object) -> str:
-    """`repr` of something the user typed, shortened: safe to show on one line."""
-    try:
-        return _ECHO.repr(text)
-    except ValueError:  # an int of more digits than repr() will convert
-        return f"<a {type(text).__name__} too long to show>"
-
-
-def echo_list(items: Sequence[str], limit: int = 10) -> str:
-    """`'a, b, c'`; a longer list shows its first `limit` items and its length."""
-    shown = [item if len(item) <= 60 else echo(item) for item in items[:limit]]
-    more = f", ... ({len(items)} in all)" if len(items) > limit else ""
-    return ", ".join(shown) + more
 
 
 def parse_arch(text: str) -> tuple[int, ...]:
@@ -401,7 +384,7 @@ def _activation_choice(
             f"{option} {echo(value)} is not one of: {', '.join(choices)}; "
             f"{CUSTOM_ACTIVATION_HINT}"
         )
-    from nnsym.pipeline.functions import define_activation
+    from nnsym.pipeline.expression import define_activation
 
     name, text = define_activation(value, option)
     if custom.get(name, text) != text:

@@ -15,8 +15,14 @@ import ast
 import sympy
 from sympy.parsing.sympy_parser import auto_number, parse_expr
 
-from nnsym.errors import UsageError
-from nnsym.pipeline.functions import function_of
+from nnsym.errors import UsageError, echo
+from nnsym.pipeline.functions import (
+    X,
+    function_of,
+    is_taken,
+    register_activation,
+    split_custom,
+)
 from nnsym.primitives import PRIMITIVES
 
 MAX_LENGTH = 500
@@ -216,3 +222,38 @@ def parse_expression(text: str) -> tuple[sympy.Expr, dict[str, sympy.Symbol]]:
             "correct it and try again"
         )
     return expr, variables
+
+
+def define_activation(option: str, flag: str = "--activation") -> tuple[str, str]:
+    """Register `'name=expression in x'` (or a bare expression) as an activation.
+
+    The expression is read by the safe parser of `nnsym diff`; it may use the
+    table's functions (`x*sigmoid(x)`). Returns (name, expression text); raises
+    UsageError if the text is not a valid expression of x alone.
+    """
+    name, text = split_custom(option)
+    # A SymPy name (exp, sin, Max) would be printed as that function.
+    if is_taken(name) and name not in PRIMITIVES:
+        raise UsageError(
+            f"{flag} {echo(option)}: {name!r} is the name of a math function; "
+            "choose another name"
+        )
+    if name in PRIMITIVES or name in ("softmax", "logsumexp"):
+        raise UsageError(
+            f"{flag} {echo(option)}: {name!r} is a built-in activation; "
+            "choose another name"
+        )
+    try:
+        expr, variables = parse_expression(text)
+    except UsageError as error:
+        raise UsageError(f"{flag} {echo(option)}: {error}") from None
+    unknown = sorted(set(variables) - {"x"})
+    if unknown:
+        raise UsageError(
+            f"{flag} {echo(option)}: an activation is an expression of x "
+            f"alone, but it uses {', '.join(unknown)}"
+        )
+    if "x" not in variables:
+        raise UsageError(f"{flag} {echo(option)}: the expression does not depend on x")
+    register_activation(name, text, expr.xreplace({variables["x"]: X}))
+    return name, text
