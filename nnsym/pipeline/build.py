@@ -34,7 +34,7 @@ class Generated:
     """The result of generating one module."""
 
     spec: Spec
-    gradients: Gradients
+    gradients: Gradients | None  # None for the loop form, which has no per-scalar ones
     derivation: Derivation
     formulas: str
     source: str
@@ -53,6 +53,8 @@ def generate(
     spec: Spec, expanded: bool = False, progress: Progress = _quiet
 ) -> Generated:
     """Run the pipeline for `spec` in memory: formulas and module source."""
+    if spec.form == "loops":
+        return _generate_loops(spec, expanded, progress)
     progress("building the network")
     network = build_network(spec)
     progress("differentiating (chain rule, layer by layer)")
@@ -67,6 +69,24 @@ def generate(
     context = build_context(spec, program, docstring_formulas, derivation.title)
     source = render_module(spec, context)
     return Generated(spec, gradients, derivation, formulas, source)
+
+
+def _generate_loops(spec: Spec, expanded: bool, progress: Progress) -> Generated:
+    # Imported here: the unrolled path does not need them.
+    from nnsym.explain.layer_formulas import derive_layers, format_layers_text
+    from nnsym.pipeline.loops import build_loop_program
+    from nnsym.pipeline.loops_emit import build_loop_context, render_loop_module
+
+    progress("differentiating one generic neuron per layer")
+    program = build_loop_program(spec)
+    layers = derive_layers(spec)
+    formulas = format_layers_text(layers)
+    progress("printing and formatting the module")
+    context = build_loop_context(
+        spec, program, format_layers_text(layers, title=False), spec.title
+    )
+    source = render_loop_module(spec, context)
+    return Generated(spec, None, layers, formulas, source)
 
 
 def default_output(spec: Spec) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keyword
+import os
 import re
 import reprlib
 import sys
@@ -15,6 +16,17 @@ from nnsym.errors import UsageError
 HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
 OUTPUT_ACTIVATIONS = HIDDEN_ACTIVATIONS + ("softmax",)
 LOSSES = ("sse", "mse", "bce", "ce")
+# The generated module's form: one line per scalar, or loops over each layer.
+FORMS = ("unrolled", "loops", "auto")
+DEFAULT_FORM = "unrolled"
+# `--form auto` writes loops from this many parameters on (see docs/forms.md):
+# below it the unrolled form trains faster on CPython and generates in seconds.
+AUTO_LOOPS_MIN_PARAMS = 1000
+# The loop form generates in a time independent of the parameters, so it is
+# refused only where training would run out of memory: train() holds about six
+# list copies of the parameters (flat, by rows, by columns, the sums, the
+# gradient, the update), each a float object (24 bytes) and a pointer (8).
+LOOP_BYTES_PER_PARAM = 6 * 32
 
 DEFAULT_ACTIVATION = "sigmoid"
 DEFAULT_LOSS = "sse"
@@ -52,6 +64,7 @@ class Spec:
     output_activation: str
     loss: str
     name: str
+    form: str = DEFAULT_FORM
 
     @property
     def n_layers(self) -> int:
@@ -98,6 +111,7 @@ class Spec:
             f" --activation {self.activation}"
             f" --output-activation {self.output_activation}"
             f" --loss {self.loss} --name {self.name}"
+            + (f" --form {self.form}" if self.form != DEFAULT_FORM else "")
         )
 
 
@@ -206,6 +220,14 @@ def parse_arch(text: str) -> tuple[int, ...]:
     return tuple(sizes)
 
 
+def physical_memory() -> int | None:
+    """Bytes of physical memory, or None where the platform does not say."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
 def estimated_seconds(n_params: int) -> float:
     """A deliberately generous estimate of how long generating a network takes."""
     return n_params / PARAMS_PER_SECOND
@@ -251,6 +273,7 @@ def make_spec(
     loss: str = DEFAULT_LOSS,
     name: str | None = None,
     max_params: int = DEFAULT_MAX_PARAMS,
+    form: str = DEFAULT_FORM,
 ) -> Spec:
     """Validate a request and return its frozen Spec; raise UsageError if invalid."""
     if isinstance(max_params, bool) or not isinstance(max_params, int):
@@ -286,12 +309,26 @@ def make_spec(
         name = default_name(sizes, activation, output_activation, loss)
     check_name(name)
     n_params = count_params(sizes)
+    _check_choice("--form", form, FORMS)
+    if form == "auto":
+        form = "loops" if n_params >= AUTO_LOOPS_MIN_PARAMS else "unrolled"
+    if form == "loops":
+        needed = n_params * LOOP_BYTES_PER_PARAM
+        memory = physical_memory()
+        if memory is not None and needed > memory:
+            raise UsageError(
+                f"--arch {echo(format_arch(sizes))} has {n_params} parameters; "
+                f"training them in pure Python needs about {needed / 2**30:.0f} GiB "
+                f"of memory, more than this machine's {memory / 2**30:.0f} GiB"
+            )
+        return Spec(sizes, activation, output_activation, loss, name, form)
     if n_params > max_params:
         duration = format_duration(estimated_seconds(n_params))
         raise UsageError(
             f"--arch {echo(format_arch(sizes))} has {n_params} parameters, more "
             f"than the limit of {max_params} (generating it could take "
-            f"{duration} or more); to go ahead, pass --max-params {n_params}"
+            f"{duration} or more); pass --form loops, whose size does not grow "
+            f"with the parameters, or --max-params {n_params}"
         )
     return Spec(sizes, activation, output_activation, loss, name)
 
