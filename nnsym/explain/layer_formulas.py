@@ -1,8 +1,8 @@
 """The formulas in index notation: a few equations per layer, whatever its width.
 
-    z1[j] = Sum(w1[j, i]*x[i], (i, 0, 1)) + b1[j]      (z^1_j = Σ_i w^1_{j,i} x_i + b^1_j)
+    z1[j] = Sum(w1[j, i]*x[i], (i, 0, 1)) + b1[j]     (z^1_j = Σ_i w^1_ji x_i + b^1_j)
     a1[j] = sigmoid(z1[j])
-    delta2[j] = dL/dz2[j] = ...                          (from the loss)
+    delta2[j] = dL/dz2[j] = ...                       (from the loss)
     delta1[i] = dL/dz1[i] = a1[i]*(1 - a1[i])*Sum(w2[j, i]*delta2[j], (j, 0, 0))
     dL/dw1[j, i] = delta1[j]*x[i];  dL/db1[j] = delta1[j]
 
@@ -16,12 +16,12 @@ derivatives. The result is a `Derivation`, so that every format of
 from __future__ import annotations
 
 import sympy
-from sympy import Expr, Idx, IndexedBase, Sum
+from sympy import Expr, IndexedBase, Sum
 
 from nnsym.explain.formulas import Derivation, Equation, format_text
 from nnsym.pipeline.functions import logsumexp
 from nnsym.pipeline.gradients import local_derivatives
-from nnsym.pipeline.loops import A, G, LSE, Y, Z, LoopProgram, build_loop_program
+from nnsym.pipeline.loops import LSE, A, G, LoopProgram, Y, Z, build_loop_program
 from nnsym.pipeline.model import LOSS_SYMBOL, build_network
 from nnsym.pipeline.spec import Spec, make_spec
 
@@ -29,7 +29,8 @@ from nnsym.pipeline.spec import Spec, make_spec
 # (a page or two); above it, per layer in index notation.
 PER_PARAMETER_MAX_PARAMS = 100
 
-I, J, K, M = (sympy.Symbol(name, integer=True) for name in ("i", "j", "k", "m"))
+# Indices: i over a layer's inputs, j over its neurons, k and m over the outputs.
+I_, J_, K_, M_ = (sympy.Symbol(name, integer=True) for name in ("i", "j", "k", "m"))
 
 
 def _base(name: str, layer: int | None = None) -> IndexedBase:
@@ -43,7 +44,7 @@ def _activations(layer: int) -> IndexedBase:
 
 def _lse(z: IndexedBase, n: int) -> Expr:
     # The log-sum-exp over the layer, by its definition.
-    return sympy.log(Sum(sympy.exp(z[M]), (M, 0, n - 1)))
+    return sympy.log(Sum(sympy.exp(z[M_]), (M_, 0, n - 1)))
 
 
 def _index(expr: Expr, layer: int, n: int, at: sympy.Symbol) -> Expr:
@@ -62,48 +63,48 @@ def layer_derivation(program: LoopProgram) -> Derivation:
     local = local_derivatives(build_network(make_spec((1, 1), name="probe")).layers[0])
     n_layers = len(program.layers)
     for layer in program.layers:
-        l, n_in, n_out = layer.index, layer.n_in, layer.n_out
-        w, b, z, a = _base("w", l), _base("b", l), _base("z", l), _base("a", l)
-        delta = _base("delta", l)
-        source = _activations(l - 1)
-        z_rhs = Sum(w[J, I] * source[I], (I, 0, n_in - 1)) + b[J]
-        forward.append(Equation(f"z{l}[j]", z_rhs, symbol=z[J]))
-        a_rhs = _index(layer.activation_expr, l, n_out, J)
-        forward.append(Equation(f"a{l}[j]", a_rhs, symbol=a[J]))
-        if l == n_layers:
-            rhs = _index(program.output_delta, l, n_out, J)
+        n, n_in, n_out = layer.index, layer.n_in, layer.n_out
+        w, b, z, a = _base("w", n), _base("b", n), _base("z", n), _base("a", n)
+        delta = _base("delta", n)
+        source = _activations(n - 1)
+        z_rhs = Sum(w[J_, I_] * source[I_], (I_, 0, n_in - 1)) + b[J_]
+        forward.append(Equation(f"z{n}[j]", z_rhs, symbol=z[J_]))
+        a_rhs = _index(layer.activation_expr, n, n_out, J_)
+        forward.append(Equation(f"a{n}[j]", a_rhs, symbol=a[J_]))
+        if n == n_layers:
+            rhs = _index(program.output_delta, n, n_out, J_)
             for reduction in program.output_reductions:
-                total = Sum(_index(reduction.term, l, n_out, K), (K, 0, n_out - 1))
+                total = Sum(_index(reduction.term, n, n_out, K_), (K_, 0, n_out - 1))
                 rhs = rhs.xreplace({reduction.symbol: total})
-            own = J
+            own = J_
         else:
-            above = program.layers[l]  # layer l + 1
-            w_up, delta_up = _base("w", l + 1), _base("delta", l + 1)
+            above = program.layers[n]  # layer n + 1 (layers count from 1)
+            w_up, delta_up = _base("w", n + 1), _base("delta", n + 1)
             # dL/da_i = sum over the neurons j above of d(w_ji a_i)/da_i delta_j.
             upstream = Sum(
-                local.rename(local.dterm_dsource, weight=w_up[J, I], source=a[I])
-                * delta_up[J],
-                (J, 0, above.n_out - 1),
+                local.rename(local.dterm_dsource, weight=w_up[J_, I_], source=a[I_])
+                * delta_up[J_],
+                (J_, 0, above.n_out - 1),
             )
             assert layer.delta_expr is not None
-            rhs = _index(layer.delta_expr, l, n_out, I).xreplace({G: upstream})
-            own = I
+            rhs = _index(layer.delta_expr, n, n_out, I_).xreplace({G: upstream})
+            own = I_
         backward.append(
             Equation(
-                f"delta{l}[{own}]",
+                f"delta{n}[{own}]",
                 rhs,
-                f"dL/dz{l}[{own}]",
+                f"dL/dz{n}[{own}]",
                 symbol=delta[own],
                 wrt=z[own],
             )
         )
-        dw = local.rename(local.dterm_dweight, weight=w[J, I], source=source[I])
-        db = local.rename(local.dz_dbias, bias=b[J])
-        gradients.append(Equation(f"dL/dw{l}[j, i]", dw * delta[J], wrt=w[J, I]))
-        gradients.append(Equation(f"dL/db{l}[j]", db * delta[J], wrt=b[J]))
+        dw = local.rename(local.dterm_dweight, weight=w[J_, I_], source=source[I_])
+        db = local.rename(local.dz_dbias, bias=b[J_])
+        gradients.append(Equation(f"dL/dw{n}[j, i]", dw * delta[J_], wrt=w[J_, I_]))
+        gradients.append(Equation(f"dL/db{n}[j]", db * delta[J_], wrt=b[J_]))
     out = program.layers[-1]
     loss_rhs = program.loss_scale * Sum(
-        _index(program.loss_term, out.index, out.n_out, K), (K, 0, out.n_out - 1)
+        _index(program.loss_term, out.index, out.n_out, K_), (K_, 0, out.n_out - 1)
     )
     return Derivation(
         f"{spec.title}; per layer, in index notation",

@@ -14,7 +14,7 @@ import sympy
 from sympy import Expr
 
 from nnsym.pipeline.emit import emit
-from nnsym.pipeline.loops import A, G, LSE, Y, Z, LoopProgram
+from nnsym.pipeline.loops import LSE, A, G, LoopProgram, Y, Z
 from nnsym.pipeline.printer import ModulePrinter
 from nnsym.pipeline.spec import Spec
 
@@ -73,19 +73,19 @@ def _zip_over(expr: Expr, lists: dict[sympy.Symbol, str]) -> str:
 def _forward_lines(program: LoopProgram, show: _Printer) -> list[str]:
     lines = []
     for layer in program.layers:
-        l, previous = layer.index, f"a{layer.index - 1}"
+        n, previous = layer.index, f"a{layer.index - 1}"
         # z_j = sum_i w_ji a_i + b_j: map stops at the shorter of row and inputs,
         # so the bias at the row's end is left to the addition.
         lines.append(
-            f"z{l} = [sum(map(mul, row, {previous})) + row[-1] for row in W{l}]"
+            f"z{n} = [sum(map(mul, row, {previous})) + row[-1] for row in W{n}]"
         )
         if layer.softmax:
-            lines.append(f"lse = _logsumexp(*z{l})")
+            lines.append(f"lse = _logsumexp(*z{n})")
         expr = layer.activation_expr
         if expr == Z:
-            lines.append(f"a{l} = z{l}")
+            lines.append(f"a{n} = z{n}")
         else:
-            lines.append(f"a{l} = [{show(expr)} {_zip_over(expr, {Z: f'z{l}'})}]")
+            lines.append(f"a{n} = [{show(expr)} {_zip_over(expr, {Z: f'z{n}'})}]")
     return lines
 
 
@@ -111,14 +111,13 @@ def _backward_lines(program: LoopProgram, show: _Printer) -> list[str]:
     delta = program.output_delta
     lines.append(f"d{n} = [{show(delta)} {_zip_over(delta, lists)}]")
     for layer in reversed(program.layers[:-1]):
-        l = layer.index
+        k = layer.index
         # dL/da_i = sum_j w_ji delta_j over the layer above (its columns).
-        lines.append(f"g{l} = [sum(map(mul, column, d{l + 1})) for column in T{l + 1}]")
+        lines.append(f"g{k} = [sum(map(mul, column, d{k + 1})) for column in T{k + 1}]")
         assert layer.delta_expr is not None
-        local = {G: f"g{l}", A: f"a{l}", Z: f"z{l}"}
-        lines.append(
-            f"d{l} = [{show(layer.delta_expr)} {_zip_over(layer.delta_expr, local)}]"
-        )
+        hidden = layer.delta_expr
+        local = {G: f"g{k}", A: f"a{k}", Z: f"z{k}"}
+        lines.append(f"d{k} = [{show(hidden)} {_zip_over(hidden, local)}]")
     return lines
 
 
@@ -159,7 +158,7 @@ def build_loop_context(
 
 def _unpack(prefix: str, count: int) -> str:
     # The left side of `W1, W2 = ...`, with the comma that a single name needs.
-    names = ", ".join(f"{prefix}{l}" for l in range(1, count + 1))
+    names = ", ".join(f"{prefix}{k}" for k in range(1, count + 1))
     return names + ("," if count == 1 else "")
 
 
