@@ -40,8 +40,10 @@ class LoopContext:
     n_layers: int
     unpack_layers: str
     unpack_columns: str
+    unpack_sums: str
     forward_lines: tuple[str, ...]
     sample_lines: tuple[str, ...]
+    plain_sample_lines: tuple[str, ...]
     math_binding: str
     helpers: tuple[str, ...]
     threshold: str
@@ -70,15 +72,20 @@ def _zip_over(expr: Expr, lists: dict[sympy.Symbol, str]) -> str:
     return f"for {names} in zip({sources})"
 
 
-def _forward_lines(program: LoopProgram, show: _Printer) -> list[str]:
+def _forward_lines(program: LoopProgram, show: _Printer, plain: bool) -> list[str]:
+    # plain: dot products as explicit loops (helpers), which PyPy's JIT compiles
+    # to tight machine code; CPython runs sum(map(mul, ...)) at C speed instead.
     lines = []
     for layer in program.layers:
         n, previous = layer.index, f"a{layer.index - 1}"
         # z_j = sum_i w_ji a_i + b_j: map stops at the shorter of row and inputs,
         # so the bias at the row's end is left to the addition.
-        lines.append(
-            f"z{n} = [sum(map(mul, row, {previous})) + row[-1] for row in W{n}]"
+        affine = (
+            f"_affine(row, {previous})"
+            if plain
+            else (f"sum(map(mul, row, {previous})) + row[-1]")
         )
+        lines.append(f"z{n} = [{affine} for row in W{n}]")
         if layer.softmax:
             lines.append(f"lse = _logsumexp(*z{n})")
         expr = layer.activation_expr
@@ -89,7 +96,7 @@ def _forward_lines(program: LoopProgram, show: _Printer) -> list[str]:
     return lines
 
 
-def _backward_lines(program: LoopProgram, show: _Printer) -> list[str]:
+def _backward_lines(program: LoopProgram, show: _Printer, plain: bool) -> list[str]:
     out = program.layers[-1]
     n = out.index
     lists = {A: f"a{n}", Z: f"z{n}", Y: "targets"}
@@ -113,7 +120,8 @@ def _backward_lines(program: LoopProgram, show: _Printer) -> list[str]:
     for layer in reversed(program.layers[:-1]):
         k = layer.index
         # dL/da_i = sum_j w_ji delta_j over the layer above (its columns).
-        lines.append(f"g{k} = [sum(map(mul, column, d{k + 1})) for column in T{k + 1}]")
+        dot = f"_dot(column, d{k + 1})" if plain else f"sum(map(mul, column, d{k + 1}))"
+        lines.append(f"g{k} = [{dot} for column in T{k + 1}]")
         assert layer.delta_expr is not None
         hidden = layer.delta_expr
         local = {G: f"g{k}", A: f"a{k}", Z: f"z{k}"}
@@ -133,8 +141,10 @@ def build_loop_context(
 ) -> LoopContext:
     """Print `program`'s statements and gather what the loop template needs."""
     show = _Printer()
-    forward = _forward_lines(program, show)
-    backward = _backward_lines(program, show)
+    forward = _forward_lines(program, show, plain=False)
+    backward = _backward_lines(program, show, plain=False)
+    plain = _forward_lines(program, show, plain=True)
+    plain += _backward_lines(program, show, plain=True)
     return LoopContext(
         title=title,
         formulas=formulas.rstrip("\n"),
@@ -147,8 +157,10 @@ def build_loop_context(
         n_layers=spec.n_layers,
         unpack_layers=_unpack("W", spec.n_layers),
         unpack_columns=_unpack("T", spec.n_layers),
+        unpack_sums=_unpack("S", spec.n_layers),
         forward_lines=tuple(forward),
         sample_lines=tuple(forward + backward),
+        plain_sample_lines=tuple(plain),
         math_binding=_math_binding(show.printer.math_names),
         helpers=tuple(sorted(show.printer.helpers | _softmax_helpers(program))),
         threshold=repr(spec.classification_threshold),
