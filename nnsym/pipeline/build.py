@@ -12,9 +12,16 @@ from types import ModuleType
 
 from nnsym.errors import NnsymError
 from nnsym.explain.formulas import Derivation, derive, format_text
+from nnsym.explain.layer_formulas import (
+    derive_layers,
+    format_layers_text,
+    uses_layers_by_default,
+)
 from nnsym.pipeline.cse import eliminate_common_subexpressions
 from nnsym.pipeline.emit import build_context, header_first_line, render_module
 from nnsym.pipeline.gradients import Gradients, backpropagate
+from nnsym.pipeline.loops import build_loop_program
+from nnsym.pipeline.loops_emit import build_loop_context, render_loop_module
 from nnsym.pipeline.model import build_network
 from nnsym.pipeline.spec import Spec
 from nnsym.pipeline.write import (
@@ -59,28 +66,31 @@ def generate(
     network = build_network(spec)
     progress("differentiating (chain rule, layer by layer)")
     gradients = backpropagate(network)
-    derivation = derive(gradients, expanded=expanded)
-    formulas = format_text(derivation)
+    if expanded or not uses_layers_by_default(spec):
+        derivation = derive(gradients, expanded=expanded)
+        formulas = format_text(derivation)
+        # The module's docstring holds the chain-rule formulas, never the expanded.
+        docstring = format_text(replace(derivation, expanded=()), title=False)
+    else:
+        # Per parameter they would run to thousands of lines: per layer instead.
+        derivation = derive_layers(spec)
+        formulas = format_layers_text(derivation)
+        docstring = format_layers_text(derivation, title=False)
     progress("sharing common subexpressions")
     program = eliminate_common_subexpressions(gradients)
     progress("printing and formatting the module")
-    # The module's docstring holds the chain-rule formulas, never the expanded ones.
-    docstring_formulas = format_text(replace(derivation, expanded=()), title=False)
-    context = build_context(spec, program, docstring_formulas, derivation.title)
+    context = build_context(spec, program, docstring, spec.title)
     source = render_module(spec, context)
     return Generated(spec, gradients, derivation, formulas, source)
 
 
 def _generate_loops(spec: Spec, expanded: bool, progress: Progress) -> Generated:
-    # Imported here: the unrolled path does not need them.
-    from nnsym.explain.layer_formulas import derive_layers, format_layers_text
-    from nnsym.pipeline.loops import build_loop_program
-    from nnsym.pipeline.loops_emit import build_loop_context, render_loop_module
-
     progress("differentiating one generic neuron per layer")
     program = build_loop_program(spec)
     layers = derive_layers(spec)
     formulas = format_layers_text(layers)
+    if expanded:  # asked for: per parameter, written out (small networks only)
+        formulas = format_text(derive(differentiate(spec), expanded=True))
     progress("printing and formatting the module")
     context = build_loop_context(
         spec, program, format_layers_text(layers, title=False), spec.title
