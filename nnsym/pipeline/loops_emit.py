@@ -42,6 +42,7 @@ class LoopContext:
     unpack_columns: str
     unpack_sums: str
     forward_lines: tuple[str, ...]
+    loss_lines: tuple[str, ...]
     sample_lines: tuple[str, ...]
     plain_sample_lines: tuple[str, ...]
     math_binding: str
@@ -96,7 +97,7 @@ def _forward_lines(program: LoopProgram, show: _Printer, plain: bool) -> list[st
     return lines
 
 
-def _backward_lines(program: LoopProgram, show: _Printer, plain: bool) -> list[str]:
+def _loss_lines(program: LoopProgram, show: _Printer) -> list[str]:
     out = program.layers[-1]
     n = out.index
     lists = {A: f"a{n}", Z: f"z{n}", Y: "targets"}
@@ -110,6 +111,14 @@ def _backward_lines(program: LoopProgram, show: _Printer, plain: bool) -> list[s
             f"total = {summed}",
             f"sample_loss = {show(program.loss_scale * total)}",
         ]
+    return lines
+
+
+def _delta_lines(program: LoopProgram, show: _Printer, plain: bool) -> list[str]:
+    out = program.layers[-1]
+    n = out.index
+    lists = {A: f"a{n}", Z: f"z{n}", Y: "targets"}
+    lines = []
     for reduction in program.output_reductions:
         lines.append(
             f"{reduction.symbol.name} = sum([{show(reduction.term)} "
@@ -142,9 +151,10 @@ def build_loop_context(
     """Print `program`'s statements and gather what the loop template needs."""
     show = _Printer()
     forward = _forward_lines(program, show, plain=False)
-    backward = _backward_lines(program, show, plain=False)
+    loss = _loss_lines(program, show)
+    backward = loss + _delta_lines(program, show, plain=False)
     plain = _forward_lines(program, show, plain=True)
-    plain += _backward_lines(program, show, plain=True)
+    plain += loss + _delta_lines(program, show, plain=True)
     return LoopContext(
         title=title,
         formulas=formulas.rstrip("\n"),
@@ -159,6 +169,7 @@ def build_loop_context(
         unpack_columns=_unpack("T", spec.n_layers),
         unpack_sums=_unpack("S", spec.n_layers),
         forward_lines=tuple(forward),
+        loss_lines=tuple(forward + loss),
         sample_lines=tuple(forward + backward),
         plain_sample_lines=tuple(plain),
         math_binding=_math_binding(show.printer.math_names),
