@@ -9,7 +9,7 @@ from typing import Any
 
 from nnsym.commands.generate import add_spec_arguments, spec_from_args
 from nnsym.errors import NnsymError, UsageError
-from nnsym.explain.graph import MAX_NODES, SUFFIXES, graph_for, render
+from nnsym.explain.graph import MAX_NODES, SUFFIXES, graph_for, layer_graph, render
 from nnsym.explain.point import parse_at
 from nnsym.pipeline.model import build_network
 from nnsym.pipeline.write import write_atomic
@@ -60,7 +60,17 @@ def run(args: argparse.Namespace) -> int:
     if args.output is not None and args.output.is_dir():
         raise UsageError(f"-o {args.output} is a directory; give a file name")
     point = parse_at(args.at, spec) if args.at is not None else None
-    graph, notes = graph_for(build_network(spec), point, per_layer=args.per_layer)
+    if spec.form == "loops":
+        # The loop form computes per layer; its graph is drawn per layer too,
+        # without building one symbol per parameter.
+        graph, notes = layer_graph(spec), ()
+        if point is not None:
+            notes = (
+                "--at: values and gradients are drawn only on the full graph "
+                "(--form unrolled), not per layer",
+            )
+    else:
+        graph, notes = graph_for(build_network(spec), point, per_layer=args.per_layer)
     for note in notes:
         print(f"nnsym: {note}", file=sys.stderr)
     drawing = render(graph, suffix)
