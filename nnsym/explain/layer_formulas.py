@@ -124,8 +124,8 @@ def format_layers_text(derivation: Derivation, title: bool = True) -> str:
     """Plain text of the layer formulas, with a line on how to read them."""
     text = format_text(derivation, title=title)
     note = (
-        "Index notation: j runs over a layer's neurons, i over its inputs "
-        "(x = the network's inputs), y are the targets.\n"
+        "Index notation: j runs over a layer's neurons, i over its inputs (the\n"
+        "neurons of the layer below; x are the network's inputs), y are the targets.\n"
     )
     if title:
         head, _, rest = text.partition("\n\n")

@@ -305,13 +305,15 @@ def make_spec(
         raise UsageError(
             f"--loss ce needs --output-activation softmax, not {output_activation}"
         )
-    if name is None:
-        name = default_name(sizes, activation, output_activation, loss)
-    check_name(name)
     n_params = count_params(sizes)
     _check_choice("--form", form, FORMS)
     if form == "auto":
         form = "loops" if n_params >= AUTO_LOOPS_MIN_PARAMS else "unrolled"
+    if name is None:
+        name = default_name(sizes, activation, output_activation, loss)
+        # Its own file: the two forms of one network are different modules.
+        name += "_loops" if form == "loops" else ""
+    check_name(name)
     if form == "loops":
         needed = n_params * LOOP_BYTES_PER_PARAM
         memory = physical_memory()
