@@ -303,3 +303,16 @@ def test_pypy_runs_the_same_numbers(tmp_path):
     other_params, other_history = json.loads(result.stdout)
     assert_close(other_history, history, rel=1e-15)
     assert_close(other_params, params, rel=1e-15)
+
+
+def test_check_samples_the_parameters_of_a_big_network():
+    from nnsym.explain.fdcheck import CHECK_SAMPLE, check_gradients, format_report
+    from nnsym.explain.point import parse_at
+
+    spec = make_spec("64-32-10", loss="ce", form="loops")
+    report = check_gradients(spec, parse_at(None, spec), module=module_for(spec))
+    names = [p.name for p in report.params]
+    assert len(names) == CHECK_SAMPLE and report.n_params == 2410
+    assert {"w1_0_0", "b1_31", "w2_0_0", "b2_9"} <= set(names)
+    assert report.agrees
+    assert f"a seeded sample of {CHECK_SAMPLE} of the 2410" in format_report(report)
