@@ -1,0 +1,105 @@
+"""The loop form under another interpreter (PyPy), in one process.
+
+    pypy3 benchmarks/pypy_loops.py moons LOOPS_PATH UNROLLED_PATH POINTS EPOCHS REPEATS
+    pypy3 benchmarks/pypy_loops.py digits LOOPS_PATH DATA_JSON SETTINGS_JSON
+
+Imports only the standard library, the generated modules and the pure-Python
+peers; warms the JIT up first, then times the trainers interleaved and prints
+JSON. `moons` times the loop form, the unrolled form and the hand-written
+loops; `digits` trains the loop form once on a held-out split and reports the
+time and the test accuracy.
+"""
+
+import importlib.util
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.data import moons  # noqa: E402
+from benchmarks.peers import handwritten  # noqa: E402
+
+TOLERANCE = 1e-6
+WARMUP_ROUNDS = 2
+
+
+def load(path, name):
+    """Import a generated module from its file."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def moons_case(loops_path, unrolled_path, points, epochs, repeats):
+    """Seconds per run of each trainer, and whether each matched the loop form."""
+    loops = load(loops_path, "loops_module")
+    unrolled = load(unrolled_path, "unrolled_module")
+    xs, ys = moons(points)
+    start = loops.init_params(0)
+    arch, acts = loops.ARCH, loops.ACTIVATIONS
+
+    def nnsym(module):
+        return lambda: module.train(
+            xs, ys, lr=1, epochs=epochs, params=start, reduction="mean"
+        )
+
+    runs = [
+        ("nnsym loop form", nnsym(loops)),
+        ("nnsym unrolled form", nnsym(unrolled)),
+        (
+            "hand-written loops",
+            lambda: handwritten.train_loops(arch, acts, xs, ys, start, 1, epochs, True),
+        ),
+    ]
+    results = {name: run() for name, run in runs}
+    ref_params, ref_history = results[runs[0][0]]
+    agree = {}
+    for name, (params, history) in results.items():
+        pairs = zip([history[-1], *params], [ref_history[-1], *ref_params])
+        agree[name] = all(
+            abs(a - b) <= TOLERANCE * max(1.0, abs(a), abs(b)) for a, b in pairs
+        )
+    for _ in range(WARMUP_ROUNDS):
+        for _, run in runs:
+            run()
+    seconds = {name: [] for name, _ in runs}
+    for round_index in range(repeats):
+        order = runs[round_index % len(runs) :] + runs[: round_index % len(runs)]
+        for name, run in order:
+            started = time.perf_counter()
+            run()
+            seconds[name].append(time.perf_counter() - started)
+    return {"seconds": seconds, "agree": agree}
+
+
+def digits_case(loops_path, data_path, settings_path):
+    """One training run on the held-out split: seconds and test accuracy."""
+    module = load(loops_path, "digits_module")
+    data = json.loads(Path(data_path).read_text())
+    settings = json.loads(Path(settings_path).read_text())
+    started = time.perf_counter()
+    params, history = module.train(data["train_xs"], data["train_ys"], **settings)
+    seconds = time.perf_counter() - started
+    test = module.accuracy(params, data["test_xs"], data["test_ys"])
+    return {"seconds": seconds, "test_accuracy": test, "final_objective": history[-1]}
+
+
+def main(argv):
+    """Run one case; print JSON."""
+    case = argv[0]
+    if case == "moons":
+        loops_path, unrolled_path, points, epochs, repeats = argv[1:]
+        report = moons_case(
+            loops_path, unrolled_path, int(points), int(epochs), int(repeats)
+        )
+    else:
+        report = digits_case(*argv[1:])
+    print(json.dumps(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
