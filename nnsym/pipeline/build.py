@@ -15,6 +15,7 @@ from nnsym.explain.formulas import Derivation, derive, format_text
 from nnsym.explain.layer_formulas import (
     derive_layers,
     format_layers_text,
+    layer_derivation,
     uses_layers_by_default,
 )
 from nnsym.pipeline.cse import eliminate_common_subexpressions
@@ -87,7 +88,7 @@ def generate(
 def _generate_loops(spec: Spec, expanded: bool, progress: Progress) -> Generated:
     progress("differentiating one generic neuron per layer")
     program = build_loop_program(spec)
-    layers = derive_layers(spec)
+    layers = layer_derivation(program)
     formulas = format_layers_text(layers)
     if expanded:  # asked for: per parameter, written out (small networks only)
         formulas = format_text(derive(differentiate(spec), expanded=True))
