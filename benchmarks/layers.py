@@ -35,7 +35,7 @@ DIGITS_COMMAND = (
     "nnsym train --arch 64-32-10 --loss ce --data digits --test-split 0.2 --seed 0 "
     "--form loops --lr 0.5 --epochs 30 --batch-size 32 --reduction mean"
 )
-THRESHOLD_WIDTHS = (8, 16, 24, 32)
+THRESHOLD_WIDTHS = (8, 16, 32, 64)
 
 
 @dataclass
