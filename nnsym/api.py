@@ -11,6 +11,7 @@
     trained.save(Path("xor.json"))  # what `nnsym train --save` writes
     module = api.module_for_weights(trained.weights, Path("xor.json"))
     api.export_predictor(trained.weights, Path("predictor.py"))
+    big = api.make_spec("784-128-10", loss="ce", form="loops")  # loops per layer
 
 `nnsym.models.training` holds the steps of a training run, for finer control.
 """
