@@ -1,1 +1,1 @@
-"""Public data sets shipped inside the package (see README.md for source and licence)."""
+"""Public data sets shipped in the package (README.md names source and licence)."""
