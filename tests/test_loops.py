@@ -316,3 +316,14 @@ def test_check_samples_the_parameters_of_a_big_network():
     assert {"w1_0_0", "b1_31", "w2_0_0", "b2_9"} <= set(names)
     assert report.agrees
     assert f"a seeded sample of {CHECK_SAMPLE} of the 2410" in format_report(report)
+
+
+def test_batches_larger_than_a_fold_chunk_agree():
+    # train() folds the kept samples into the sums every _CHUNK samples; a
+    # batch of 600 folds three times, in sample order.
+    unrolled, loops = both("2-3-2", loss="ce")
+    assert loops._CHUNK < 600
+    xs, ys = samples(unrolled.ARCH, 600, seed=9)
+    runs = [m.train(xs, ys, lr=0.001, epochs=5, seed=0) for m in (unrolled, loops)]
+    assert_close(runs[1][1], runs[0][1])
+    assert_close(runs[1][0], runs[0][0])
