@@ -1,13 +1,15 @@
 """The loop form under another interpreter (PyPy), in one process.
 
-    pypy3 benchmarks/pypy_loops.py moons LOOPS_PATH UNROLLED_PATH POINTS EPOCHS REPEATS
+    pypy3 benchmarks/pypy_loops.py moons NAME=PATH [NAME=PATH ...] POINTS EPOCHS REPEATS
     pypy3 benchmarks/pypy_loops.py digits LOOPS_PATH DATA_JSON SETTINGS_JSON
 
 Imports only the standard library, the generated modules and the pure-Python
 peers; warms the JIT up first, then times the trainers interleaved and prints
-JSON. `moons` times the loop form, the unrolled form and the hand-written
-loops; `digits` trains the loop form once on a held-out split and reports the
-time and the test accuracy.
+JSON. `moons` times the given generated modules (the first is the reference)
+and the hand-written loops; `digits` trains the loop form once on a held-out
+split and reports the time and the test accuracy. The unrolled form is best
+timed in a process of its own: its long traces slow the JIT down for the
+others.
 """
 
 import importlib.util
@@ -33,22 +35,23 @@ def load(path, name):
     return module
 
 
-def moons_case(loops_path, unrolled_path, points, epochs, repeats):
-    """Seconds per run of each trainer, and whether each matched the loop form."""
-    loops = load(loops_path, "loops_module")
-    unrolled = load(unrolled_path, "unrolled_module")
+def moons_case(modules, points, epochs, repeats):
+    """Seconds per run of each trainer, and whether each matched the first."""
+    loaded = [
+        (name, load(path, "module_%d" % index))
+        for index, (name, path) in enumerate(modules)
+    ]
     xs, ys = moons(points)
-    start = loops.init_params(0)
-    arch, acts = loops.ARCH, loops.ACTIVATIONS
+    first = loaded[0][1]
+    start = first.init_params(0)
+    arch, acts = first.ARCH, first.ACTIVATIONS
 
     def nnsym(module):
         return lambda: module.train(
             xs, ys, lr=1, epochs=epochs, params=start, reduction="mean"
         )
 
-    runs = [
-        ("nnsym loop form", nnsym(loops)),
-        ("nnsym unrolled form", nnsym(unrolled)),
+    runs = [(name, nnsym(module)) for name, module in loaded] + [
         (
             "hand-written loops",
             lambda: handwritten.train_loops(arch, acts, xs, ys, start, 1, epochs, True),
@@ -72,7 +75,10 @@ def moons_case(loops_path, unrolled_path, points, epochs, repeats):
             started = time.perf_counter()
             run()
             seconds[name].append(time.perf_counter() - started)
-    return {"seconds": seconds, "agree": agree}
+    final = {
+        name: [history[-1], *params] for name, (params, history) in results.items()
+    }
+    return {"seconds": seconds, "agree": agree, "final": final}
 
 
 def digits_case(loops_path, data_path, settings_path):
@@ -91,10 +97,9 @@ def main(argv):
     """Run one case; print JSON."""
     case = argv[0]
     if case == "moons":
-        loops_path, unrolled_path, points, epochs, repeats = argv[1:]
-        report = moons_case(
-            loops_path, unrolled_path, int(points), int(epochs), int(repeats)
-        )
+        *modules, points, epochs, repeats = argv[1:]
+        pairs = [module.split("=", 1) for module in modules]
+        report = moons_case(pairs, int(points), int(epochs), int(repeats))
     else:
         report = digits_case(*argv[1:])
     print(json.dumps(report))
