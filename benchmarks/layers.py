@@ -116,6 +116,9 @@ def loops_case(
                     if name != names[0]:
                         reference = report["seconds"][names[0]]
                         row.ratios = [t / r for t, r in zip(seconds, reference)]
+                    elif finals:  # another process: against the loop form's median
+                        loops_run = per_epoch["nnsym loop form"] * pypy_epochs
+                        row.ratios = [t / loops_run for t in seconds]
                     # Each process checks against its first trainer; the second
                     # process's first is checked against the loop form here.
                     ok = report["agree"][name]
