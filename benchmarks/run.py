@@ -509,7 +509,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-pypy", action="store_true", help="leave PyPy out")
     parser.add_argument(
         "--only",
-        choices=("xor", "moons", "sweep", "generation", "naive", "pypy", "targets"),
+        choices=(
+            *("xor", "moons", "sweep", "generation", "naive", "pypy", "targets"),
+            *("loops", "scale", "digits", "threshold"),
+        ),
         action="append",
         help="run only these parts (repeatable)",
     )
@@ -524,7 +527,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.repeats:
         config = Config(**{**asdict(config), "repeats": args.repeats})
     parts = set(
-        args.only or ("xor", "moons", "sweep", "generation", "naive", "pypy", "targets")
+        args.only
+        or ("xor", "moons", "sweep", "generation", "naive", "pypy", "targets")
+        + ("loops", "scale", "digits", "threshold")
     )
     use_torch = not args.no_torch and torch_peer.available()
     pypy = None if args.no_pypy else shutil.which("pypy3")
@@ -561,6 +566,25 @@ def main(argv: list[str] | None = None) -> int:
             report["generation"] = generation_case(config, directory)
         if "naive" in parts:
             report["naive"] = naive_case(config, directory)
+        # The loop form (benchmarks/layers.py), measured in this same run.
+        from benchmarks import layers
+
+        quick = args.quick
+        if "loops" in parts:
+            loop_rows, ok, summaries = layers.loops_case(
+                directory, config.repeats, pypy, quick
+            )
+            rows += loop_rows
+            all_agree &= ok
+            report["loops"] = [asdict(s) for s in summaries]
+        if "scale" in parts:
+            report["scale"] = layers.scale_case(directory, 3 if not quick else 1, quick)
+        if "digits" in parts:
+            report["digits"] = layers.digits_case(directory, pypy, quick)
+        if "threshold" in parts:
+            report["threshold"] = layers.threshold_case(
+                directory, config.repeats, quick
+            )
     report["training"] = [
         {**asdict(row), "median": row.median, "per_epoch": row.per_epoch}
         | {"ratio": row.ratio}
@@ -575,6 +599,17 @@ def main(argv: list[str] | None = None) -> int:
         print("\n" + generation_table(report["generation"]))
     if "naive" in report:
         print("\n" + naive_table(report["naive"]))
+    from benchmarks import layers
+
+    if "loops" in report:
+        summaries = [layers.CaseSummary(**s) for s in report["loops"]]
+        print("\n" + layers.summary_table(summaries))
+    if "scale" in report:
+        print("\n" + layers.scale_table(report["scale"]))
+    if "digits" in report:
+        print("\n" + layers.digits_table(report["digits"]))
+    if "threshold" in report:
+        print("\n" + layers.threshold_table(report["threshold"]))
     output = args.output or RESULTS_DIR / time.strftime("%Y%m%dT%H%M%S.json")
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")

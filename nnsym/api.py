@@ -11,6 +11,7 @@
     trained.save(Path("xor.json"))  # what `nnsym train --save` writes
     module = api.module_for_weights(trained.weights, Path("xor.json"))
     api.export_predictor(trained.weights, Path("predictor.py"))
+    big = api.make_spec("784-128-10", loss="ce", form="loops")  # loops per layer
 
 `nnsym.models.training` holds the steps of a training run, for finer control.
 
@@ -74,6 +75,10 @@ _LAZY = {
     "check_writable_target": "nnsym.pipeline.write",
     "write_generated": "nnsym.pipeline.write",
     "derive": "nnsym.explain.formulas",
+    "derive_layers": "nnsym.explain.layer_formulas",
+    "format_layers_text": "nnsym.explain.layer_formulas",
+    "uses_layers_by_default": "nnsym.explain.layer_formulas",
+    "layer_graph": "nnsym.explain.graph",
     "format_derivation": "nnsym.explain.formulas",
     "select_parameter": "nnsym.explain.formulas",
     "differentiate_text": "nnsym.explain.chain",

@@ -11,12 +11,17 @@ from pathlib import Path
 from nnsym import api
 from nnsym.pipeline.spec import Spec, make_spec
 
-# (what it shows, spec): the tutorials' networks and a softmax classifier.
+# (what it shows, spec): the tutorials' networks, a softmax classifier, and the
+# digits classifier in the loop form.
 EXAMPLES: tuple[tuple[str, Spec], ...] = (
     ("AND gate, no hidden layer", make_spec("2-1")),
     ("XOR gate, the tutorial's 2-2-1 net", make_spec("2-2-1")),
     ("the micrograd tutorial's MLP", make_spec("3-4-4-1", activation="tanh")),
     ("a softmax classifier", make_spec("4-8-3", loss="ce")),
+    (
+        "the 8x8 digits classifier, loops over each layer",
+        make_spec("64-32-10", loss="ce", form="loops"),
+    ),
 )
 
 

@@ -32,6 +32,10 @@ def test_quick_run_writes_json_and_every_peer_agrees(tmp_path, capsys):
     assert report["naive"]["nnsym sigmoid"]["same_gradient"]
     assert report["naive"]["plain SymPy sigmoid"]["same_gradient"]
     assert "| XOR 2-2-1 | hand-written straight-line |" in printed
+    # The loop form's parts: both forms and the hand-written loops agree.
+    assert report["loops"] and report["scale"]["module_lines"] > 0
+    assert 0 <= report["digits"]["cpython_test_accuracy"] <= 1
+    assert report["threshold"][0]["arch"] == "2-2-2-1"
 
 
 def test_moons_is_two_labelled_half_moons_and_reproducible():

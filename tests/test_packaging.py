@@ -19,6 +19,9 @@ def test_pip_install_into_a_fresh_venv_then_generate_elsewhere(tmp_path):
     )
     (site_packages,) = env_dir.glob("lib/python*/site-packages")
     assert (site_packages / "nnsym" / "templates" / "module.py.jinja").is_file()
+    assert (site_packages / "nnsym" / "templates" / "module_loops.py.jinja").is_file()
+    for shipped in ("iris.csv", "digits.csv.gz", "README.md"):
+        assert (site_packages / "nnsym" / "datasets" / shipped).is_file()
     assert not (site_packages / "nnsym" / "__init__.py").is_symlink()
     workdir = tmp_path / "elsewhere"
     workdir.mkdir()

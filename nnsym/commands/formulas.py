@@ -8,7 +8,12 @@ from typing import Any
 
 from nnsym import api
 from nnsym.commands.options import add_spec_arguments, spec_from_args
-from nnsym.explain.limits import FORMULA_FORMATS, MAX_EXPANDED_PARAMS
+from nnsym.errors import UsageError
+from nnsym.explain.limits import (
+    FORMULA_FORMATS,
+    MAX_EXPANDED_PARAMS,
+    PER_PARAMETER_MAX_PARAMS,
+)
 
 
 def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
@@ -21,6 +26,24 @@ def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
         "any file.",
     )
     add_spec_arguments(parser, name=False)
+    view = parser.add_mutually_exclusive_group()
+    view.add_argument(
+        "--layers",
+        dest="view",
+        action="store_const",
+        const="layers",
+        help="per layer in index notation: a few equations a layer, whatever "
+        f"its width (the default above {PER_PARAMETER_MAX_PARAMS} parameters "
+        "or with --form loops)",
+    )
+    view.add_argument(
+        "--per-parameter",
+        dest="view",
+        action="store_const",
+        const="parameters",
+        help="every neuron's and every parameter's own equation (the default "
+        f"up to {PER_PARAMETER_MAX_PARAMS} parameters)",
+    )
     parser.add_argument(
         "--expanded",
         action="store_true",
@@ -46,6 +69,21 @@ def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Differentiate and print the formulas."""
     spec = spec_from_args(args)
+    per_parameter = args.expanded or args.param is not None
+    if args.view == "layers" and per_parameter:
+        option = "--expanded" if args.expanded else "--param"
+        raise UsageError(f"{option} shows parameters one by one; leave out --layers")
+    if args.view is None and not per_parameter:
+        args.view = "layers" if api.uses_layers_by_default(spec) else "parameters"
+    if args.view == "layers":
+        layers = api.derive_layers(spec)
+        text = (
+            api.format_layers_text(layers)
+            if args.format == "text"
+            else api.format_derivation(layers, args.format)
+        )
+        sys.stdout.write(text)
+        return 0
     derivation = api.derive(api.differentiate(spec), expanded=args.expanded)
     if args.param is not None:
         derivation = api.select_parameter(derivation, args.param)

@@ -65,9 +65,19 @@ def run(args: argparse.Namespace) -> int:
             f"-o {args.output}: the suffix must be one of {', '.join(GRAPH_SUFFIXES)}"
         )
     point = api.parse_at(args.at, spec) if args.at is not None else None
-    graph, notes = api.graph_for(
-        api.build_network(spec), point, per_layer=args.per_layer
-    )
+    if spec.form == "loops":
+        # The loop form computes per layer; its graph is drawn per layer too,
+        # without building one symbol per parameter.
+        graph, notes = api.layer_graph(spec), ()
+        if point is not None:
+            notes = (
+                "--at: values and gradients are drawn only on the full graph "
+                "(--form unrolled), not per layer",
+            )
+    else:
+        graph, notes = api.graph_for(
+            api.build_network(spec), point, per_layer=args.per_layer
+        )
     for note in notes:
         print(f"nnsym: {note}", file=sys.stderr)
     if args.output is None:

@@ -14,10 +14,13 @@ import time
 from collections.abc import Callable
 
 from nnsym.pipeline.spec import (
+    AUTO_LOOPS_MIN_PARAMS,
     CUSTOM_ACTIVATION_HINT,
     DEFAULT_ACTIVATION,
+    DEFAULT_FORM,
     DEFAULT_LOSS,
     DEFAULT_MAX_PARAMS,
+    FORMS,
     HIDDEN_ACTIVATIONS,
     LOSSES,
     OUTPUT_ACTIVATIONS,
@@ -73,7 +76,17 @@ def add_spec_arguments(parser: argparse.ArgumentParser, name: bool = True) -> No
         type=whole_number(1),
         default=DEFAULT_MAX_PARAMS,
         metavar="N",
-        help=f"refuse networks with more parameters (default: {DEFAULT_MAX_PARAMS})",
+        help="refuse networks with more parameters in the unrolled form "
+        f"(default: {DEFAULT_MAX_PARAMS}; the loop form needs no limit)",
+    )
+    parser.add_argument(
+        "--form",
+        choices=FORMS,
+        default=DEFAULT_FORM,
+        help="the generated module: unrolled (one line per scalar, fastest for "
+        "small nets on CPython), loops (loops over each layer's neurons, any size) "
+        f"or auto (loops from {AUTO_LOOPS_MIN_PARAMS} parameters on) "
+        f"(default: {DEFAULT_FORM})",
     )
 
 
@@ -86,6 +99,7 @@ def spec_from_args(args: argparse.Namespace) -> Spec:
         loss=args.loss,
         name=getattr(args, "name", None),
         max_params=args.max_params,
+        form=getattr(args, "form", DEFAULT_FORM),
     )
 
 

@@ -53,6 +53,14 @@ def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
         "(default: it is when none of its fields is a number)",
     )
     parser.add_argument(
+        "--test-split",
+        type=fraction,
+        default=0.0,
+        metavar="FRACTION",
+        help="hold this fraction of the samples out of training, chosen by "
+        "--seed, and report the loss and accuracy on them (default: 0, none)",
+    )
+    parser.add_argument(
         "--lr",
         type=positive_float,
         default=DEFAULTS.lr,
@@ -172,6 +180,7 @@ def run(args: argparse.Namespace) -> int:
         init=args.init,
         target=args.target,
         header=args.header,
+        test_split=args.test_split,
     )
     if args.save is not None:
         api.check_save_target(args.save, force=args.force)

@@ -11,10 +11,10 @@ import re
 from dataclasses import dataclass
 
 import sympy
-from sympy import Expr, Symbol
+from sympy import Expr, Indexed, Symbol
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.pretty.pretty import PrettyPrinter
-from sympy.printing.pretty.pretty_symbology import pretty_symbol, sub
+from sympy.printing.pretty.pretty_symbology import pretty_symbol, sub, sup
 from sympy.printing.pretty.stringpict import prettyForm
 
 from nnsym.errors import UsageError
@@ -43,14 +43,15 @@ class Equation:
 
     `symbol` is the quantity the equation defines (z1_0, delta1_0, L), and
     `wrt` the variable when the left side is a derivative dL/d(wrt); the
-    Unicode and LaTeX formats typeset the left side from them.
+    Unicode and LaTeX formats typeset the left side from them. In the layer
+    formulas both are indexed (z1[j], w1[j, i]).
     """
 
     lhs: str
     rhs: Expr
     meaning: str = ""
-    symbol: Symbol | None = None
-    wrt: Symbol | None = None
+    symbol: Symbol | Indexed | None = None
+    wrt: Symbol | Indexed | None = None
 
     def _repr_latex_(self) -> str:
         return "$$%s$$" % latex_equation(self, aligned=False)
@@ -269,6 +270,33 @@ def unicode_name(name: str) -> str:
     return pretty_symbol(base) + subscripts
 
 
+# Index letters of the layer formulas that Unicode has subscripts for.
+_SUBSCRIPT_LETTERS = {"i": "ᵢ", "j": "ⱼ", "k": "ₖ", "m": "ₘ"}
+
+
+def _indexed_parts(expr: Indexed) -> tuple[str, str, list[str]]:
+    """(base, layer or "", index names) of an indexed name such as w1[j, i]."""
+    parts = _split_name(expr.base.name)
+    base, layer = (parts[0], parts[1][0]) if parts else (expr.base.name, "")
+    return base, layer, [str(index) for index in expr.indices]
+
+
+def latex_indexed(expr: Indexed) -> str:
+    """LaTeX of an indexed name, layer as a superscript: `w^{1}_{j,i}`."""
+    base, layer, indices = _indexed_parts(expr)
+    head = sympy.latex(Symbol(base)) + (f"^{{{layer}}}" if layer else "")
+    return "%s_{%s}" % (head, ",".join(indices))
+
+
+def unicode_indexed(expr: Indexed) -> str:
+    """Unicode of an indexed name, layer as a superscript: `w¹ⱼ,ᵢ`."""
+    base, layer, indices = _indexed_parts(expr)
+    head = pretty_symbol(base) + "".join(sup[digit] for digit in layer)
+    if all(index in _SUBSCRIPT_LETTERS for index in indices):
+        return head + ",".join(_SUBSCRIPT_LETTERS[index] for index in indices)
+    return head + "[%s]" % ",".join(indices)
+
+
 class UnicodePrinter(PrettyPrinter):
     """SymPy's pretty printer with our subscripts and the usual function symbols."""
 
@@ -287,28 +315,47 @@ class UnicodePrinter(PrettyPrinter):
             func_name = entry.unicode
         return super()._print_Function(e, sort=sort, func_name=func_name, **kwargs)
 
+    def _print_Indexed(self, e: Indexed) -> prettyForm:
+        return prettyForm(unicode_indexed(e))
+
     def _print_logsumexp(self, e: Expr) -> prettyForm:
         return self._print_Function(e, func_name="LSE")
 
 
+class _LatexPrinter(LatexPrinter):
+    """SymPy's LaTeX printer with the layer formulas' indexed names."""
+
+    def _print_Indexed(self, expr: Indexed) -> str:
+        return latex_indexed(expr)
+
+
 def latex_expression(expr: Expr) -> str:
     """An expression in LaTeX through SymPy's LaTeX printer, our names subscripted."""
-    names = {symbol: latex_name(symbol.name) for symbol in expr.free_symbols}
-    return LatexPrinter({"symbol_names": names}).doprint(expr)
+    names = {
+        symbol: latex_name(symbol.name)
+        for symbol in expr.free_symbols
+        if isinstance(symbol, Symbol)
+    }
+    return _LatexPrinter({"symbol_names": names}).doprint(expr)
 
 
-def _partial(symbol: Symbol, style: str) -> str:
+def _name(symbol: Symbol | Indexed, style: str) -> str:
+    if isinstance(symbol, Indexed):
+        return latex_indexed(symbol) if style == "latex" else unicode_indexed(symbol)
+    return latex_name(symbol.name) if style == "latex" else unicode_name(symbol.name)
+
+
+def _partial(symbol: Symbol | Indexed, style: str) -> str:
     if style == "latex":
-        return r"\frac{\partial L}{\partial %s}" % latex_name(symbol.name)
-    return f"∂L/∂{unicode_name(symbol.name)}"
+        return r"\frac{\partial L}{\partial %s}" % _name(symbol, style)
+    return f"∂L/∂{_name(symbol, style)}"
 
 
 def _left_side(eq: Equation, style: str) -> str:
     """The left side (and middle name) of an equation, up to the last '='."""
-    name = latex_name if style == "latex" else unicode_name
     sides = []
     if eq.symbol is not None:
-        sides.append(name(eq.symbol.name))
+        sides.append(_name(eq.symbol, style))
     if eq.wrt is not None:
         sides.append(_partial(eq.wrt, style))
     if not sides:

@@ -27,7 +27,7 @@ from nnsym.explain.point import Point
 from nnsym.pipeline.functions import numeric_functions
 from nnsym.pipeline.header import make_header
 from nnsym.pipeline.model import LOSS_SYMBOL, Network
-from nnsym.pipeline.spec import format_arch
+from nnsym.pipeline.spec import Spec, format_arch
 from nnsym.primitives import PRIMITIVES
 
 # Beyond this many value nodes a drawing is unreadable: draw per layer instead.
@@ -195,24 +195,28 @@ def _evaluate(graph: Graph, network: Network, point: Point) -> None:
             graph.nodes[i].grad += node.grad * float(partial(*args))
 
 
-def layer_graph(network: Network) -> Graph:
-    """One node per layer's W, b, z and a: the shape of a network too big to draw."""
+def layer_graph(network: Network | Spec) -> Graph:
+    """One node per layer's W, b, z and a: the shape of a network too big to draw.
+
+    It needs only the layer sizes, so a Spec will do: the loop form's graph,
+    drawn without building a symbol per parameter.
+    """
+    spec = network if isinstance(network, Spec) else network.spec
     nodes: list[Node] = []
 
     def add(label: str, op: str = "", inputs: tuple[int, ...] = ()) -> int:
         nodes.append(Node(f"n{len(nodes)}", label, sympy.S.Zero, op, list(inputs)))
         return len(nodes) - 1
 
-    previous = add(f"x ({network.spec.arch[0]})")
-    for layer in network.layers:
-        n_out, n_in = len(layer.z), len(layer.inputs)
-        weights = add(f"W{layer.index} ({n_out}x{n_in})")
-        biases = add(f"b{layer.index} ({n_out})")
-        z = add(f"z{layer.index} ({n_out})", "W·a + b", (weights, previous, biases))
-        previous = add(f"a{layer.index} ({n_out})", layer.activation, (z,))
-    targets = add(f"y ({network.spec.arch[-1]})")
-    root = add("L", network.spec.loss, (previous, targets))
-    spec = network.spec
+    previous = add(f"x ({spec.arch[0]})")
+    layers = zip(spec.arch, spec.arch[1:], spec.activations)
+    for index, (n_in, n_out, activation) in enumerate(layers, start=1):
+        weights = add(f"W{index} ({n_out}x{n_in})")
+        biases = add(f"b{index} ({n_out})")
+        z = add(f"z{index} ({n_out})", "W·a + b", (weights, previous, biases))
+        previous = add(f"a{index} ({n_out})", activation, (z,))
+    targets = add(f"y ({spec.arch[-1]})")
+    root = add("L", spec.loss, (previous, targets))
     title = (
         f"{format_arch(spec.arch)}, {', '.join(spec.activations)}, "
         f"loss {spec.loss} (per layer)"

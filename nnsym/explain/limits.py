@@ -28,6 +28,8 @@ _MATH_FUNCTION_NAMES = (
 FUNCTION_NAMES = _MATH_FUNCTION_NAMES + tuple(
     name for name in PRIMITIVES if name not in _MATH_FUNCTION_NAMES
 )
+# Above this many parameters the formulas are shown per layer, in index notation.
+PER_PARAMETER_MAX_PARAMS = 100
 # `nnsym formulas --format`.
 FORMULA_FORMATS = ("text", "unicode", "latex", "markdown")
 # `--expanded` writes each gradient out only for networks this small.

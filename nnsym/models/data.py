@@ -7,7 +7,10 @@ the user can open the file and fix it.
 from __future__ import annotations
 
 import csv
+import gzip
+import io
 import math
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +35,34 @@ BUILTIN: dict[str, tuple[str, tuple[Row, ...], tuple[float, ...]]] = {
 }
 
 
+# Public data sets shipped in nnsym/datasets (source and licence in its README):
+# name -> (what it is, file, scale of the inputs).
+PACKAGED: dict[str, tuple[str, str, float]] = {
+    "iris": ("Fisher's iris flowers (UCI, CC BY 4.0)", "iris.csv", 1.0),
+    # Pixels are counts from 0 to 16; scaled to [0, 1].
+    "digits": (
+        "8x8 handwritten digits (UCI optdigits, CC BY 4.0)",
+        "digits.csv.gz",
+        16.0,
+    ),
+}
+DATASETS_DIR = Path(__file__).resolve().parent.parent / "datasets"
+
+
+def _packaged(name: str) -> tuple[str, tuple[Row, ...], tuple[str, ...]]:
+    """A shipped data set's inputs and class labels (the last column)."""
+    description, file_name, scale = PACKAGED[name]
+    path = DATASETS_DIR / file_name
+    raw = path.read_bytes()
+    text = (gzip.decompress(raw) if file_name.endswith(".gz") else raw).decode()
+    rows = list(csv.reader(io.StringIO(text)))
+    if not _is_number(rows[0][0]):
+        rows = rows[1:]  # the header
+    inputs = tuple(tuple(float(v) / scale for v in row[:-1]) for row in rows)
+    labels = tuple(row[-1] for row in rows)
+    return description, inputs, labels
+
+
 @dataclass(frozen=True)
 class Dataset:
     """Samples ready for a network: one tuple of floats per input and per target."""
@@ -51,7 +82,35 @@ class Dataset:
 
 def builtin_names() -> tuple[str, ...]:
     """Names of the built-in data sets."""
-    return tuple(BUILTIN)
+    return (*BUILTIN, *PACKAGED)
+
+
+def split_dataset(
+    dataset: Dataset, fraction: float, seed: int
+) -> tuple[Dataset, Dataset]:
+    """(train, test): a seeded random `fraction` of the samples held out for testing."""
+    n = len(dataset)
+    n_test = round(n * fraction)
+    if not 0 < n_test < n:
+        raise UsageError(
+            f"--test-split {fraction:g} of {n} samples leaves "
+            f"{n_test} for testing and {n - n_test} for training; both need at least 1"
+        )
+    order = list(range(n))
+    random.Random(seed).shuffle(order)
+    test_rows, train_rows = sorted(order[:n_test]), sorted(order[n_test:])
+
+    def subset(rows: list[int], part: str) -> Dataset:
+        return Dataset(
+            f"{dataset.name} ({part})",
+            tuple(dataset.xs[i] for i in rows),
+            tuple(dataset.ys[i] for i in rows),
+            dataset.input_names,
+            dataset.target_names,
+            dataset.classes,
+        )
+
+    return subset(train_rows, "train"), subset(test_rows, "test")
 
 
 def load_data(
@@ -66,7 +125,7 @@ def load_data(
     (from the header) or 1-based column numbers. `header` None means: the first
     row is a header when none of its fields is a number.
     """
-    if source in BUILTIN:
+    if source in BUILTIN or source in PACKAGED:
         if target is not None:
             raise UsageError(
                 f"--target is for CSV files; the built-in data set {source!r} "
@@ -85,22 +144,30 @@ def load_data(
     if not path.exists():
         raise UsageError(
             f"--data {echo(source)} is neither a built-in data set "
-            f"({', '.join(BUILTIN)}) nor an existing file"
+            f"({', '.join(builtin_names())}) nor an existing file"
         )
     return read_csv(path, spec, target=target, header=header)
 
 
 def _fit_builtin(name: str, spec: Spec) -> Dataset:
-    _, inputs, targets = BUILTIN[name]
+    packaged = name in PACKAGED
+    _, inputs, targets = _packaged(name) if packaged else BUILTIN[name]
     n_inputs, n_outputs = spec.arch[0], spec.arch[-1]
     width = len(inputs[0])
+    n_classes = len(set(targets))
     if width != n_inputs:
+        example = f"{width}-16-{n_classes} --loss ce" if packaged else f"{width}-2-1"
         raise UsageError(
             f"data set {name!r} has {width} inputs per sample, but --arch "
-            f"{format_arch(spec.arch)} takes {n_inputs}; use e.g. --arch {width}-2-1"
+            f"{format_arch(spec.arch)} takes {n_inputs}; use e.g. --arch {example}"
         )
     xs = tuple(tuple(float(v) for v in x) for x in inputs)
     input_names = tuple(f"x{i}" for i in range(width))
+    if packaged and spec.loss != "ce":
+        raise UsageError(
+            f"data set {name!r} has {n_classes} classes; train it with --loss ce "
+            f"and {n_classes} outputs, e.g. --arch {width}-16-{n_classes} --loss ce"
+        )
     if n_outputs == 1:
         ys = tuple((float(y),) for y in targets)
         return Dataset(name, xs, ys, input_names, ("y",))
@@ -110,7 +177,7 @@ def _fit_builtin(name: str, spec: Spec) -> Dataset:
             f"{format_arch(spec.arch)} has {n_outputs} outputs; use one output, "
             "or --loss ce to one-hot encode its classes"
         )
-    labels = [_label(y) for y in targets]
+    labels = [y if isinstance(y, str) else _label(y) for y in targets]
     classes, ys = _one_hot(labels, n_outputs, f"data set {name!r}", "")
     return Dataset(name, xs, ys, input_names, ("y",), classes)
 

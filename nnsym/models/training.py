@@ -26,14 +26,16 @@ from types import ModuleType
 from typing import Any, TextIO
 
 from nnsym.errors import NnsymError, UsageError
-from nnsym.models.data import Dataset, load_data
+from nnsym.models.data import Dataset, load_data, split_dataset
 from nnsym.models.weights import Weights, params_for, save_weights
 from nnsym.pipeline import build
 from nnsym.pipeline.spec import Spec, echo
 from nnsym.runtime.optimizers import OPTIMIZERS, REDUCTIONS
 
-# The predictions table shows at most this many samples.
+# The predictions table shows at most this many samples, and of wider inputs
+# (an image's pixels) the first few.
 TABLE_ROWS = 20
+TABLE_INPUTS = 6
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,8 @@ class TrainingPlan:
     settings: TrainingSettings
     seed: int
     initial: tuple[float, ...] | None = None
+    # Samples held out of training (--test-split), scored after it.
+    test: Dataset | None = None
 
 
 @dataclass(frozen=True)
@@ -121,21 +125,29 @@ def plan_training(
     init: Path | None = None,
     target: str | None = None,
     header: bool | None = None,
+    test_split: float = 0.0,
 ) -> TrainingPlan:
     """Load the data (and `init`'s parameters) for `spec`; no file is written.
 
     `data` is a built-in data set's name or a CSV file (`target` and `header` as
     in `nnsym.models.data.load_data`); `seed` None draws a random one.
+    `test_split` holds that fraction of the samples out of training, chosen
+    by `seed`.
     """
     dataset = load_data(data, spec, target=target, header=header)
     initial = params_for(init, spec, "--init ") if init is not None else None
+    seed = random_seed() if seed is None else seed
+    test = None
+    if test_split:
+        dataset, test = split_dataset(dataset, test_split, seed)
     return TrainingPlan(
         spec,
         data,
         dataset,
         TrainingSettings() if settings is None else settings,
-        random_seed() if seed is None else seed,
+        seed,
         initial,
+        test,
     )
 
 
@@ -235,7 +247,7 @@ class Trained:
     def report(self) -> str:
         """The predictions table, the final loss and, for classes, the accuracy."""
         plan = self.plan
-        return format_report(
+        text = format_report(
             self.module,
             self.result.params,
             plan.spec,
@@ -243,6 +255,9 @@ class Trained:
             self.final_loss,
             plan.settings.reduction,
         )
+        if plan.test is not None:
+            text += format_test(self.module, self.result.params, plan)
+        return text
 
     @property
     def weights(self) -> Weights:
@@ -288,6 +303,23 @@ def train(
     return Trained.from_run(plan, module, run_training(module, plan, progress))
 
 
+def format_test(module: ModuleType, params: Sequence[float], plan: TrainingPlan) -> str:
+    """The loss and, for classes, the accuracy on the held-out samples."""
+    test = plan.test
+    assert test is not None
+    reduction = plan.settings.reduction
+    loss = objective(module, params, test, reduction)
+    text = (
+        f"test loss: {loss:.6g} ({reduction} of {plan.spec.loss} over "
+        f"{len(test)} held-out samples)\n"
+    )
+    if is_classification(plan.spec, test):
+        share = module.accuracy(params, list(test.xs), list(test.ys))
+        right = round(share * len(test))
+        text += f"test accuracy: {share:.1%} ({right} of {len(test)})\n"
+    return text
+
+
 def is_classification(spec: Spec, dataset: Dataset) -> bool:
     """True if the targets are classes: one-hot rows, or two values either side."""
     if dataset.classes is not None:
@@ -318,7 +350,8 @@ def predictions_table(
     """Inputs, targets and outputs of the first samples, one row each."""
     classify = is_classification(spec, dataset)
     threshold = spec.classification_threshold
-    header = [*dataset.input_names]
+    wide = len(dataset.input_names) > TABLE_INPUTS
+    header = [*dataset.input_names[:TABLE_INPUTS]] + (["..."] if wide else [])
     if dataset.classes is not None:
         header += ["target", "predicted", "p"]
     else:
@@ -332,7 +365,7 @@ def predictions_table(
     rows = []
     for x, y in list(zip(dataset.xs, dataset.ys))[:TABLE_ROWS]:
         out = module.predict(params, x)
-        row = [_number(v) for v in x]
+        row = [_number(v) for v in x[:TABLE_INPUTS]] + (["..."] if wide else [])
         if dataset.classes is not None:
             best = out.index(max(out))
             row += [dataset.classes[y.index(max(y))], dataset.classes[best]]

@@ -27,6 +27,7 @@ from typing import Any
 
 from nnsym.errors import NnsymError, UsageError
 from nnsym.pipeline.spec import (
+    DEFAULT_FORM,
     DEFAULT_MAX_PARAMS,
     Spec,
     count_params,
@@ -59,6 +60,15 @@ class Weights:
     training: dict[str, Any] = field(default_factory=dict)
 
 
+def _spec_record(spec: Spec) -> dict[str, Any]:
+    # The module's form only when it is not the default, so that files written
+    # before there was a choice read the same.
+    record: dict[str, Any] = {key: spec.option(key) for key in SPEC_KEYS}
+    if spec.form != DEFAULT_FORM:
+        record["form"] = spec.form
+    return record
+
+
 def to_json(weights: Weights) -> str:
     """The weights file's text; raise NnsymError if a parameter is not finite."""
     spec = weights.spec
@@ -68,7 +78,7 @@ def to_json(weights: Weights) -> str:
     document = {
         "format": FORMAT,
         "version": VERSION,
-        "spec": {key: spec.option(key) for key in SPEC_KEYS},
+        "spec": _spec_record(spec),
         "params": {name: float(value) for name, value in zip(names, weights.params)},
         "classes": list(weights.classes) if weights.classes is not None else None,
         "training": weights.training,
@@ -214,6 +224,11 @@ def _read_spec(path: Path, raw: object) -> Spec:
         )
     if not all(isinstance(raw[key], str) for key in keys[1:]):
         raise UsageError(f'{path}: "spec" fields other than "arch" must be text')
+    form = raw.get("form", DEFAULT_FORM)
+    if form not in ("unrolled", "loops"):
+        raise UsageError(
+            f'{path}: "form" must be "unrolled" or "loops", got {echo(form)}'
+        )
     try:
         return make_spec(
             tuple(arch),
@@ -222,6 +237,7 @@ def _read_spec(path: Path, raw: object) -> Spec:
             loss=raw["loss"],
             name=raw["name"],
             max_params=max(count_params(tuple(arch)) if len(arch) > 1 else 0, 1),
+            form=form,
         )
     except UsageError as error:
         raise UsageError(f"{path}: bad spec: {error}") from None

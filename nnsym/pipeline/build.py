@@ -39,7 +39,7 @@ class Generated:
     """The result of generating one module."""
 
     spec: Spec
-    gradients: Gradients
+    gradients: Gradients | None  # None for the loop form, which has no per-scalar ones
     derivation: Derivation
     formulas: str
     source: str
@@ -62,30 +62,61 @@ def generate(
 ) -> Generated:
     """Run the pipeline for `spec` in memory: formulas and module source."""
     from nnsym.explain.formulas import derive, format_text
+    from nnsym.explain.layer_formulas import (
+        derive_layers,
+        format_layers_text,
+        uses_layers_by_default,
+    )
     from nnsym.pipeline.cse import eliminate_common_subexpressions
     from nnsym.pipeline.emit import build_context, render_module
     from nnsym.pipeline.gradients import backpropagate
     from nnsym.pipeline.model import build_network
     from nnsym.pipeline.reference import selftest_reference
 
+    if spec.form == "loops":
+        return _generate_loops(spec, expanded, progress)
     progress("building the network")
     network = build_network(spec)
     progress("differentiating (chain rule, layer by layer)")
     gradients = backpropagate(network)
-    derivation = derive(gradients, expanded=expanded)
-    formulas = format_text(derivation)
+    if expanded or not uses_layers_by_default(spec):
+        derivation = derive(gradients, expanded=expanded)
+        formulas = format_text(derivation)
+        # The module's docstring holds the chain-rule formulas, never the expanded.
+        docstring = format_text(replace(derivation, expanded=()), title=False)
+    else:
+        # Per parameter they would run to thousands of lines: per layer instead.
+        derivation = derive_layers(spec)
+        formulas = format_layers_text(derivation)
+        docstring = format_layers_text(derivation, title=False)
     progress("sharing common subexpressions")
     program = eliminate_common_subexpressions(gradients)
     progress("computing the selftest's reference values (30 digits)")
     reference = selftest_reference(gradients)
     progress("printing and formatting the module")
-    # The module's docstring holds the chain-rule formulas, never the expanded ones.
-    docstring_formulas = format_text(replace(derivation, expanded=()), title=False)
-    context = build_context(
-        spec, program, docstring_formulas, derivation.title, selftest=reference
-    )
+    context = build_context(spec, program, docstring, spec.title, selftest=reference)
     source = render_module(spec, context)
     return Generated(spec, gradients, derivation, formulas, source)
+
+
+def _generate_loops(spec: Spec, expanded: bool, progress: Progress) -> Generated:
+    from nnsym.explain.formulas import derive, format_text
+    from nnsym.explain.layer_formulas import format_layers_text, layer_derivation
+    from nnsym.pipeline.loops import build_loop_program
+    from nnsym.pipeline.loops_emit import build_loop_context, render_loop_module
+
+    progress("differentiating one generic neuron per layer")
+    program = build_loop_program(spec)
+    layers = layer_derivation(program)
+    formulas = format_layers_text(layers)
+    if expanded:  # asked for: per parameter, written out (small networks only)
+        formulas = format_text(derive(differentiate(spec), expanded=True))
+    progress("printing and formatting the module")
+    context = build_loop_context(
+        spec, program, format_layers_text(layers, title=False), spec.title
+    )
+    source = render_loop_module(spec, context)
+    return Generated(spec, None, layers, formulas, source)
 
 
 def default_output(spec: Spec) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import keyword
+import os
 import re
 import shlex
 import sys
@@ -20,6 +21,17 @@ OUTPUT_ACTIVATIONS = primitives.OUTPUT_ACTIVATIONS
 # How a user-defined activation is written, for help texts and errors.
 CUSTOM_ACTIVATION_HINT = "or an expression of x, e.g. 'cube=x**3/3' or 'x*sigmoid(x)'"
 LOSSES = ("sse", "mse", "bce", "ce")
+# The generated module's form: one line per scalar, or loops over each layer.
+FORMS = ("unrolled", "loops", "auto")
+DEFAULT_FORM = "unrolled"
+# `--form auto` writes loops from this many parameters on (see docs/forms.md):
+# below it the unrolled form trains faster on CPython and generates in seconds.
+AUTO_LOOPS_MIN_PARAMS = 1000
+# The loop form generates in a time independent of the parameters, so it is
+# refused only where training would run out of memory: train() holds about six
+# list copies of the parameters (flat, by rows, by columns, the sums, the
+# gradient, the update), each a float object (24 bytes) and a pointer (8).
+LOOP_BYTES_PER_PARAM = 6 * 32
 
 # Languages a trainer is generated in (docs/targets.md), and number types of C.
 TARGETS = ("python", "c", "js", "micropython")
@@ -46,7 +58,6 @@ _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
 # A generated module must not shadow a module that it, or the standard library
 # behind it, imports (a generated random.py next to other modules breaks them).
 _RESERVED_NAMES = frozenset(getattr(sys, "stdlib_module_names", ("math", "random")))
-# Echo at most this much of what the user typed, so an error stays one short line.
 
 
 @dataclass(frozen=True)
@@ -60,6 +71,7 @@ class Spec:
     name: str
     # User-defined activations among the two: (name, expression in x).
     custom: tuple[tuple[str, str], ...] = ()
+    form: str = DEFAULT_FORM
 
     @property
     def n_layers(self) -> int:
@@ -114,6 +126,7 @@ class Spec:
             f" --activation {shlex.quote(self.option('activation'))}"
             f" --output-activation {shlex.quote(self.option('output_activation'))}"
             f" --loss {self.loss} --name {self.name}"
+            + (f" --form {self.form}" if self.form != DEFAULT_FORM else "")
         )
 
 
@@ -214,6 +227,14 @@ def parse_arch(text: str) -> tuple[int, ...]:
     return tuple(sizes)
 
 
+def physical_memory() -> int | None:
+    """Bytes of physical memory, or None where the platform does not say."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
 def estimated_seconds(n_params: int) -> float:
     """A deliberately generous estimate of how long generating a network takes."""
     return n_params / PARAMS_PER_SECOND
@@ -229,7 +250,11 @@ def format_duration(seconds: float) -> str:
 
 
 def default_name(
-    arch: tuple[int, ...], activation: str, output_activation: str, loss: str
+    arch: tuple[int, ...],
+    activation: str,
+    output_activation: str,
+    loss: str,
+    form: str = DEFAULT_FORM,
 ) -> str:
     """Module name that tells the request apart: mlp_2_2_1, mlp_3_4_4_1_tanh, ..."""
     parts = ["mlp", *(str(size) for size in arch)]
@@ -240,6 +265,9 @@ def default_name(
         parts.append(output_activation)
     if loss != DEFAULT_LOSS:
         parts.append(loss)
+    if form == "loops":
+        # Its own file: the two forms of one network are different modules.
+        parts.append("loops")
     name = "_".join(parts)
     if len(name) <= MAX_NAME_LENGTH:
         return name
@@ -266,6 +294,7 @@ def make_spec(
     loss: str = DEFAULT_LOSS,
     name: str | None = None,
     max_params: int = DEFAULT_MAX_PARAMS,
+    form: str = DEFAULT_FORM,
 ) -> Spec:
     """Validate a request and return its frozen Spec; raise UsageError if invalid."""
     if isinstance(max_params, bool) or not isinstance(max_params, int):
@@ -302,20 +331,40 @@ def make_spec(
         raise UsageError(
             f"--loss ce needs --output-activation softmax, not {output_activation}"
         )
-    if name is None:
-        name = default_name(sizes, activation, output_activation, loss)
-    check_name(name)
     n_params = count_params(sizes)
+    _check_choice("--form", form, FORMS)
+    if form == "auto":
+        form = "loops" if n_params >= AUTO_LOOPS_MIN_PARAMS else "unrolled"
+    if name is None:
+        name = default_name(sizes, activation, output_activation, loss, form)
+    check_name(name)
+    if form == "loops":
+        needed = n_params * LOOP_BYTES_PER_PARAM
+        memory = physical_memory()
+        if memory is not None and needed > memory:
+            raise UsageError(
+                f"--arch {echo(format_arch(sizes))} has {n_params} parameters; "
+                f"training them in pure Python needs about {needed / 2**30:.0f} GiB "
+                f"of memory, more than this machine's {memory / 2**30:.0f} GiB"
+            )
+        return Spec(
+            sizes, activation, output_activation, loss, name, _custom(custom), form
+        )
     if n_params > max_params:
         duration = format_duration(estimated_seconds(n_params))
         raise UsageError(
             f"--arch {echo(format_arch(sizes))} has {n_params} parameters, more "
             f"than the limit of {max_params} (generating it could take "
-            f"{duration} or more); to go ahead, pass --max-params {n_params}"
+            f"{duration} or more); pass --form loops, whose size does not grow "
+            f"with the parameters, or --max-params {n_params}"
         )
-    return Spec(
-        sizes, activation, output_activation, loss, name, tuple(sorted(custom.items()))
-    )
+    return Spec(sizes, activation, output_activation, loss, name, _custom(custom))
+
+
+def _custom(custom: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    # The spec's user-defined activations, in an order that does not depend on
+    # how they were given.
+    return tuple(sorted(custom.items()))
 
 
 def check_name(name: str) -> None:

@@ -1,0 +1,1 @@
+"""Public data sets shipped in the package (README.md names source and licence)."""

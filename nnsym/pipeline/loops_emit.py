@@ -1,0 +1,202 @@
+"""The loop form in Python: print a `LoopProgram` into the loop template's context.
+
+Each layer becomes a few list comprehensions over its neurons, whatever its
+width; the expressions inside them (activation, its derivative, the output
+delta, the loss) are the generic-neuron expressions of `loops.py` printed by
+`ModulePrinter`, so the unrolled and the loop form print the same arithmetic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+from sympy import Expr
+
+from nnsym.pipeline.emit import emit
+from nnsym.pipeline.loops import LSE, A, G, LoopProgram, Y, Z
+from nnsym.pipeline.printer import ModulePrinter
+from nnsym.pipeline.spec import Spec
+
+LOOPS_TEMPLATE = "module_loops.py.jinja"
+# Samples whose activations and deltas train() keeps before folding them into the
+# gradient sums: enough that the fold runs at C speed on CPython, few enough that
+# a large data set does not hold every sample's activations at once.
+FOLD_CHUNK = 256
+
+
+@dataclass(frozen=True)
+class LoopContext:
+    """Everything the loop template needs, already printed as Python source."""
+
+    title: str
+    formulas: str
+    arch: str
+    activations: str
+    loss: str
+    n_params: int
+    n_inputs: int
+    n_outputs: int
+    n_layers: int
+    unpack_layers: str
+    unpack_columns: str
+    unpack_sums: str
+    forward_lines: tuple[str, ...]
+    loss_lines: tuple[str, ...]
+    sample_lines: tuple[str, ...]
+    plain_sample_lines: tuple[str, ...]
+    math_binding: str
+    helpers: tuple[str, ...]
+    threshold: str
+    fold_chunk: int
+
+
+class _Printer:
+    """ModulePrinter plus a record of the math functions and helpers used."""
+
+    def __init__(self) -> None:
+        self.printer = ModulePrinter()
+
+    def __call__(self, expr: Expr) -> str:
+        return self.printer.doprint(expr)
+
+
+def _zip_over(expr: Expr, lists: dict[sympy.Symbol, str]) -> str:
+    """`for a, y in zip(a2, targets)`: the generic symbols `expr` uses."""
+    used = [symbol for symbol in lists if symbol in expr.free_symbols]
+    if not used:  # a constant: still one value per neuron
+        used = [next(iter(lists))]
+    names = ", ".join(symbol.name for symbol in used)
+    sources = ", ".join(lists[symbol] for symbol in used)
+    if len(used) == 1:
+        return f"for {names} in {sources}"
+    return f"for {names} in zip({sources})"
+
+
+def _forward_lines(program: LoopProgram, show: _Printer, plain: bool) -> list[str]:
+    # plain: dot products as explicit loops (helpers), which PyPy's JIT compiles
+    # to tight machine code; CPython runs sum(map(mul, ...)) at C speed instead.
+    lines = []
+    for layer in program.layers:
+        n, previous = layer.index, f"a{layer.index - 1}"
+        # z_j = sum_i w_ji a_i + b_j: map stops at the shorter of row and inputs,
+        # so the bias at the row's end is left to the addition.
+        affine = (
+            f"_affine(row, {previous})"
+            if plain
+            else (f"sum(map(mul, row, {previous})) + row[-1]")
+        )
+        lines.append(f"z{n} = [{affine} for row in W{n}]")
+        if layer.softmax:
+            lines.append(f"lse = _logsumexp(*z{n})")
+        expr = layer.activation_expr
+        if expr == Z:
+            lines.append(f"a{n} = z{n}")
+        else:
+            lines.append(f"a{n} = [{show(expr)} {_zip_over(expr, {Z: f'z{n}'})}]")
+    return lines
+
+
+def _loss_lines(program: LoopProgram, show: _Printer) -> list[str]:
+    out = program.layers[-1]
+    n = out.index
+    lists = {A: f"a{n}", Z: f"z{n}", Y: "targets"}
+    total = sympy.Symbol("total")
+    term = program.loss_term
+    summed = f"sum([{show(term)} {_zip_over(term, lists)}])"
+    if program.loss_scale == 1:
+        lines = [f"sample_loss = {summed}"]
+    else:
+        lines = [
+            f"total = {summed}",
+            f"sample_loss = {show(program.loss_scale * total)}",
+        ]
+    return lines
+
+
+def _delta_lines(program: LoopProgram, show: _Printer, plain: bool) -> list[str]:
+    out = program.layers[-1]
+    n = out.index
+    lists = {A: f"a{n}", Z: f"z{n}", Y: "targets"}
+    lines = []
+    for reduction in program.output_reductions:
+        lines.append(
+            f"{reduction.symbol.name} = sum([{show(reduction.term)} "
+            f"{_zip_over(reduction.term, lists)}])"
+        )
+    delta = program.output_delta
+    lines.append(f"d{n} = [{show(delta)} {_zip_over(delta, lists)}]")
+    for layer in reversed(program.layers[:-1]):
+        k = layer.index
+        # dL/da_i = sum_j w_ji delta_j over the layer above (its columns).
+        dot = f"_dot(column, d{k + 1})" if plain else f"sum(map(mul, column, d{k + 1}))"
+        lines.append(f"g{k} = [{dot} for column in T{k + 1}]")
+        assert layer.delta_expr is not None
+        hidden = layer.delta_expr
+        local = {G: f"g{k}", A: f"a{k}", Z: f"z{k}"}
+        lines.append(f"d{k} = [{show(hidden)} {_zip_over(hidden, local)}]")
+    return lines
+
+
+def _math_binding(names: set[str]) -> str:
+    if not names:
+        return ""
+    ordered = sorted(names)
+    return "%s = %s" % (", ".join(ordered), ", ".join(f"math.{n}" for n in ordered))
+
+
+def build_loop_context(
+    spec: Spec, program: LoopProgram, formulas: str, title: str
+) -> LoopContext:
+    """Print `program`'s statements and gather what the loop template needs."""
+    show = _Printer()
+    forward = _forward_lines(program, show, plain=False)
+    loss = _loss_lines(program, show)
+    backward = loss + _delta_lines(program, show, plain=False)
+    plain = _forward_lines(program, show, plain=True)
+    plain += loss + _delta_lines(program, show, plain=True)
+    return LoopContext(
+        title=title,
+        formulas=formulas.rstrip("\n"),
+        arch=repr(spec.arch),
+        activations=repr(spec.activations),
+        loss=spec.loss,
+        n_params=spec.n_params,
+        n_inputs=spec.arch[0],
+        n_outputs=spec.arch[-1],
+        n_layers=spec.n_layers,
+        unpack_layers=_unpack("W", spec.n_layers),
+        unpack_columns=_unpack("T", spec.n_layers),
+        unpack_sums=_unpack("S", spec.n_layers),
+        forward_lines=tuple(forward),
+        loss_lines=tuple(forward + loss),
+        sample_lines=tuple(forward + backward),
+        plain_sample_lines=tuple(plain),
+        math_binding=_math_binding(show.printer.math_names),
+        helpers=tuple(sorted(show.printer.helpers | _softmax_helpers(program))),
+        threshold=repr(spec.classification_threshold),
+        fold_chunk=FOLD_CHUNK,
+    )
+
+
+def _unpack(prefix: str, count: int) -> str:
+    # The left side of `W1, W2 = ...`, with the comma that a single name needs.
+    names = ", ".join(f"{prefix}{k}" for k in range(1, count + 1))
+    return names + ("," if count == 1 else "")
+
+
+def _softmax_helpers(program: LoopProgram) -> set[str]:
+    return {"_logsumexp"} if any(layer.softmax for layer in program.layers) else set()
+
+
+def render_loop_module(spec: Spec, context: LoopContext) -> str:
+    """The loop-form module for `spec`: its template, black, and the header."""
+    return emit(
+        LOOPS_TEMPLATE,
+        spec.command_line(),
+        "regenerate with the command above",
+        m=context,
+    )
+
+
+__all__ = ["LSE", "LoopContext", "build_loop_context", "render_loop_module"]
