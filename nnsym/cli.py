@@ -14,6 +14,7 @@ from nnsym import __version__
 from nnsym.commands import COMMANDS
 from nnsym.errors import (
     EXIT_RUNTIME,
+    EXIT_TERMINATED,
     EXIT_USAGE,
     NnsymError,
     Terminated,
@@ -88,9 +89,17 @@ def build_parser() -> ArgumentParser:
     return parser
 
 
+# Set by SIGTERM. The exception it raises can land where Python only prints and
+# drops exceptions (a finalizer, an at-fork hook); the run then ends normally, and
+# this flag still makes its status 143.
+_terminated = False
+
+
 def _terminate(signum: int, frame: FrameType | None) -> None:
     # Raised where the program is, so that SIGTERM unwinds as Ctrl-C does:
     # worker processes are ended and temporary files removed on the way out.
+    global _terminated
+    _terminated = True
     raise Terminated()
 
 
@@ -104,9 +113,15 @@ def handle_sigterm() -> object:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `nnsym` with `argv`; return the exit status."""
+    global _terminated
+    _terminated = False
     previous = handle_sigterm()
     try:
-        return _run(argv)
+        status = _run(argv)
+        if _terminated and status != EXIT_TERMINATED:
+            print("nnsym: terminated", file=sys.stderr)
+            return EXIT_TERMINATED
+        return status
     except KeyboardInterrupt as interruption:
         # SIGTERM or Ctrl-C while parsing, or while reporting another error.
         print(f"nnsym: {interrupted_word(interruption)}", file=sys.stderr)

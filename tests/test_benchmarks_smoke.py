@@ -23,7 +23,8 @@ def test_quick_run_writes_json_and_every_peer_agrees(tmp_path, capsys):
     assert status == 0
     report = json.loads(output.read_text())
     assert report["training"], "no training rows"
-    assert all(row["check"] == "same" for row in report["training"])
+    # float32 peers agree to their own precision ("same loss to 1e-3 (float32)").
+    assert all(row["check"].startswith("same") for row in report["training"])
     assert {row["case"].split(",")[0] for row in report["training"]} >= {
         "XOR 2-2-1",
         "moons 2-3-3-1",

@@ -11,8 +11,13 @@ import pytest
 import sympy
 from sympy import Indexed, Symbol
 
+from nnsym.errors import UsageError
 from nnsym.explain.formulas import derive, format_derivation, latex_expression
-from nnsym.explain.layer_formulas import derive_layers, format_layers_text
+from nnsym.explain.layer_formulas import (
+    derive_layers,
+    format_layers_text,
+    uses_layers_by_default,
+)
 from nnsym.pipeline.build import differentiate
 from nnsym.pipeline.functions import logsumexp, sigmoid, softplus
 from nnsym.pipeline.spec import make_spec
@@ -56,7 +61,7 @@ def _key(symbol, assignment) -> str:
     [
         ("2-2-1", {}),
         ("3-4-3-3-2", dict(activation="tanh", loss="ce")),
-        ("2-3-3-3-2", dict(loss="mse", output_activation="softmax")),
+        ("2-3-3-3-2", dict(loss="mse", output_activation="sigmoid")),
         ("2-3-2-2-1", dict(loss="bce")),
     ],
 )
@@ -179,3 +184,10 @@ def test_formulas_command_chooses_the_view_by_size():
     assert both.returncode == 2 and "leave out --layers" in both.stderr
     per = run("formulas", "--arch", "3-8-8-3", "--per-parameter")
     assert "dL/dw3_2_7" in per.stdout
+
+
+def test_softmax_under_squared_error_is_shown_per_parameter():
+    options = dict(output_activation="softmax", loss="mse")
+    assert not uses_layers_by_default(make_spec("20-64-3", **options))
+    with pytest.raises(UsageError, match="no per-layer formulas"):
+        derive_layers(make_spec("2-3-2", **options))

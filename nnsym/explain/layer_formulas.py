@@ -18,13 +18,14 @@ from __future__ import annotations
 import sympy
 from sympy import Expr, IndexedBase, Sum
 
+from nnsym.errors import UsageError
 from nnsym.explain.formulas import Derivation, Equation, format_text
 from nnsym.explain.limits import PER_PARAMETER_MAX_PARAMS
 from nnsym.pipeline.functions import logsumexp
 from nnsym.pipeline.gradients import local_derivatives
 from nnsym.pipeline.loops import LSE, A, G, LoopProgram, Y, Z, build_loop_program
 from nnsym.pipeline.model import LOSS_SYMBOL, build_network
-from nnsym.pipeline.spec import Spec, make_spec
+from nnsym.pipeline.spec import Spec, has_layer_form, make_spec
 
 # Indices: i over a layer's inputs, j over its neurons, k and m over the outputs.
 I_, J_, K_, M_ = (sympy.Symbol(name, integer=True) for name in ("i", "j", "k", "m"))
@@ -114,6 +115,11 @@ def layer_derivation(program: LoopProgram) -> Derivation:
 
 def derive_layers(spec: Spec) -> Derivation:
     """`spec`'s formulas per layer in index notation (see `layer_derivation`)."""
+    if not has_layer_form(spec.output_activation, spec.loss):
+        raise UsageError(
+            f"--layers: a softmax output under {spec.loss} has no per-layer "
+            "formulas; leave out --layers to see them per parameter"
+        )
     return layer_derivation(build_loop_program(spec))
 
 
@@ -132,6 +138,8 @@ def format_layers_text(derivation: Derivation, title: bool = True) -> str:
 
 def uses_layers_by_default(spec: Spec) -> bool:
     """True if `spec`'s network is large enough to show its formulas per layer."""
+    if not has_layer_form(spec.output_activation, spec.loss):
+        return False
     return spec.form == "loops" or spec.n_params > PER_PARAMETER_MAX_PARAMS
 
 

@@ -278,6 +278,16 @@ def default_name(
     return f"{kept}_{digest}"
 
 
+def has_layer_form(output_activation: str, loss: str) -> bool:
+    """True if the network has a loop form and per-layer formulas.
+
+    A softmax output under sse or mse is computed with the complement of each
+    output written as the sum of the others (exact near saturation); that loss
+    is not a sum of one term per output, which the per-layer derivation needs.
+    """
+    return not (output_activation == "softmax" and loss in ("sse", "mse"))
+
+
 def default_output_activation(activation: str, loss: str) -> str:
     """The output activation a loss needs, else the hidden one ('everywhere')."""
     if loss == "ce":
@@ -333,8 +343,14 @@ def make_spec(
         )
     n_params = count_params(sizes)
     _check_choice("--form", form, FORMS)
+    layered = has_layer_form(output_activation, loss)
     if form == "auto":
-        form = "loops" if n_params >= AUTO_LOOPS_MIN_PARAMS else "unrolled"
+        form = "loops" if layered and n_params >= AUTO_LOOPS_MIN_PARAMS else "unrolled"
+    if form == "loops" and not layered:
+        raise UsageError(
+            f"--form loops: a softmax output is supported with --loss ce, not "
+            f"{loss}; use --form unrolled"
+        )
     if name is None:
         name = default_name(sizes, activation, output_activation, loss, form)
     check_name(name)
