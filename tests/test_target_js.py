@@ -249,3 +249,20 @@ def test_loop_form_modules_equal_the_python_module(tmp_path: Path):
     )
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     assert f"# pass {len(cases)}" in run.stdout
+
+
+def test_loop_form_param_names_and_size(tmp_path: Path):
+    from nnsym.pipeline.spec import param_names
+
+    spec = make_spec("3-4-2", loss="ce", form="loops")
+    path = tmp_path / "m.mjs"
+    path.write_text(source_for(spec, "js"), encoding="utf-8")
+    script = (
+        f"import('{path.as_uri()}').then(m => "
+        "console.log(JSON.stringify(m.PARAM_NAMES)))"
+    )
+    run = subprocess.run([NODE, "-e", script], capture_output=True, text=True)
+    assert json.loads(run.stdout) == list(param_names(spec.arch))
+    # The file grows with the layers, not the parameters.
+    big = make_spec("784-128-10", loss="ce", form="loops")
+    assert len(source_for(big, "js")) < 30000

@@ -120,6 +120,14 @@ def js_loop_context(spec: Spec) -> JsLoopContext:
     printer = JsPrinter()
     bodies = loop_bodies(build_loop_program(spec), printer, syntax)
     base = js_context_fields(spec)
+    # Computed from ARCH, not listed: the file's size is the layers', not the
+    # parameters'. The same names in the same order (tested).
+    base["param_names"] = (
+        "ARCH.slice(1).flatMap((n, k) => Array.from({ length: n }, (_, j) => [\n"
+        "  ...Array.from({ length: ARCH[k] }, (_, i) => `w${k + 1}_${j}_${i}`),\n"
+        "  `b${k + 1}_${j}`,\n"
+        "]).flat())"
+    )
     return JsLoopContext(
         **base,
         helpers=tuple(printer.helper_definitions()),
