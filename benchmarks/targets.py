@@ -6,7 +6,9 @@ XOR (2-2-1 sigmoid, sse, lr 1) and moons (2-16-16-1 tanh/tanh/sigmoid, mse
 mean, lr 1), full batch, from the same initial parameters. Every peer times
 its own training loop: the C trainer (-O2, the flags of `nnsym train --engine
 c`, and -O3 -march=native; both give the same numbers: ISO C mode contracts no
-multiply-add) around its one ctypes call, JavaScript
+multiply-add) around its one ctypes call, in the unrolled form and in the loop
+form (`--form loops`, the same network's loops over neurons), JavaScript
+(both forms)
 inside Node after a warm-up run (no process start, no JIT compilation),
 PyTorch (1 thread, float64 and float32) and the Python module around train().
 Rounds are interleaved; each ratio is the median over rounds of (peer time
@@ -21,7 +23,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from benchmarks.data import XOR_XS, XOR_YS, moons
@@ -49,7 +51,9 @@ class Peer:
 def _c_peer(
     spec: Spec, directory: Path, xs, ys, start, reduction: str, flags: tuple[str, ...]
 ) -> Peer:
-    folder = directory / ("c" + "".join(flags).replace("-", "_").replace("=", "_"))
+    form = "loops" if spec.form == "loops" else ""
+    tag = "".join(flags).replace("-", "_").replace("=", "_")
+    folder = directory / f"c{form}{tag}"
     folder.mkdir(exist_ok=True)
     library = compile_shared(
         source_for(spec, "c"),
@@ -68,7 +72,8 @@ def _c_peer(
         assert code == OK
         return seconds, params, history[-1]
 
-    return Peer(f"nnsym C (gcc {' '.join(flags)}, ctypes)", run, 0)
+    label = "nnsym C loops" if form else "nnsym C"
+    return Peer(f"{label} (gcc {' '.join(flags)}, ctypes)", run, 0)
 
 
 def _js_peer(spec: Spec, directory: Path, xs, ys, start, reduction: str) -> Peer:
@@ -100,7 +105,8 @@ def _js_peer(spec: Spec, directory: Path, xs, ys, start, reduction: str) -> Peer
         result = json.loads(out)
         return result["seconds"], result["params"], result["finalLoss"]
 
-    return Peer("nnsym JavaScript (Node)", run, 0)
+    label = "loops, " if spec.form == "loops" else ""
+    return Peer(f"nnsym JavaScript ({label}Node)", run, 0)
 
 
 def _timed(train: Callable[[int], tuple[list[float], list[float]]]):
@@ -131,15 +137,19 @@ def _case(
     module = import_generated(generate(spec))
     start = module.init_params(0)
     mean = reduction == "mean"
+    # The same network in the loop form (--form loops): its C and JavaScript.
+    loops = replace(spec, form="loops", name=spec.name + "_loops")
     peers = [
-        _c_peer(spec, directory, xs, ys, start, reduction, flags)
+        _c_peer(form, directory, xs, ys, start, reduction, flags)
+        for form in (spec, loops)
         for flags in (("-O2",), ("-O3", "-march=native"))
     ]
     for peer in peers:
         peer.epochs = epochs
     if shutil.which("node"):
-        peers.append(_js_peer(spec, directory, xs, ys, start, reduction))
-        peers[-1].epochs = epochs
+        for form in (spec, loops):
+            peers.append(_js_peer(form, directory, xs, ys, start, reduction))
+            peers[-1].epochs = epochs
     peers.append(
         Peer(
             "nnsym Python module",

@@ -8,6 +8,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from nnsym.errors import UsageError
 from nnsym.pipeline.spec import LOSSES, Spec, make_spec
 from nnsym.primitives import ACTIVATIONS
 from nnsym.targets import source_for
@@ -44,6 +45,27 @@ def extra_specs() -> list[Spec]:
         make_spec("2-3-2", activation="elu", output_activation="softmax", loss="sse"),
         make_spec("2-2-1", activation="x*tanh(x)", loss="bce"),
     ]
+
+
+def loop_specs() -> list[Spec]:
+    """The loop form of every activation x loss it supports, and a custom one.
+
+    A softmax output under sse or mse has no loop form (make_spec refuses it).
+    """
+    specs = []
+    for activation in ACTIVATIONS:
+        for loss in LOSSES:
+            try:
+                specs.append(
+                    make_spec("2-3-2", activation=activation, loss=loss, form="loops")
+                )
+            except UsageError:
+                pass
+    specs.append(make_spec("2-2-1", activation="x*tanh(x)", loss="bce", form="loops"))
+    specs.append(
+        make_spec("3-4-4-3", activation="cube=x**3/3", loss="ce", form="loops")
+    )
+    return specs
 
 
 def xor_spec() -> Spec:

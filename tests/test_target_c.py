@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 import shutil
@@ -22,6 +23,7 @@ from tests.target_helpers import (
     c_trainer,
     close,
     extra_specs,
+    loop_specs,
     matrix_specs,
     micrograd_spec,
     shuffled_orders,
@@ -571,3 +573,141 @@ def test_train_engine_c_mini_batches_take_the_splitmix64_order(tmp_path: Path):
     saved = json.loads(model.read_text())["params"]
     values = list(saved.values()) if isinstance(saved, dict) else saved
     assert all(close(a, b, 1e-10) for a, b in zip(values, params))
+
+
+# The loop form (--form loops): the same contract, from the per-layer program.
+LOOPS = tuple(loop_specs())
+LOOP_TRAJECTORY = (
+    make_spec("2-2-1", form="loops"),
+    make_spec("3-4-4-1", activation="tanh", loss="mse", form="loops"),
+)
+ALL_LOOPS = LOOPS + LOOP_TRAJECTORY + (make_spec("2-1", "identity", form="loops"),)
+
+
+def _unrolled_module(spec):
+    # The reference: the unrolled Python module of the same network.
+    return module_for(dataclasses.replace(spec, form="unrolled", name=spec.name + "_u"))
+
+
+def test_the_loop_form_is_loops():
+    source = source_for(make_spec("784-128-10", loss="ce", form="loops"), "c")
+    assert "#define MLP_784_128_10_SOFTMAX_CE_LOOPS_SIZE_1 128" in source
+    assert "for (size_t j = 0; j < MLP_784_128_10_SOFTMAX_CE_LOOPS_SIZE_1" in source
+    # No allocation: every buffer's size is a macro of the architecture.
+    assert "malloc(" not in source and len(source) < 40000
+
+
+@pytest.mark.parametrize("compiler", ["gcc", "clang"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_loop_form_compiles_strictly(tmp_path: Path, compiler: str, dtype: str):
+    if shutil.which(compiler) is None:
+        pytest.skip(f"{compiler} is not installed")
+    lines = []
+    for spec in ALL_LOOPS:
+        (tmp_path / f"{spec.name}.h").write_text(source_for(spec, "c", dtype))
+        lines += [
+            f"#define {spec.name.upper()}_IMPLEMENTATION",
+            f'#include "{spec.name}.h"',
+            f'#include "{spec.name}.h"',
+        ]
+    (tmp_path / "all.c").write_text("\n".join(lines) + "\n")
+    subprocess.run(
+        [
+            compiler,
+            *STRICT,
+            "-c",
+            "-o",
+            str(tmp_path / "all.o"),
+            str(tmp_path / "all.c"),
+        ],
+        check=True,
+    )
+
+
+@pytest.mark.parametrize("spec", LOOPS, ids=lambda s: s.name)
+def test_loop_form_equals_the_python_module(spec):
+    trainer = c_trainer(spec, ALL_LOOPS)
+    module = _unrolled_module(spec)
+    for params, x, y in _points(spec, 5, 1.0) + _points(spec, 3, 30.0):
+        expected_loss, expected_grad = module.loss_and_grad(params, x, y)
+        loss, grad = trainer.loss_and_grad(params, x, y)
+        assert close(loss, expected_loss, 1e-12), (loss, expected_loss)
+        for got, want in zip(grad, expected_grad):
+            assert close(got, want, 1e-12), (grad, expected_grad)
+        for got, want in zip(trainer.forward(params, x), module.forward(params, x)):
+            assert close(got, want, 1e-12)
+    for params, x, y in _points(spec, 3, 300.0):
+        expected_loss, expected_grad = module.loss_and_grad(params, x, y)
+        loss, grad = trainer.loss_and_grad(params, x, y)
+        assert math.isfinite(loss) == math.isfinite(expected_loss)
+        for got, want in zip(grad, expected_grad):
+            assert math.isfinite(got) == math.isfinite(want)
+
+
+@pytest.mark.parametrize("spec", LOOPS[::4], ids=lambda s: s.name)
+def test_loop_form_float32_within_its_tolerance(spec):
+    trainer = c_trainer(spec, LOOPS[::4], "float32")
+    module = _unrolled_module(spec)
+    for params, x, y in _points(spec, 5, 1.0):
+        params, x = [_f32(v) for v in params], [_f32(v) for v in x]
+        expected_loss, expected_grad = module.loss_and_grad(params, x, y)
+        loss, grad = trainer.loss_and_grad(params, x, y)
+        assert close(loss, expected_loss, FLOAT32_TOLERANCE)
+        for got, want in zip(grad, expected_grad):
+            assert close(got, want, FLOAT32_TOLERANCE), (grad, expected_grad)
+
+
+@pytest.mark.parametrize("spec", LOOP_TRAJECTORY, ids=lambda s: s.name)
+@pytest.mark.parametrize("options", TRAIN_OPTIONS, ids=lambda o: o["optimizer"])
+def test_loop_form_2000_epoch_trajectories(spec, options):
+    xs, ys = XOR if spec.arch[0] == 2 else MICROGRAD
+    module = _unrolled_module(spec)
+    start = module.init_params(0)
+    params, history = module.train(xs, ys, epochs=2000, params=start, **options)
+    code, c_params, c_history = c_trainer(spec, ALL_LOOPS).train(
+        xs, ys, epochs=2000, params=start, **options
+    )
+    assert code == OK and len(c_history) == len(history) == 2000
+    for got, want in zip(c_history, history):
+        assert close(got, want, 1e-10)
+    for got, want in zip(c_params, params):
+        assert close(got, want, 1e-10)
+    assert history[-1] < history[0]
+
+
+def test_loop_form_mini_batches_and_divergence():
+    spec = LOOP_TRAJECTORY[1]
+    xs, ys = MICROGRAD
+    module = _unrolled_module(spec)
+    start = module.init_params(1)
+    options = {"epochs": 300, "seed": 7, "batch_size": 3, "lr": 0.05}
+    expected = []
+    params = list(start)
+    for order in shuffled_orders(7, len(xs), 300):
+        objective = 0.0
+        for first in range(0, len(xs), 3):
+            sums = [0.0] * len(params)
+            for s in order[first : first + 3]:
+                loss, grad = module.loss_and_grad(params, xs[s], ys[s])
+                objective += loss
+                sums = [a + g for a, g in zip(sums, grad)]
+            params = [p - 0.05 * g for p, g in zip(params, sums)]
+        expected.append(objective)
+    trainer = c_trainer(spec, ALL_LOOPS)
+    code, c_params, history = trainer.train(xs, ys, params=start, **options)
+    assert code == OK
+    for got, want in zip(history, expected):
+        assert close(got, want, 1e-10)
+    for got, want in zip(c_params, params):
+        assert close(got, want, 1e-10)
+    # A linear network with a learning rate far too large: the same divergence.
+    linear = make_spec("2-1", activation="identity", form="loops")
+    xs, ys = [[1e3, -2e3], [3e3, 1e3]], [[1.0], [0.0]]
+    code, params, history = c_trainer(linear, ALL_LOOPS).train(
+        xs, ys, lr=10.0, epochs=1000, params=[0.1, 0.2, 0.3]
+    )
+    assert code == DIVERGED and not math.isfinite(history[-1])
+    with pytest.raises(module_for(LINEAR).DivergenceError) as raised:
+        module_for(LINEAR).train(xs, ys, lr=10.0, epochs=1000, params=[0.1, 0.2, 0.3])
+    assert raised.value.epoch == len(history) - 1
+    assert all(close(a, b, 1e-12) for a, b in zip(raised.value.params, params))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import random
@@ -19,6 +20,7 @@ from tests.target_helpers import (
     MICROGRAD,
     XOR,
     extra_specs,
+    loop_specs,
     matrix_specs,
     micrograd_spec,
     shuffled_orders,
@@ -108,8 +110,9 @@ def _init_params(seed, count):
     return [2.0 * ((d >> 11) / 2.0**53) - 1.0 for d in splitmix64(seed, count)]
 
 
-def _case(spec, folder: Path, trajectories=(), diverges=None):
-    module = module_for(spec)
+def _case(spec, folder: Path, trajectories=(), diverges=None, module=None):
+    # module: the reference Python module (default: spec's own).
+    module = module_for(spec) if module is None else module
     path = folder / f"{spec.name}.mjs"
     path.write_text(source_for(spec, "js"), encoding="utf-8")
     return {
@@ -204,3 +207,62 @@ def test_export_target_js_predicts_as_the_python_predictor(tmp_path: Path):
     predictor = importlib.util.module_from_spec(loader)
     loader.loader.exec_module(predictor)
     assert abs(json.loads(run.stdout)[0] - predictor.predict([0, 1])[0]) < 1e-12
+
+
+def _unrolled_module(spec):
+    # The reference of a loop-form file: the unrolled Python module of its network.
+    return module_for(dataclasses.replace(spec, form="unrolled", name=spec.name + "_u"))
+
+
+def test_loop_form_modules_equal_the_python_module(tmp_path: Path):
+    cases = [
+        _case(spec, tmp_path, module=_unrolled_module(spec)) for spec in loop_specs()
+    ]
+    xor = make_spec("2-2-1", form="loops")
+    module = _unrolled_module(xor)
+    trajectories = [_trajectory(module, *XOR, o) for o in OPTIONS]
+    cases.append(_case(xor, tmp_path, trajectories, module=module))
+    micrograd = make_spec("3-4-4-1", activation="tanh", loss="mse", form="loops")
+    module = _unrolled_module(micrograd)
+    trajectories = [_trajectory(module, *MICROGRAD, o) for o in OPTIONS]
+    trajectories.append(_minibatch_trajectory(module, *MICROGRAD))
+    cases.append(_case(micrograd, tmp_path, trajectories, module=module))
+    linear = make_spec("2-1", activation="identity", form="loops")
+    xs, ys = [[1e3, -2e3], [3e3, 1e3]], [[1.0], [0.0]]
+    module = _unrolled_module(linear)
+    with pytest.raises(module.DivergenceError) as raised:
+        module.train(xs, ys, lr=10.0, epochs=1000, params=[0.1, 0.2, 0.3])
+    diverges = {
+        "xs": xs,
+        "ys": ys,
+        "options": {"lr": 10.0, "epochs": 1000},
+        "start": [0.1, 0.2, 0.3],
+        "epoch": raised.value.epoch,
+    }
+    cases.append(_case(linear, tmp_path, diverges=diverges, module=module))
+    for case in cases:
+        assert "Loop form" in Path(case["module"]).read_text(encoding="utf-8")
+    (tmp_path / "cases.json").write_text(json.dumps(cases), encoding="utf-8")
+    run = _run_node(
+        str(JS_TESTS / "target.test.mjs"),
+        env={"NNSYM_JS_CASES": str(tmp_path / "cases.json")},
+    )
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert f"# pass {len(cases)}" in run.stdout
+
+
+def test_loop_form_param_names_and_size(tmp_path: Path):
+    from nnsym.pipeline.spec import param_names
+
+    spec = make_spec("3-4-2", loss="ce", form="loops")
+    path = tmp_path / "m.mjs"
+    path.write_text(source_for(spec, "js"), encoding="utf-8")
+    script = (
+        f"import('{path.as_uri()}').then(m => "
+        "console.log(JSON.stringify(m.PARAM_NAMES)))"
+    )
+    run = subprocess.run([NODE, "-e", script], capture_output=True, text=True)
+    assert json.loads(run.stdout) == list(param_names(spec.arch))
+    # The file grows with the layers, not the parameters.
+    big = make_spec("784-128-10", loss="ce", form="loops")
+    assert len(source_for(big, "js")) < 30000

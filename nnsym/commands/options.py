@@ -83,7 +83,8 @@ def add_spec_arguments(parser: argparse.ArgumentParser, name: bool = True) -> No
         "--form",
         choices=FORMS,
         default=DEFAULT_FORM,
-        help="the generated module: unrolled (one line per scalar, fastest for "
+        help="the generated module or trainer (Python, C, JavaScript): unrolled "
+        "(one line per scalar, fastest for "
         "small nets on CPython), loops (loops over each layer's neurons, any size) "
         f"or auto (loops from {AUTO_LOOPS_MIN_PARAMS} parameters on) "
         f"(default: {DEFAULT_FORM})",

@@ -83,8 +83,8 @@ def _probe_spec(spec: Spec, n_out: int) -> Spec:
     # A one-layer network with the output layer's activation and the loss.
     return make_spec(
         (1, n_out),
-        activation=spec.activation,
-        output_activation=spec.output_activation,
+        activation=spec.option("activation"),
+        output_activation=spec.option("output_activation"),
         loss=spec.loss,
         name="probe",
     )
@@ -203,8 +203,16 @@ def build_loop_program(spec: Spec) -> LoopProgram:
         expr, softmax = _activation_expr(activation)
         delta = None
         if index < spec.n_layers:
+            # A user-defined activation comes with its definition.
+            defined = dict(spec.custom).get(activation)
             probe = build_network(
-                make_spec((1, 1), activation=activation, name="probe")
+                make_spec(
+                    (1, 1),
+                    activation=(
+                        activation if defined is None else f"{activation}={defined}"
+                    ),
+                    name="probe",
+                )
             )
             delta = _hidden_delta(probe.layers[0])
         layers.append(

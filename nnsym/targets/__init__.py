@@ -61,7 +61,9 @@ def source_for(
         from nnsym.targets.micropython import micropython_source
 
         return micropython_source(spec, origin)
-    program = eliminate_common_subexpressions(differentiate(spec))
+    # The loop form prints the per-layer program itself; the unrolled the cse'd one.
+    loops = spec.form == "loops"
+    program = None if loops else eliminate_common_subexpressions(differentiate(spec))
     if target == "c":
         from nnsym.targets.c import render_c
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+import sympy
+
 from nnsym.pipeline.cse import Program
 from nnsym.pipeline.emit import emit
 from nnsym.pipeline.spec import Spec, format_arch, param_names
@@ -11,6 +13,7 @@ from nnsym.targets.common import Baked, identity, print_statements, runtime_text
 from nnsym.targets.printers import CPrinter
 
 TEMPLATE = "c/trainer.h.jinja"
+LOOPS_TEMPLATE = "c/trainer_loops.h.jinja"
 DTYPES = {"float64": "double", "float32": "float"}
 # Parameter names per line of the header comment.
 NAMES_PER_LINE = 8
@@ -47,7 +50,6 @@ class CContext:
 def c_context(spec: Spec, program: Program, dtype: str = "float64") -> CContext:
     """Print `program` as C for the template."""
     prefix = spec.name
-    real = DTYPES[dtype]
     printer = CPrinter(prefix, dtype)
     statements = print_statements(
         program,
@@ -58,12 +60,25 @@ def c_context(spec: Spec, program: Program, dtype: str = "float64") -> CContext:
     runtime = [runtime_text("c/nnsym_runtime.h")]
     if f"{prefix}_logsumexp" in statements.runtime_helpers:
         runtime.append(runtime_text("c/nnsym_logsumexp.h"))
+    return CContext(
+        **c_context_fields(spec, dtype),
+        runtime="\n\n".join(runtime),
+        helpers=statements.helpers,
+        forward_lines=statements.forward,
+        all_lines=statements.loss_and_grad,
+    )
+
+
+def c_context_fields(spec: Spec, dtype: str) -> dict:
+    """The context fields that do not depend on the form."""
+    prefix = spec.name
+    real = DTYPES[dtype]
     names = param_names(spec.arch)
     lines = tuple(
         " ".join(names[i : i + NAMES_PER_LINE])
         for i in range(0, len(names), NAMES_PER_LINE)
     )
-    return CContext(
+    return dict(
         title=spec.title,
         prefix=prefix,
         upper=prefix.upper(),
@@ -79,16 +94,76 @@ def c_context(spec: Spec, program: Program, dtype: str = "float64") -> CContext:
         loss=spec.loss,
         threshold=repr(spec.classification_threshold),
         param_lines=lines,
+    )
+
+
+@dataclass(frozen=True)
+class CLoopContext(CContext):
+    """The loop form's context: the C context plus its loops and buffer sizes."""
+
+    widths: tuple[int, ...] = ()
+    offsets: tuple[int, ...] = ()
+    forward_arrays: tuple[tuple[str, int], ...] = ()
+    all_arrays: tuple[tuple[str, int], ...] = ()
+    aliases: tuple[tuple[str, str], ...] = ()
+    common_lines: tuple[str, ...] = ()
+    store_lines: tuple[str, ...] = ()
+    accumulate_lines: tuple[str, ...] = ()
+
+
+def c_loop_context(spec: Spec, dtype: str = "float64") -> CLoopContext:
+    """Print `spec`'s loop program as C loops for the loop template."""
+    from nnsym.pipeline.loops import build_loop_program
+    from nnsym.targets.loops import Syntax, loop_bodies, offsets
+
+    prefix, upper = spec.name, spec.name.upper()
+    printer = CPrinter(prefix, dtype)
+    syntax = Syntax(
+        const=lambda name, expr: f"const {prefix}_real {name} = {expr};",
+        var=lambda name, expr: f"{prefix}_real {name} = {expr};",
+        loop=lambda v, count: f"for (size_t {v} = 0; {v} < {count}; {v}++) {{",
+        index=lambda name, expr: f"const size_t {name} = {expr};",
+        size=lambda k: f"{upper}_SIZE_{k}",
+        offset=lambda k: f"{upper}_OFFSET_{k}",
+        input=lambda i: f"x[{i}]",
+        target=lambda j: f"y[{j}]",
+        zero=printer.doprint(sympy.Float(0.0)),
+        logsumexp=lambda array, count: f"{prefix}_logsumexp({count}, {array})",
+    )
+    bodies = loop_bodies(build_loop_program(spec), printer, syntax)
+    runtime = [runtime_text("c/nnsym_runtime.h")]
+    if bodies.softmax:
+        runtime.append(runtime_text("c/nnsym_logsumexp.h"))
+    # Only the table's helpers: logsumexp is the runtime's, included above.
+    base = c_context_fields(spec, dtype)
+    # One line per layer, not per parameter: the file's size is the layers'.
+    base["param_lines"] = tuple(
+        f"layer {k}: {n_out} rows of w{k}_j_0 ... w{k}_j_{n_in - 1} b{k}_j "
+        f"(j = 0 ... {n_out - 1}), from params[{offset}]"
+        for k, (n_in, n_out, offset) in enumerate(
+            zip(spec.arch, spec.arch[1:], offsets(spec.arch)), start=1
+        )
+    )
+    return CLoopContext(
+        **base,
         runtime="\n\n".join(runtime),
-        helpers=statements.helpers,
-        forward_lines=statements.forward,
-        all_lines=statements.loss_and_grad,
+        helpers=tuple(printer.helper_definitions()),
+        forward_lines=bodies.forward,
+        all_lines=(),
+        widths=tuple(spec.arch),
+        offsets=tuple(offsets(spec.arch)),
+        forward_arrays=bodies.forward_arrays,
+        all_arrays=bodies.all_arrays,
+        aliases=bodies.aliases,
+        common_lines=bodies.common,
+        store_lines=bodies.store,
+        accumulate_lines=bodies.accumulate,
     )
 
 
 def render_c(
     spec: Spec,
-    program: Program,
+    program: Program | None,
     origin: str,
     dtype: str = "float64",
     baked: Baked | None = None,
@@ -97,7 +172,11 @@ def render_c(
 
     With `baked` (nnsym export), the trained parameters and NAME_predict too.
     """
-    context = c_context(spec, program, dtype)
+    if program is None:
+        context: CContext = c_loop_context(spec, dtype)
+        template = LOOPS_TEMPLATE
+    else:
+        context, template = c_context(spec, program, dtype), TEMPLATE
     advice = "regenerate with the command above"
     if baked is not None:
         suffix = "F" if dtype == "float32" else ""
@@ -108,4 +187,4 @@ def render_c(
             trained_from=baked.source,
         )
         advice = baked.advice
-    return emit(TEMPLATE, origin, advice, comment="//", formatter=identity, c=context)
+    return emit(template, origin, advice, comment="//", formatter=identity, c=context)

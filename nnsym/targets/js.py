@@ -12,6 +12,7 @@ from nnsym.targets.common import Baked, identity, print_statements, runtime_text
 from nnsym.targets.printers import JsPrinter
 
 TEMPLATE = "js/trainer.mjs.jinja"
+LOOPS_TEMPLATE = "js/trainer_loops.mjs.jinja"
 # The runtime file's own exports, for its tests, follow this line.
 END_OF_INCLUDED = "// -- end of the included part"
 # Where each array's sample starts: x and y are read at an offset in train().
@@ -56,6 +57,16 @@ def js_context(spec: Spec, program: Program) -> JsContext:
         read=lambda array, index: f"{array}[{OFFSETS[array]}{index}]",
     )
     return JsContext(
+        **js_context_fields(spec),
+        helpers=statements.helpers,
+        forward_lines=statements.forward,
+        all_lines=statements.loss_and_grad,
+    )
+
+
+def js_context_fields(spec: Spec) -> dict:
+    """The context fields that do not depend on the form."""
+    return dict(
         title=spec.title,
         arch=json.dumps(list(spec.arch)),
         activations=json.dumps(list(spec.activations)),
@@ -66,20 +77,82 @@ def js_context(spec: Spec, program: Program) -> JsContext:
         n_outputs=spec.arch[-1],
         threshold=repr(spec.classification_threshold),
         runtime=js_runtime(),
-        helpers=statements.helpers,
-        forward_lines=statements.forward,
-        all_lines=statements.loss_and_grad,
+    )
+
+
+@dataclass(frozen=True)
+class JsLoopContext(JsContext):
+    """The loop form's context: the JavaScript context plus its loops and buffers."""
+
+    arrays: tuple[tuple[str, int], ...] = ()
+    aliases: tuple[tuple[str, str], ...] = ()
+    common_lines: tuple[str, ...] = ()
+    store_lines: tuple[str, ...] = ()
+    accumulate_lines: tuple[str, ...] = ()
+
+
+def _two_spaces(lines: tuple[str, ...]) -> tuple[str, ...]:
+    # The loops are printed with four-space steps; JavaScript here uses two.
+    return tuple(
+        "  " * ((len(line) - len(line.lstrip(" "))) // 4) + line.lstrip(" ")
+        for line in lines
+    )
+
+
+def js_loop_context(spec: Spec) -> JsLoopContext:
+    """Print `spec`'s loop program as JavaScript loops for the loop template."""
+    from nnsym.pipeline.loops import build_loop_program
+    from nnsym.targets.loops import Syntax, loop_bodies, offsets
+
+    starts = offsets(spec.arch)
+    syntax = Syntax(
+        const=lambda name, expr: f"const {name} = {expr};",
+        var=lambda name, expr: f"let {name} = {expr};",
+        loop=lambda v, count: f"for (let {v} = 0; {v} < {count}; {v}++) {{",
+        index=lambda name, expr: f"const {name} = {expr};",
+        size=lambda k: str(spec.arch[k]),
+        offset=lambda k: str(starts[k - 1]),
+        input=lambda i: f"x[xo + {i}]",
+        target=lambda j: f"y[yo + {j}]",
+        zero="0",
+        logsumexp=lambda array, count: f"_logsumexp(...{array})",
+    )
+    printer = JsPrinter()
+    bodies = loop_bodies(build_loop_program(spec), printer, syntax)
+    base = js_context_fields(spec)
+    # Computed from ARCH, not listed: the file's size is the layers', not the
+    # parameters'. The same names in the same order (tested).
+    base["param_names"] = (
+        "ARCH.slice(1).flatMap((n, k) => Array.from({ length: n }, (_, j) => [\n"
+        "  ...Array.from({ length: ARCH[k] }, (_, i) => `w${k + 1}_${j}_${i}`),\n"
+        "  `b${k + 1}_${j}`,\n"
+        "]).flat())"
+    )
+    return JsLoopContext(
+        **base,
+        helpers=tuple(printer.helper_definitions()),
+        forward_lines=_two_spaces(bodies.forward),
+        all_lines=(),
+        arrays=tuple((name, spec.arch[k]) for name, k in bodies.all_arrays),
+        aliases=bodies.aliases,
+        common_lines=_two_spaces(bodies.common),
+        store_lines=_two_spaces(bodies.store),
+        accumulate_lines=_two_spaces(bodies.accumulate),
     )
 
 
 def render_js(
-    spec: Spec, program: Program, origin: str, baked: Baked | None = None
+    spec: Spec, program: Program | None, origin: str, baked: Baked | None = None
 ) -> str:
     """The generated ES module for `spec`: template, no formatter, `//` header.
 
     With `baked` (nnsym export), TRAINED_PARAMS and predict(x) use them.
     """
-    context = js_context(spec, program)
+    if program is None:
+        context: JsContext = js_loop_context(spec)
+        template = LOOPS_TEMPLATE
+    else:
+        context, template = js_context(spec, program), TEMPLATE
     advice = "regenerate with the command above"
     if baked is not None:
         values = tuple(repr(float(v)) for v in baked.params)
@@ -89,4 +162,4 @@ def render_js(
             trained_from=baked.source,
         )
         advice = baked.advice
-    return emit(TEMPLATE, origin, advice, comment="//", formatter=identity, j=context)
+    return emit(template, origin, advice, comment="//", formatter=identity, j=context)

@@ -1,0 +1,228 @@
+"""The loop form in C and JavaScript: a `LoopProgram` printed as loops over neurons.
+
+The same target-neutral description the Python loop form prints
+(`nnsym.pipeline.loops`): each layer's activation, its derivative and the output
+delta and loss over one generic neuron, derived symbolically and printed here
+by the target's own printer (`printers.py`), inside loops over the layer's
+neurons whose bounds are the architecture's. The arithmetic is the Python loop
+module's, in the same order: each dot product is summed from zero in input
+order and the bias added last, so the numbers are the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sympy import Expr, Symbol
+from sympy.printing.codeprinter import CodePrinter
+
+from nnsym.pipeline.loops import A, G, LoopProgram, Y, Z
+
+# The generic neuron's symbols as the loop bodies name them (y is the targets).
+ZJ = Symbol("zj", real=True)
+AJ = Symbol("aj", real=True)
+YJ = Symbol("yj", real=True)
+GJ = Symbol("gj", real=True)
+RENAME = {Z: ZJ, A: AJ, Y: YJ, G: GJ}
+
+
+@dataclass(frozen=True)
+class Syntax:
+    """How a target spells what the loop bodies need."""
+
+    # const declaration of a number, and a mutable one.
+    const: Callable[[str, str], str]
+    var: Callable[[str, str], str]
+    # for (index = 0; index < count; index++) {
+    loop: Callable[[str, str], str]
+    # A constant array index.
+    index: Callable[[str, str], str]
+    # Layer k's width and the offset of its first parameter, as printed.
+    size: Callable[[int], str]
+    offset: Callable[[int], str]
+    # The sample's input i and target j.
+    input: Callable[[str], str]
+    target: Callable[[str], str]
+    zero: str
+    # logsumexp over the first `count` entries of `array`.
+    logsumexp: Callable[[str, str], str]
+
+
+@dataclass(frozen=True)
+class LoopBodies:
+    """The bodies of forward, loss_and_grad and the training accumulation."""
+
+    forward: tuple[str, ...]
+    # Forward, loss and deltas; then the gradient stored, or added to.
+    common: tuple[str, ...]
+    store: tuple[str, ...]
+    accumulate: tuple[str, ...]
+    # Arrays each body uses: (name, layer) of z, a and d arrays, by body.
+    forward_arrays: tuple[tuple[str, int], ...]
+    all_arrays: tuple[tuple[str, int], ...]
+    # Aliases: (name, array) where an identity activation makes a = z.
+    aliases: tuple[tuple[str, str], ...]
+    softmax: bool
+
+
+class _Bodies:
+    def __init__(
+        self, program: LoopProgram, printer: CodePrinter, syntax: Syntax
+    ) -> None:
+        self.program = program
+        self.printer = printer
+        self.syntax = syntax
+        self.widths = program.spec.arch
+
+    def show(self, expr: Expr) -> str:
+        return self.printer.doprint(expr.xreplace(RENAME))
+
+    def bind(self, expr: Expr, layer: int, j: str) -> list[str]:
+        """Declarations of the generic symbols `expr` uses, for neuron j of layer."""
+        s = self.syntax
+        sources = {
+            Z: f"z{layer}[{j}]",
+            A: f"a{layer}[{j}]",
+            Y: s.target(j),
+        }
+        return [
+            s.const(RENAME[symbol].name, source)
+            for symbol, source in sources.items()
+            if symbol in expr.free_symbols
+        ]
+
+    def source(self, layer: int, i: str) -> str:
+        return self.syntax.input(i) if layer == 0 else f"a{layer}[{i}]"
+
+    def forward(self) -> list[str]:
+        s = self.syntax
+        lines = []
+        for layer in self.program.layers:
+            n, width = layer.index, self.widths[layer.index - 1] + 1
+            lines += [
+                s.loop("j", s.size(n)),
+                "    " + s.index("base", f"{s.offset(n)} + j * {width}"),
+                "    " + s.var("total", s.zero),
+                "    " + s.loop("i", s.size(n - 1)),
+                f"        total += params[base + i] * {self.source(n - 1, 'i')};",
+                "    }",
+                f"    z{n}[j] = total + params[base + {width - 1}];",
+                "}",
+            ]
+            if layer.softmax:
+                lines.append(s.const("lse", s.logsumexp(f"z{n}", s.size(n))))
+            if layer.activation_expr != Z:
+                expr = layer.activation_expr
+                lines += [s.loop("j", s.size(n))]
+                lines += ["    " + b for b in self.bind(expr, n, "j")]
+                lines += [f"    a{n}[j] = {self.show(expr)};", "}"]
+        return lines
+
+    def arrays(self, deltas: bool) -> tuple[list[tuple[str, int]], list]:
+        arrays, aliases = [], []
+        for layer in self.program.layers:
+            n = layer.index
+            arrays.append((f"z{n}", n))
+            if layer.activation_expr == Z:
+                aliases.append((f"a{n}", f"z{n}"))
+            else:
+                arrays.append((f"a{n}", n))
+            if deltas:
+                arrays.append((f"d{n}", n))
+        return arrays, aliases
+
+    def loss(self) -> list[str]:
+        s = self.syntax
+        program = self.program
+        n = program.layers[-1].index
+        term = program.loss_term
+        lines = [s.var("total", s.zero), s.loop("j", s.size(n))]
+        lines += ["    " + b for b in self.bind(term, n, "j")]
+        lines += [f"    total += {self.show(term)};", "}"]
+        sample_loss = self.show(program.loss_scale * Symbol("total", real=True))
+        return lines + [s.const("sample_loss", sample_loss)]
+
+    def deltas(self) -> list[str]:
+        s = self.syntax
+        program = self.program
+        n = program.layers[-1].index
+        lines = []
+        for reduction in program.output_reductions:
+            name = reduction.symbol.name
+            lines += [s.var(name, s.zero), s.loop("j", s.size(n))]
+            lines += ["    " + b for b in self.bind(reduction.term, n, "j")]
+            lines += [f"    {name} += {self.show(reduction.term)};", "}"]
+        delta = program.output_delta
+        lines += [s.loop("j", s.size(n))]
+        lines += ["    " + b for b in self.bind(delta, n, "j")]
+        lines += [f"    d{n}[j] = {self.show(delta)};", "}"]
+        for layer in reversed(program.layers[:-1]):
+            k = layer.index
+            width = self.widths[k] + 1
+            assert layer.delta_expr is not None
+            hidden = layer.delta_expr
+            # dL/da_i = sum_j w_ji delta_j over the layer above.
+            lines += [
+                s.loop("i", s.size(k)),
+                "    " + s.var("gj", s.zero),
+                "    " + s.loop("j", s.size(k + 1)),
+                f"        gj += params[{s.offset(k + 1)} + j * {width} + i]"
+                f" * d{k + 1}[j];",
+                "    }",
+            ]
+            lines += ["    " + b for b in self.bind(hidden, k, "i")]
+            lines += [f"    d{k}[i] = {self.show(hidden)};", "}"]
+        return lines
+
+    def gradients(self, assign: str) -> list[str]:
+        s = self.syntax
+        lines = []
+        for layer in self.program.layers:
+            k, width = layer.index, self.widths[layer.index - 1] + 1
+            lines += [
+                s.loop("j", s.size(k)),
+                "    " + s.index("base", f"{s.offset(k)} + j * {width}"),
+                "    " + s.const("dj", f"d{k}[j]"),
+                "    " + s.loop("i", s.size(k - 1)),
+                f"        grad[base + i] {assign} dj * {self.source(k - 1, 'i')};",
+                "    }",
+                f"    grad[base + {width - 1}] {assign} dj;",
+                "}",
+            ]
+        return lines
+
+
+def loop_bodies(
+    program: LoopProgram, printer: CodePrinter, syntax: Syntax
+) -> LoopBodies:
+    """Print `program`'s loops with `printer` in `syntax`."""
+    bodies = _Bodies(program, printer, syntax)
+    forward = bodies.forward()
+    n = program.layers[-1].index
+    out = [syntax.loop("j", syntax.size(n)), f"    out[j] = a{n}[j];", "}"]
+    loss = forward + bodies.loss()
+    forward_arrays, aliases = bodies.arrays(deltas=False)
+    all_arrays, _ = bodies.arrays(deltas=True)
+    return LoopBodies(
+        forward=tuple(forward + out),
+        common=tuple(loss + bodies.deltas()),
+        store=tuple(bodies.gradients("=")),
+        accumulate=tuple(bodies.gradients("+=")),
+        forward_arrays=tuple(forward_arrays),
+        all_arrays=tuple(all_arrays),
+        aliases=tuple(aliases),
+        softmax=any(layer.softmax for layer in program.layers),
+    )
+
+
+def offsets(arch: tuple[int, ...]) -> list[int]:
+    """The index of each layer's first parameter (layer 1 first)."""
+    result, start = [], 0
+    for n_in, n_out in zip(arch, arch[1:]):
+        result.append(start)
+        start += n_out * (n_in + 1)
+    return result
+
+
+__all__ = ["LoopBodies", "Syntax", "loop_bodies", "offsets"]
