@@ -12,8 +12,10 @@ import pytest
 
 from nnsym import api, primitives
 from nnsym.errors import UsageError
+from nnsym.pipeline import build
 from nnsym.pipeline import spec as spec_module
 from nnsym.pipeline.loops import build_loop_program
+from nnsym.pipeline.reference import MAX_CHECKED
 from nnsym.pipeline.spec import AUTO_LOOPS_MIN_PARAMS, make_spec
 from tests.helpers import REPO, module_for
 
@@ -225,12 +227,25 @@ def test_generation_is_deterministic_across_hash_seeds():
     assert other.stdout == source
 
 
-def test_code_size_grows_with_layers_not_parameters():
+def _code_lines(source: str) -> int:
+    # The selftest's reference values aside: at most MAX_CHECKED per point, and
+    # none above LOOPS_REFERENCE_MAX_PARAMS.
+    if "_REFERENCE_VALUES = (" in source:
+        start = source.index("_REFERENCE_VALUES = (")
+        source = source[:start] + source[source.index("_REFERENCE_POINTS = ") :]
+    return source.count("\n")
+
+
+def test_code_size_grows_with_layers_not_parameters(monkeypatch):
+    values = api.generate(make_spec("64-64-10", form="loops")).source
+    assert values.count("\n") - _code_lines(values) < 3 * (MAX_CHECKED + 8)
+    # Compared like for like: every selftest with central differences only.
+    monkeypatch.setattr(build, "LOOPS_REFERENCE_MAX_PARAMS", 0)
     small = api.generate(make_spec("2-2-1", form="loops")).source
     wide = api.generate(make_spec("200-100-10", form="loops")).source
-    assert abs(wide.count("\n") - small.count("\n")) < 10
+    assert abs(_code_lines(wide) - _code_lines(small)) < 10
     deeper = api.generate(make_spec("2-2-2-2-2-1", form="loops")).source
-    assert deeper.count("\n") > small.count("\n")
+    assert _code_lines(deeper) > _code_lines(small)
 
 
 def test_form_is_part_of_the_request():

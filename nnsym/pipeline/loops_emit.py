@@ -16,12 +16,7 @@ from sympy import Expr
 from nnsym.pipeline.emit import HelperDefinition, emit
 from nnsym.pipeline.loops import LSE, A, G, LoopProgram, Y, Z
 from nnsym.pipeline.printer import ModulePrinter
-from nnsym.pipeline.reference import (
-    SEEDS,
-    SelftestReference,
-    checked_indices,
-    sample_point,
-)
+from nnsym.pipeline.reference import SEEDS, SelftestReference, checked_indices
 from nnsym.pipeline.spec import Spec
 
 LOOPS_TEMPLATE = "module_loops.py.jinja"
@@ -58,7 +53,7 @@ class LoopContext:
     threshold: str
     fold_chunk: int
     # The selftest's checked parameter indices and points, printed. Without
-    # reference values a point is (seed, x, y) only.
+    # reference values a point is its seed only.
     selftest_indices: str
     selftest_points: tuple[str, ...]
     selftest_reference: bool
@@ -161,19 +156,15 @@ def _math_binding(names: set[str]) -> str:
 def _selftest_sources(
     spec: Spec, reference: SelftestReference | None
 ) -> tuple[str, tuple[str, ...]]:
-    # With reference values, as the unrolled form prints them; without, the
-    # same indices and points, for central differences only.
+    # The module draws each point's x and y itself (_sample_point), so that its
+    # size does not grow with the number of inputs: with reference values a
+    # point is (seed, loss, checked gradients), without them the seed alone.
     if reference is not None:
         indices = reference.indices
-        points = tuple(
-            repr((p.seed, p.x, p.y, p.loss, p.grads)) for p in reference.points
-        )
+        points = tuple(repr((p.seed, p.loss, p.grads)) for p in reference.points)
     else:
         indices = checked_indices(spec.n_params)
-        points = tuple(
-            repr((seed, *sample_point(seed, spec.arch[0], spec.arch[-1])))
-            for seed in SEEDS
-        )
+        points = tuple(repr(seed) for seed in SEEDS)
     names = [str(i) for i in indices]
     return "(" + ", ".join(names) + ("," if len(names) == 1 else "") + ")", points
 
