@@ -268,12 +268,25 @@ def test_unknown_runtime_name_is_an_error():
         runtime_source.runtime("_floats", "_nothing")
 
 
-@pytest.mark.parametrize("name", ["mlp_2_2_1.py", "mlp_4_8_3_softmax_ce.py"])
+@pytest.mark.parametrize(
+    "name",
+    ["mlp_2_2_1.py", "mlp_4_8_3_softmax_ce.py", "mlp_64_32_10_softmax_ce_loops.py"],
+)
 def test_generated_modules_hold_the_runtime_and_no_other_copy(name):
     text = (REPO / "generated" / name).read_text(encoding="utf-8")
-    for definition in ("_floats", "_params", "_dataset", "_optimizer_step"):
+    for definition in (
+        "_floats",
+        "_params",
+        "_dataset",
+        "_optimizer_step",
+        "_check_training",
+        "DivergenceError",
+        *(["_logsumexp"] if "softmax" in name else []),
+    ):
         assert runtime_source.runtime(definition) in text
-        assert text.count(f"def {definition}(") == 1
+        assert (
+            text.count(f"def {definition}(") + text.count(f"class {definition}(") == 1
+        )
 
 
 def test_graph_uses_the_runtime_logsumexp():

@@ -143,3 +143,70 @@ def test_a_module_from_the_command_line_checks_itself(
     lines = []
     assert load_module(path).selftest(write=lines.append)
     assert lines[-1] == "selftest passed"
+
+
+# --- the loop form -----------------------------------------------------------------
+
+LOOP_SPECS = [
+    make_spec("2-3-1", form="loops"),
+    make_spec("3-4-3", loss="ce", form="loops"),
+    make_spec(
+        "2-3-2", activation="gelu", output_activation="softmax", loss="ce", form="loops"
+    ),
+    make_spec("3-4-1", activation="cube=x**3/3", loss="mse", form="loops"),
+]
+
+
+@pytest.mark.parametrize("spec", LOOP_SPECS, ids=lambda s: s.name)
+def test_loop_form_selftest_passes_with_reference_values(spec):
+    module = module_for(spec)
+    lines = []
+    assert module.selftest(write=lines.append)
+    assert lines[-1] == "selftest passed"
+    assert len(lines) == 1 + 3 + 1
+    # The same points and reference values as the unrolled form's.
+    unrolled = module_for(make_spec(spec.option("arch"), **_unrolled_options(spec)))
+    assert module._CHECKED == unrolled._CHECKED
+    assert module._REFERENCE_POINTS == unrolled._REFERENCE_POINTS
+
+
+def _unrolled_options(spec):
+    return {
+        key: spec.option(key) for key in ("activation", "output_activation", "loss")
+    }
+
+
+def _break_loop_gradient(path):
+    text = path.read_text(encoding="utf-8")
+    start = text.index("def loss_and_grad(")
+    line = "        grads.append(d)\n"
+    position = text.index(line, start)
+    broken = "        grads.append(1.001 * d)\n"
+    path.write_text(text[:position] + broken + text[position + len(line) :])
+
+
+@pytest.mark.parametrize("spec", LOOP_SPECS[1:], ids=lambda s: s.name)
+def test_loop_form_with_a_corrupt_gradient_line_fails(module_file, spec):
+    path = module_file(spec)
+    assert run_python(path, "--selftest").returncode == 0
+    _break_loop_gradient(path)
+    result = run_python(path, "--selftest")
+    assert result.returncode == 1, result.stdout
+    assert "selftest FAILED" in result.stdout
+
+
+def test_large_loop_form_checks_central_differences_only(tmp_path, monkeypatch):
+    from nnsym.pipeline import build
+
+    monkeypatch.setattr(build, "LOOPS_REFERENCE_MAX_PARAMS", 10)
+    path = tmp_path / "large.py"
+    path.write_text(api.generate(LOOP_SPECS[1]).source, encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    assert "central differences only" in text[text.index("def selftest(") :]
+    result = run_python(path, "--selftest")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "central differences only" in result.stdout
+    assert result.stdout.strip().endswith("selftest passed")
+    _break_loop_gradient(path)
+    result = run_python(path, "--selftest")
+    assert result.returncode == 1 and "selftest FAILED" in result.stdout

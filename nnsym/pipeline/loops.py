@@ -83,11 +83,19 @@ def _probe_spec(spec: Spec, n_out: int) -> Spec:
     # A one-layer network with the output layer's activation and the loss.
     return make_spec(
         (1, n_out),
-        activation=spec.option("activation"),
-        output_activation=spec.option("output_activation"),
+        activation=_choice(spec, spec.activation),
+        output_activation=_choice(spec, spec.output_activation),
         loss=spec.loss,
         name="probe",
     )
+
+
+def _choice(spec: Spec, activation: str) -> str:
+    # The option that gives `activation`: a user-defined one as 'name=expr'.
+    definitions = dict(spec.custom)
+    if activation in definitions:
+        return f"{activation}={definitions[activation]}"
+    return activation
 
 
 def _activation_expr(activation: str) -> tuple[Expr, bool]:
@@ -203,16 +211,8 @@ def build_loop_program(spec: Spec) -> LoopProgram:
         expr, softmax = _activation_expr(activation)
         delta = None
         if index < spec.n_layers:
-            # A user-defined activation comes with its definition.
-            defined = dict(spec.custom).get(activation)
             probe = build_network(
-                make_spec(
-                    (1, 1),
-                    activation=(
-                        activation if defined is None else f"{activation}={defined}"
-                    ),
-                    name="probe",
-                )
+                make_spec((1, 1), activation=_choice(spec, activation), name="probe")
             )
             delta = _hidden_delta(probe.layers[0])
         layers.append(

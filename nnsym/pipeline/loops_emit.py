@@ -13,9 +13,10 @@ from dataclasses import dataclass
 import sympy
 from sympy import Expr
 
-from nnsym.pipeline.emit import emit
+from nnsym.pipeline.emit import HelperDefinition, emit
 from nnsym.pipeline.loops import LSE, A, G, LoopProgram, Y, Z
 from nnsym.pipeline.printer import ModulePrinter
+from nnsym.pipeline.reference import SEEDS, SelftestReference, checked_indices
 from nnsym.pipeline.spec import Spec
 
 LOOPS_TEMPLATE = "module_loops.py.jinja"
@@ -47,8 +48,15 @@ class LoopContext:
     plain_sample_lines: tuple[str, ...]
     math_binding: str
     helpers: tuple[str, ...]
+    # The table helpers the printed lines call, printed from the table.
+    helper_definitions: tuple[HelperDefinition, ...]
     threshold: str
     fold_chunk: int
+    # The selftest's checked parameter indices and points, printed. Without
+    # reference values a point is its seed only.
+    selftest_indices: str
+    selftest_points: tuple[str, ...]
+    selftest_reference: bool
 
 
 class _Printer:
@@ -145,16 +153,46 @@ def _math_binding(names: set[str]) -> str:
     return "%s = %s" % (", ".join(ordered), ", ".join(f"math.{n}" for n in ordered))
 
 
+def _selftest_sources(
+    spec: Spec, reference: SelftestReference | None
+) -> tuple[str, tuple[str, ...]]:
+    # The module draws each point's x and y itself (_sample_point), so that its
+    # size does not grow with the number of inputs: with reference values a
+    # point is (seed, loss, checked gradients), without them the seed alone.
+    if reference is not None:
+        indices = reference.indices
+        points = tuple(repr((p.seed, p.loss, p.grads)) for p in reference.points)
+    else:
+        indices = checked_indices(spec.n_params)
+        points = tuple(repr(seed) for seed in SEEDS)
+    names = [str(i) for i in indices]
+    return "(" + ", ".join(names) + ("," if len(names) == 1 else "") + ")", points
+
+
 def build_loop_context(
-    spec: Spec, program: LoopProgram, formulas: str, title: str
+    spec: Spec,
+    program: LoopProgram,
+    formulas: str,
+    title: str,
+    selftest: SelftestReference | None = None,
 ) -> LoopContext:
-    """Print `program`'s statements and gather what the loop template needs."""
+    """Print `program`'s statements and gather what the loop template needs.
+
+    `selftest` holds reference values for the selftest; without them (a large
+    network) the selftest checks central differences only.
+    """
     show = _Printer()
     forward = _forward_lines(program, show, plain=False)
     loss = _loss_lines(program, show)
     backward = loss + _delta_lines(program, show, plain=False)
     plain = _forward_lines(program, show, plain=True)
     plain += loss + _delta_lines(program, show, plain=True)
+    table_helpers = set(show.printer.helpers)
+    definitions = tuple(
+        HelperDefinition(name, show.printer.helper_entries[name].doc, body)
+        for name, body in show.printer.helper_definitions(table_helpers)
+    )
+    indices, points = _selftest_sources(spec, selftest)
     return LoopContext(
         title=title,
         formulas=formulas.rstrip("\n"),
@@ -174,8 +212,12 @@ def build_loop_context(
         plain_sample_lines=tuple(plain),
         math_binding=_math_binding(show.printer.math_names),
         helpers=tuple(sorted(show.printer.helpers | _softmax_helpers(program))),
+        helper_definitions=definitions,
         threshold=repr(spec.classification_threshold),
         fold_chunk=FOLD_CHUNK,
+        selftest_indices=indices,
+        selftest_points=points,
+        selftest_reference=selftest is not None,
     )
 
 

@@ -8,7 +8,6 @@ a generated file can compare its own float arithmetic against them.
 from __future__ import annotations
 
 import functools
-import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -20,7 +19,7 @@ from nnsym.pipeline.functions import definition_of, function_of
 from nnsym.pipeline.gradients import Gradients
 from nnsym.pipeline.model import LOSS_SYMBOL, Network
 from nnsym.primitives import PRIMITIVES
-from nnsym.runtime.init import _initial_params
+from nnsym.runtime.init import _initial_params, _sample_point
 
 DIGITS = 30
 # Seeds of init_params() at which the selftest checks the gradient.
@@ -158,14 +157,7 @@ def sample_point(
     seed: int, n_inputs: int, n_outputs: int
 ) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """Inputs in [-1, 1] (four decimals) and a one-hot target valid for every loss."""
-    rng = random.Random(1000 + seed)
-    x = tuple(round(rng.uniform(-1.0, 1.0), 4) for _ in range(n_inputs))
-    hot = seed % n_outputs if n_outputs > 1 else None
-    y = tuple(
-        float(k == hot) if hot is not None else float(seed % 2)
-        for k in range(n_outputs)
-    )
-    return x, y
+    return _sample_point(seed, n_inputs, n_outputs)
 
 
 def selftest_reference(gradients: Gradients) -> SelftestReference:
