@@ -77,7 +77,7 @@ def build_parser() -> ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     for command in COMMANDS:
-        sub = command.add_parser(subparsers, ArgumentParser)
+        sub = command.add_parser(subparsers)
         sub.set_defaults(run=command.run)
         # SUPPRESS: absent after the subcommand must not undo `nnsym --debug CMD`.
         sub.add_argument(

@@ -1,4 +1,4 @@
-"""Subcommands: each module has `add_parser(subparsers, cls)` and `run(args)`."""
+"""Subcommands: each module has `add_parser(subparsers)` and `run(args)`."""
 
 from nnsym.commands import (
     check,

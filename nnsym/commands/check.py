@@ -12,7 +12,7 @@ from nnsym.errors import NnsymError
 from nnsym.explain.fdcheck import DEFAULT_STEP, DEFAULT_TOLERANCE, TORCH_TOLERANCE
 
 
-def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register `nnsym check`."""
     parser = subparsers.add_parser(
         "check",

@@ -16,7 +16,7 @@ DEMO_EPOCHS = 2000
 DEMO_SEED = 0
 
 
-def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register `nnsym demo`."""
     return subparsers.add_parser(
         "demo",

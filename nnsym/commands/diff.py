@@ -10,7 +10,7 @@ from nnsym import api
 from nnsym.explain.limits import FUNCTION_NAMES
 
 
-def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register `nnsym diff`."""
     parser = subparsers.add_parser(
         "diff",

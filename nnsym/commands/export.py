@@ -22,7 +22,7 @@ DEFAULT_OUTPUTS = {
 DTYPE_DEFAULTS = {"onnx": "float32", "c": "float64"}
 
 
-def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register `nnsym export`."""
     parser = subparsers.add_parser(
         "export",

@@ -16,7 +16,7 @@ from nnsym.explain.limits import (
 )
 
 
-def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register `nnsym formulas`."""
     parser = subparsers.add_parser(
         "formulas",

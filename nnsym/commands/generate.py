@@ -17,7 +17,7 @@ from nnsym.commands.options import (
 )
 
 
-def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register `nnsym generate`."""
     parser = subparsers.add_parser(
         "generate",

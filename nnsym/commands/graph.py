@@ -13,7 +13,7 @@ from nnsym.errors import NnsymError, UsageError
 from nnsym.explain.limits import GRAPH_INSTALL_HINT, GRAPH_SUFFIXES, MAX_NODES
 
 
-def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register `nnsym graph`."""
     parser = subparsers.add_parser(
         "graph",

@@ -16,7 +16,7 @@ from nnsym.commands.options import (
 )
 
 
-def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register `nnsym import`."""
     parser = subparsers.add_parser(
         "import",

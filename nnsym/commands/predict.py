@@ -12,7 +12,7 @@ from nnsym.commands.options import echo
 from nnsym.errors import UsageError
 
 
-def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register `nnsym predict`."""
     parser = subparsers.add_parser(
         "predict",

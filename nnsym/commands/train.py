@@ -23,7 +23,7 @@ from nnsym.errors import NnsymError, UsageError, interrupted_status, interrupted
 DEFAULTS = api.TrainingSettings()
 
 
-def add_parser(subparsers: Any, parser_class: type) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register `nnsym train`."""
     parser = subparsers.add_parser(
         "train",
