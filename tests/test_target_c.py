@@ -711,3 +711,77 @@ def test_loop_form_mini_batches_and_divergence():
         module_for(LINEAR).train(xs, ys, lr=10.0, epochs=1000, params=[0.1, 0.2, 0.3])
     assert raised.value.epoch == len(history) - 1
     assert all(close(a, b, 1e-12) for a, b in zip(raised.value.params, params))
+
+
+TANH_UNITS = {
+    # One file per precision: the header's defaults are the double version.
+    "float64": '#include "nnsym_tanh.h"\ndouble tanh64(double x) { return nnsym_tanh(x); }\n',
+    "float32": (
+        "#define NNSYM_RT(name) f32_##name\n#define NNSYM_REAL float\n"
+        '#define NNSYM_MATH(name) name##f\n#include "nnsym_tanh.h"\n'
+        "float tanh32(float x) { return f32_tanh(x); }\n"
+    ),
+}
+
+
+def _tanh_points() -> list[float]:
+    """Both branches, their boundary, the tiny, the saturated and the special."""
+    rng = random.Random("tanh")
+    magnitudes = [10.0**e for e in range(-300, 3)] + [5e-324, 2.2e-308, 0.625]
+    magnitudes += [math.nextafter(0.625, 0.0), 1e-8, 0.5493, 19.0, 22.0, 400.0]
+    magnitudes += [rng.uniform(0.0, 1.0) for _ in range(3000)]
+    magnitudes += [rng.uniform(0.0, 25.0) for _ in range(2000)]
+    magnitudes += [math.exp(rng.uniform(-40.0, 3.0)) for _ in range(2000)]
+    return [sign * m for m in magnitudes for sign in (1.0, -1.0)]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_runtime_tanh_is_within_two_units_in_the_last_place(tmp_path: Path, dtype):
+    import ctypes
+    import struct
+
+    import mpmath
+
+    runtime = Path(__file__).resolve().parent.parent / "nnsym" / "runtime" / "c"
+    unit = tmp_path / "tanh.c"
+    unit.write_text(TANH_UNITS[dtype])
+    library = tmp_path / "libtanh.so"
+    subprocess.run(
+        ["gcc", *STRICT, "-O2", "-shared", "-fPIC", "-I", str(runtime)]
+        + ["-o", str(library), str(unit), "-lm"],
+        check=True,
+    )
+    lib = ctypes.CDLL(str(library))
+    single = dtype == "float32"
+    function = lib.tanh32 if single else lib.tanh64
+    real = ctypes.c_float if single else ctypes.c_double
+    function.restype, function.argtypes = real, [real]
+
+    def rounded(value: float) -> float:
+        return struct.unpack("f", struct.pack("f", value))[0] if single else value
+
+    def ulp(value: float) -> float:
+        if not single:
+            return math.ulp(value)
+        exponent = math.frexp(value)[1] if value else -125
+        return 2.0 ** (max(exponent, -125) - 24)
+
+    mpmath.mp.dps = 50
+    worst = 0.0
+    for point in _tanh_points():
+        x = rounded(point)
+        if single and (x == 0.0) != (point == 0.0):
+            continue  # below float's range: no float input to test
+        exact = mpmath.tanh(mpmath.mpf(x))
+        got = function(x)
+        assert math.copysign(1.0, got) == math.copysign(1.0, x)
+        error = abs(mpmath.mpf(got) - exact) / ulp(rounded(float(exact)))
+        worst = max(worst, float(error))
+        assert error <= 2, (x, got, float(exact))
+    # Exactly +-1 once saturated, and tanh's special values.
+    assert function(1e6) == 1.0 and function(-1e6) == -1.0
+    assert function(math.inf) == 1.0 and function(-math.inf) == -1.0
+    assert math.isnan(function(math.nan))
+    assert math.copysign(1.0, function(-0.0)) == -1.0
+    # Not trivially exact: the approximation is visible at the last place.
+    assert worst > 0.0

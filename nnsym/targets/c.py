@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 import sympy
@@ -57,16 +58,22 @@ def c_context(spec: Spec, program: Program, dtype: str = "float64") -> CContext:
         declare=lambda name, expr: f"const {prefix}_real {name} = {expr};",
         store=lambda array, index, expr: f"{array}[{index}] = {expr};",
     )
-    runtime = [runtime_text("c/nnsym_runtime.h")]
-    if f"{prefix}_logsumexp" in statements.runtime_helpers:
-        runtime.append(runtime_text("c/nnsym_logsumexp.h"))
     return CContext(
         **c_context_fields(spec, dtype),
-        runtime="\n\n".join(runtime),
+        runtime=runtime_for(prefix, statements.runtime_helpers),
         helpers=statements.helpers,
         forward_lines=statements.forward,
         all_lines=statements.loss_and_grad,
     )
+
+
+def runtime_for(prefix: str, used: Iterable[str]) -> str:
+    """The runtime C a trainer includes: the fixed part, and the functions it calls."""
+    runtime = [runtime_text("c/nnsym_runtime.h")]
+    for name in ("logsumexp", "tanh"):
+        if f"{prefix}_{name}" in used:
+            runtime.append(runtime_text(f"c/nnsym_{name}.h"))
+    return "\n\n".join(runtime)
 
 
 def c_context_fields(spec: Spec, dtype: str) -> dict:
@@ -131,10 +138,9 @@ def c_loop_context(spec: Spec, dtype: str = "float64") -> CLoopContext:
         logsumexp=lambda array, count: f"{prefix}_logsumexp({count}, {array})",
     )
     bodies = loop_bodies(build_loop_program(spec), printer, syntax)
-    runtime = [runtime_text("c/nnsym_runtime.h")]
-    if bodies.softmax:
-        runtime.append(runtime_text("c/nnsym_logsumexp.h"))
-    # Only the table's helpers: logsumexp is the runtime's, included above.
+    helpers = tuple(printer.helper_definitions())
+    # logsumexp is printed by the loops themselves, not by the printer.
+    used = set(printer.helpers) | ({f"{prefix}_logsumexp"} if bodies.softmax else set())
     base = c_context_fields(spec, dtype)
     # One line per layer, not per parameter: the file's size is the layers'.
     base["param_lines"] = tuple(
@@ -146,8 +152,8 @@ def c_loop_context(spec: Spec, dtype: str = "float64") -> CLoopContext:
     )
     return CLoopContext(
         **base,
-        runtime="\n\n".join(runtime),
-        helpers=tuple(printer.helper_definitions()),
+        runtime=runtime_for(prefix, used),
+        helpers=helpers,
         forward_lines=bodies.forward,
         all_lines=(),
         widths=tuple(spec.arch),

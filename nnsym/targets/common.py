@@ -98,5 +98,7 @@ def print_statements(
         [LOSS_SYMBOL, *grad_exprs],
         [store("grad", i, g) for i, g in enumerate(grads)],
     )
+    # The helpers' bodies first: they may call runtime functions too.
+    helpers = tuple(printer.helper_definitions())
     runtime = frozenset(printer.helpers) - set(printer.helper_entries)
-    return Statements(forward, everything, tuple(printer.helper_definitions()), runtime)
+    return Statements(forward, everything, helpers, runtime)

@@ -82,14 +82,17 @@ class StatementPrinting:
 class CPrinter(PrimitivePrinting, StatementPrinting, C99CodePrinter):
     """C99: doubles, or floats with `dtype="float32"` (expf, 1.0F, ...).
 
-    Helpers are `static` functions named NAME_<entry>; logsumexp is the
-    runtime's NAME_logsumexp(n, values).
+    Helpers are `static` functions named NAME_<entry>; logsumexp and tanh are
+    the runtime's NAME_logsumexp(n, values) and NAME_tanh(x).
     """
 
     def __init__(self, prefix: str, dtype: str = "float64") -> None:
         # Before the mixin's __init__, which names the helpers with them.
         self.helper_prefix = prefix + "_"
-        self.runtime_helpers = {"logsumexp": prefix + "_logsumexp"}
+        self.runtime_helpers = {
+            "logsumexp": prefix + "_logsumexp",
+            "tanh": prefix + "_tanh",
+        }
         self.dtype = dtype
         width = {"float64": float64, "float32": float32}[dtype]
         super().__init__({"type_aliases": {real: width}, "strict": True})
@@ -100,6 +103,13 @@ class CPrinter(PrimitivePrinting, StatementPrinting, C99CodePrinter):
         if "e" not in text and "." not in text and "inf" not in text:
             text += ".0"
         return text + ("F" if self.dtype == "float32" else "")
+
+    def _print_tanh(self, expr: sympy.Function) -> str:
+        # The runtime's tanh (c/nnsym_tanh.h): one exp(), several times faster
+        # than the C library's, and as accurate in both precisions.
+        helper = self.runtime_helpers["tanh"]
+        self.helpers.add(helper)
+        return "%s(%s)" % (helper, self._print(expr.args[0]))
 
     def _print_logsumexp(self, expr: sympy.Function) -> str:
         # n-ary in C: a count and a compound literal array (C99).
