@@ -65,6 +65,17 @@ def loop_specs() -> list[Spec]:
     specs.append(
         make_spec("3-4-4-3", activation="cube=x**3/3", loss="ce", form="loops")
     )
+    # Widths past a block of four, with a rest: both dot-product loops of C and JS.
+    specs.append(make_spec("3-6-5-2", activation="tanh", loss="sse", form="loops"))
+    specs.append(
+        make_spec(
+            "5-9-4-3",
+            activation="elu",
+            output_activation="softmax",
+            loss="ce",
+            form="loops",
+        )
+    )
     return specs
 
 

@@ -129,6 +129,10 @@ def c_loop_context(spec: Spec, dtype: str = "float64") -> CLoopContext:
         const=lambda name, expr: f"const {prefix}_real {name} = {expr};",
         var=lambda name, expr: f"{prefix}_real {name} = {expr};",
         loop=lambda v, count: f"for (size_t {v} = 0; {v} < {count}; {v}++) {{",
+        steps=lambda v, start, stop, step: (
+            f"for (size_t {v} = {start}; {v} < {stop}; "
+            + (f"{v}++) {{" if step == 1 else f"{v} += {step}) {{")
+        ),
         index=lambda name, expr: f"const size_t {name} = {expr};",
         size=lambda k: f"{upper}_SIZE_{k}",
         offset=lambda k: f"{upper}_OFFSET_{k}",

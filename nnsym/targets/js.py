@@ -109,6 +109,10 @@ def js_loop_context(spec: Spec) -> JsLoopContext:
         const=lambda name, expr: f"const {name} = {expr};",
         var=lambda name, expr: f"let {name} = {expr};",
         loop=lambda v, count: f"for (let {v} = 0; {v} < {count}; {v}++) {{",
+        steps=lambda v, start, stop, step: (
+            f"for (let {v} = {start}; {v} < {stop}; "
+            + (f"{v}++) {{" if step == 1 else f"{v} += {step}) {{")
+        ),
         index=lambda name, expr: f"const {name} = {expr};",
         size=lambda k: str(spec.arch[k]),
         offset=lambda k: str(starts[k - 1]),
