@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import statistics
 import subprocess
 import time
 from collections.abc import Callable
@@ -49,19 +50,26 @@ class Peer:
 
 
 def _c_peer(
-    spec: Spec, directory: Path, xs, ys, start, reduction: str, flags: tuple[str, ...]
+    spec: Spec,
+    directory: Path,
+    xs,
+    ys,
+    start,
+    reduction: str,
+    flags: tuple[str, ...],
+    dtype: str = "float64",
 ) -> Peer:
     form = "loops" if spec.form == "loops" else ""
     tag = "".join(flags).replace("-", "_").replace("=", "_")
-    folder = directory / f"c{form}{tag}"
+    folder = directory / f"c{form}{tag}{dtype}"
     folder.mkdir(exist_ok=True)
     library = compile_shared(
-        source_for(spec, "c"),
+        source_for(spec, "c", dtype),
         spec.name,
         folder,
         flags=("-std=c99", "-shared", "-fPIC", *flags),
     )
-    trainer = CTrainer(library, spec)
+    trainer = CTrainer(library, spec, dtype)
 
     def run(epochs: int) -> tuple[float, list[float], float]:
         started = time.perf_counter()
@@ -73,6 +81,10 @@ def _c_peer(
         return seconds, params, history[-1]
 
     label = "nnsym C loops" if form else "nnsym C"
+    if dtype == "float32":
+        # Its own rounding: only its loss is compared, as PyTorch float32's.
+        label += " float32"
+        return Peer(f"{label} (gcc {' '.join(flags)}, ctypes)", run, 0, None)
     return Peer(f"{label} (gcc {' '.join(flags)}, ctypes)", run, 0)
 
 
@@ -139,10 +151,16 @@ def _case(
     mean = reduction == "mean"
     # The same network in the loop form (--form loops): its C and JavaScript.
     loops = replace(spec, form="loops", name=spec.name + "_loops")
+    both = (("-O2",), ("-O3", "-march=native"))
     peers = [
         _c_peer(form, directory, xs, ys, start, reduction, flags)
         for form in (spec, loops)
-        for flags in (("-O2",), ("-O3", "-march=native"))
+        for flags in both
+    ]
+    # The loop form in float32 too: the match for PyTorch float32.
+    peers += [
+        _c_peer(loops, directory, xs, ys, start, reduction, flags, "float32")
+        for flags in both
     ]
     for peer in peers:
         peer.epochs = epochs
@@ -241,3 +259,31 @@ def targets_case(config, directory: Path, use_torch: bool) -> tuple[list, bool]:
         use_torch,
     )
     return rows + more, ok and more_ok
+
+
+def goals(rows: list) -> list[str]:
+    """PyTorch's time over the C trainer's, per precision, as the issue's goal reads.
+
+    Each ratio is the median over rounds of (PyTorch's time per epoch / the C
+    trainer's of the same precision) in the same round.
+    """
+    lines = []
+    for row in rows:
+        if not row.case.startswith("targets: moons") or "nnsym C" not in row.peer:
+            continue
+        dtype = "float32" if "float32" in row.peer else "float64"
+        torch_rows = [
+            r
+            for r in rows
+            if r.case == row.case and r.peer.endswith(f"{dtype} 1 thread")
+        ]
+        if not torch_rows:
+            continue
+        (torch_row,) = torch_rows
+        per_round = [
+            (t / torch_row.epochs) / (c / row.epochs)
+            for t, c in zip(torch_row.seconds, row.seconds)
+        ]
+        ratio = statistics.median(per_round)
+        lines.append(f"PyTorch {dtype} / {row.peer}: {ratio:.2f}x")
+    return lines
