@@ -30,7 +30,7 @@ from pathlib import Path
 from benchmarks.data import XOR_XS, XOR_YS, moons
 from benchmarks.peers import handwritten, micrograd_peer, torch_peer, var
 from benchmarks.targets import goals as target_goals
-from benchmarks.targets import targets_case
+from benchmarks.targets import js_goals, targets_case
 from nnsym import api
 from nnsym.pipeline.spec import make_spec
 
@@ -549,6 +549,7 @@ def main(argv: list[str] | None = None) -> int:
             rows += target_rows
             all_agree &= ok
             report["target_goals"] = target_goals(target_rows)
+            report["js_goals"] = js_goals(target_rows)
         if "pypy" in parts and pypy:
             report["machine"]["pypy"] = subprocess.run(
                 [pypy, "-c", PYPY_VERSION],
@@ -598,6 +599,9 @@ def main(argv: list[str] | None = None) -> int:
     if report.get("target_goals"):
         print("\nC trainer against PyTorch, same precision (goal: 3x):")
         print("\n".join("  " + line for line in report["target_goals"]))
+    if report.get("js_goals"):
+        print("\nJavaScript against C, same form (goal: within 2x):")
+        print("\n".join("  " + line for line in report["js_goals"]))
     if "torch_overtakes_at" in report:
         print(f"\nPyTorch first beats nnsym at: {report['torch_overtakes_at']}")
     if "generation" in report:

@@ -287,3 +287,19 @@ def goals(rows: list) -> list[str]:
         ratio = statistics.median(per_round)
         lines.append(f"PyTorch {dtype} / {row.peer}: {ratio:.2f}x")
     return lines
+
+
+def js_goals(rows: list) -> list[str]:
+    """Each JavaScript trainer's time over the C trainer's of its form at -O2."""
+    lines = []
+    for row in rows:
+        if not row.case.startswith("targets: moons") or "JavaScript" not in row.peer:
+            continue
+        label = "nnsym C loops (gcc -O2" if "loops" in row.peer else "nnsym C (gcc -O2"
+        (c_row,) = [r for r in rows if r.case == row.case and r.peer.startswith(label)]
+        per_round = [
+            (js / row.epochs) / (c / c_row.epochs)
+            for js, c in zip(row.seconds, c_row.seconds)
+        ]
+        lines.append(f"{row.peer} / {c_row.peer}: {statistics.median(per_round):.2f}x")
+    return lines
