@@ -104,18 +104,18 @@ class _Bodies:
     def source(self, layer: int, i: str) -> str:
         return self.syntax.input(i) if layer == 0 else f"a{layer}[{i}]"
 
-    def blocks(self, layer: int) -> tuple[int, list[str]]:
+    def blocks(self, layer: int, v: str) -> tuple[int, list[str]]:
         """How many of layer's neurons go in whole blocks; the loop over the rest."""
         s, count = self.syntax, self.widths[layer]
         whole = count - count % BLOCK
-        rest = [s.steps("j", str(whole), s.size(layer), 1)] if whole < count else []
+        rest = [s.steps(v, str(whole), s.size(layer), 1)] if whole < count else []
         return whole, rest
 
     def dot_products(self, n: int) -> list[str]:
         """z_j = sum_i w_ji a_i + b_j for the neurons of layer n, BLOCK at a time."""
         s = self.syntax
         width = self.widths[n - 1] + 1
-        whole, rest = self.blocks(n)
+        whole, rest = self.blocks(n, "j")
         lines = []
         if whole:
             sums = [f"total{k}" for k in range(BLOCK)]
@@ -213,8 +213,7 @@ class _Bodies:
         """delta_i of layer k from dL/da_i = sum_j w_ji delta_j, BLOCK at a time."""
         s = self.syntax
         width = self.widths[k] + 1
-        count = self.widths[k]
-        whole = count - count % BLOCK
+        whole, rest = self.blocks(k, "i")
         lines = []
         if whole:
             sums = [f"g{m}" for m in range(BLOCK)]
@@ -238,9 +237,8 @@ class _Bodies:
                 lines += ["        " + b for b in self.bind(hidden, k, f"i + {m}")]
                 lines += [f"        d{k}[i + {m}] = {self.show(hidden)};", "    }"]
             lines += ["}"]
-        if whole < count:
-            lines += [
-                s.steps("i", str(whole), s.size(k), 1),
+        if rest:
+            lines += rest + [
                 "    " + s.var("gj", s.zero),
                 "    " + s.loop("j", s.size(k + 1)),
                 f"        gj += params[{s.offset(k + 1)} + j * {width} + i]"
