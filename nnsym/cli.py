@@ -9,6 +9,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 from types import FrameType
+from typing import Any
 
 from nnsym import __version__
 from nnsym.commands import COMMANDS
@@ -20,7 +21,9 @@ from nnsym.errors import (
     Terminated,
     interrupted_status,
     interrupted_word,
+    request_termination,
     shorten,
+    termination_requested,
 )
 
 
@@ -89,18 +92,25 @@ def build_parser() -> ArgumentParser:
     return parser
 
 
-# Set by SIGTERM. The exception it raises can land where Python only prints and
-# drops exceptions (a finalizer, an at-fork hook); the run then ends normally, and
-# this flag still makes its status 143.
-_terminated = False
-
-
 def _terminate(signum: int, frame: FrameType | None) -> None:
     # Raised where the program is, so that SIGTERM unwinds as Ctrl-C does:
     # worker processes are ended and temporary files removed on the way out.
-    global _terminated
-    _terminated = True
+    # Recorded too: the exception can be dropped (see nnsym.errors), and then
+    # the record stops the next write and makes the status 143.
+    request_termination()
     raise Terminated()
+
+
+def _drop_dropped_termination(unraisable: Any) -> None:
+    # Python prints an exception it has to drop (in a finalizer, an at-fork hook)
+    # as a traceback; a dropped Terminated is reported by its record instead, in
+    # one line. Anything else goes to the hook that was there before.
+    if isinstance(unraisable.exc_value, Terminated):
+        return
+    _previous_unraisablehook(unraisable)
+
+
+_previous_unraisablehook = sys.unraisablehook
 
 
 def handle_sigterm() -> object:
@@ -113,12 +123,14 @@ def handle_sigterm() -> object:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `nnsym` with `argv`; return the exit status."""
-    global _terminated
-    _terminated = False
+    global _previous_unraisablehook
+    request_termination(False)
     previous = handle_sigterm()
+    _previous_unraisablehook = sys.unraisablehook
+    sys.unraisablehook = _drop_dropped_termination
     try:
         status = _run(argv)
-        if _terminated and status != EXIT_TERMINATED:
+        if termination_requested() and status != EXIT_TERMINATED:
             print("nnsym: terminated", file=sys.stderr)
             return EXIT_TERMINATED
         return status
@@ -127,7 +139,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"nnsym: {interrupted_word(interruption)}", file=sys.stderr)
         return interrupted_status(interruption)
     finally:
-        # Called from Python (tests, scripts): give the caller its handler back.
+        # Called from Python (tests, scripts): give the caller its hooks back.
+        sys.unraisablehook = _previous_unraisablehook
+        request_termination(False)
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)  # type: ignore[arg-type]
 

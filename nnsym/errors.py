@@ -30,6 +30,29 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, raised where the program is, and cleaned up after like Ctrl-C."""
 
 
+# Set by the command line's SIGTERM handler with the Terminated it raises. That
+# exception can land where Python only prints and drops exceptions (a finalizer,
+# an at-fork hook) and the run goes on; write_atomic asks before it puts a file
+# in place, so that even then no file is written after SIGTERM.
+_termination = {"requested": False}
+
+
+def request_termination(requested: bool = True) -> None:
+    """Record that SIGTERM arrived (or, with False, forget it: a new run)."""
+    _termination["requested"] = requested
+
+
+def termination_requested() -> bool:
+    """True once SIGTERM has arrived in this run."""
+    return _termination["requested"]
+
+
+def raise_if_terminated() -> None:
+    """Raise Terminated if SIGTERM arrived, even if its first one was dropped."""
+    if _termination["requested"]:
+        raise Terminated()
+
+
 def interrupted_status(interruption: BaseException) -> int:
     """The exit status for a KeyboardInterrupt: 143 after SIGTERM, else 130."""
     return EXIT_TERMINATED if isinstance(interruption, Terminated) else EXIT_INTERRUPTED

@@ -457,6 +457,50 @@ def test_sigterm_during_a_large_generate_ends_the_workers_and_cleans_up(tmp_path
     assert list(tmp_path.iterdir()) == []
 
 
+DROPPED_SIGTERM = """
+import os, signal, sys
+from pathlib import Path
+import nnsym.commands.diff as command
+from nnsym import api
+from nnsym.cli import main
+
+
+class Finalized:
+    def __del__(self):
+        # The handler's Terminated is raised inside __del__, where Python can
+        # only print it and drop it: as in an at-fork hook of black's workers.
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def run(args):
+    Finalized()
+    api.write_atomic(Path(sys.argv[1]), "written after SIGTERM")
+    return 0
+
+
+command.run = run
+sys.exit(main(["diff", "x"]))
+"""
+
+
+def test_a_dropped_sigterm_still_stops_the_write_in_one_line(tmp_path):
+    # Seen in CI once: SIGTERM landed in an at-fork hook, and the run printed
+    # Python's "Exception ignored" traceback. Now: one line, 143, no file.
+    script = tmp_path / "dropped.py"
+    script.write_text(DROPPED_SIGTERM)
+    target = tmp_path / "out.txt"
+    result = subprocess.run(
+        [sys.executable, str(script), str(target)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+    )
+    assert_refused(result.returncode, result.stderr, 143, "terminated")
+    assert not target.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dropped.py"]
+
+
 def test_sigterm_in_the_write_window_leaves_no_temporary_file(tmp_path):
     # The child stops inside write_atomic, with its temporary file half written.
     script = (

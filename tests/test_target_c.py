@@ -715,7 +715,10 @@ def test_loop_form_mini_batches_and_divergence():
 
 TANH_UNITS = {
     # One file per precision: the header's defaults are the double version.
-    "float64": '#include "nnsym_tanh.h"\ndouble tanh64(double x) { return nnsym_tanh(x); }\n',
+    "float64": (
+        '#include "nnsym_tanh.h"\n'
+        "double tanh64(double x) { return nnsym_tanh(x); }\n"
+    ),
     "float32": (
         "#define NNSYM_RT(name) f32_##name\n#define NNSYM_REAL float\n"
         '#define NNSYM_MATH(name) name##f\n#include "nnsym_tanh.h"\n'

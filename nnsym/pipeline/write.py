@@ -8,7 +8,7 @@ import tempfile
 from enum import Enum
 from pathlib import Path
 
-from nnsym.errors import NnsymError, UsageError
+from nnsym.errors import NnsymError, UsageError, raise_if_terminated
 from nnsym.pipeline.header import (
     MAX_HEADER_BYTES,
     body_hash,
@@ -138,6 +138,8 @@ def write_atomic(path: Path, text: str | bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp_name, 0o644)
+        # A SIGTERM whose exception was dropped still stops the file here.
+        raise_if_terminated()
         os.replace(tmp_name, path)
     except BaseException:
         # Also on KeyboardInterrupt: leave no temporary file behind.
