@@ -334,11 +334,17 @@ def _end_workers(pool: ProcessPoolExecutor) -> None:
     # ProcessPoolExecutor has no public way to stop running workers before
     # Python 3.14 (terminate_workers); its process table is the only handle.
     workers = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)
     for process in workers:
         process.terminate()
     pool.shutdown(wait=False, cancel_futures=True)
     for process in workers:
         process.join(timeout=5)
+    # Let the pool's manager thread see its workers gone and close its pipe now:
+    # if it were still closing it at exit, concurrent.futures' exit hook could
+    # write to the closed pipe and print a traceback (CPython 3.11, seen under load).
+    if manager is not None:
+        manager.join(timeout=5)
 
 
 def header_first_line(spec: Spec) -> str:
