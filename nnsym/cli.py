@@ -7,7 +7,7 @@ import re
 import signal
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import Any
 
@@ -101,16 +101,17 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
     raise Terminated()
 
 
-def _drop_dropped_termination(unraisable: Any) -> None:
-    # Python prints an exception it has to drop (in a finalizer, an at-fork hook)
-    # as a traceback; a dropped Terminated is reported by its record instead, in
-    # one line. Anything else goes to the hook that was there before.
-    if isinstance(unraisable.exc_value, Terminated):
-        return
-    _previous_unraisablehook(unraisable)
+def _dropping_termination(previous: Callable[[Any], object]) -> Callable[[Any], None]:
+    """An unraisable hook that keeps a dropped Terminated off stderr."""
 
+    def hook(unraisable: Any) -> None:
+        # Python prints an exception it has to drop (in a finalizer, an at-fork
+        # hook) as a traceback; a dropped Terminated is reported by its record
+        # instead, in one line. Anything else goes to the hook that was there.
+        if not isinstance(unraisable.exc_value, Terminated):
+            previous(unraisable)
 
-_previous_unraisablehook = sys.unraisablehook
+    return hook
 
 
 def handle_sigterm() -> object:
@@ -123,11 +124,14 @@ def handle_sigterm() -> object:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `nnsym` with `argv`; return the exit status."""
-    global _previous_unraisablehook
-    request_termination(False)
     previous = handle_sigterm()
-    _previous_unraisablehook = sys.unraisablehook
-    sys.unraisablehook = _drop_dropped_termination
+    # Only the outermost run in the main thread owns the SIGTERM record and the
+    # unraisable hook: a run inside another (or in another thread) leaves both.
+    outermost = previous is not None and previous is not _terminate
+    previous_hook = sys.unraisablehook
+    if outermost:
+        request_termination(False)
+        sys.unraisablehook = _dropping_termination(previous_hook)
     try:
         status = _run(argv)
         if termination_requested() and status != EXIT_TERMINATED:
@@ -140,8 +144,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return interrupted_status(interruption)
     finally:
         # Called from Python (tests, scripts): give the caller its hooks back.
-        sys.unraisablehook = _previous_unraisablehook
-        request_termination(False)
+        if outermost:
+            sys.unraisablehook = previous_hook
+            request_termination(False)
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)  # type: ignore[arg-type]
 

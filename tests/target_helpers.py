@@ -65,6 +65,8 @@ def loop_specs() -> list[Spec]:
     specs.append(
         make_spec("3-4-4-3", activation="cube=x**3/3", loss="ce", form="loops")
     )
+    # A custom activation named like a buffer (its helper is _a1 in JavaScript).
+    specs.append(make_spec("2-3-1", activation="a1=x**3/3", loss="sse", form="loops"))
     # Widths past a block of four, with a rest: both dot-product loops of C and JS.
     specs.append(make_spec("3-6-5-2", activation="tanh", loss="sse", form="loops"))
     specs.append(

