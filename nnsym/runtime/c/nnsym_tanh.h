@@ -6,8 +6,9 @@
  * is the algorithm of the Cephes library (S. L. Moshier), which Go's math.Tanh
  * also uses: below |x| = 0.625 a rational function of x*x fitted to tanh, above
  * it 1 - 2/(exp(2|x|) + 1), one exp() and no cancellation because the result
- * is at least 0.55, and exactly +-1 where tanh rounds to it (|x| > 22 in
- * double, 10 in float), so exp() never overflows. Within 2 units in the last
+ * is at least 0.55; |x| is capped at 22 in double, 10 in float, where tanh
+ * already rounds to +-1, so that the result is exactly +-1 there and exp()
+ * never overflows. Within 2 units in the last
  * place of tanh, in double and in float (tests/test_target_c.py checks it
  * against mpmath at 50 digits); odd, so tanh(-0) = -0; NaN for NaN. */
 #include <math.h>
@@ -26,12 +27,11 @@ static NNSYM_REAL NNSYM_RT(tanh)(NNSYM_REAL x)
     const NNSYM_REAL z = NNSYM_MATH(fabs)(x);
     NNSYM_REAL s, r;
     if (z >= (NNSYM_REAL)0.625) {
-        if (z > (single ? (NNSYM_REAL)10.0 : (NNSYM_REAL)22.0)) {
-            r = (NNSYM_REAL)1.0;
-        } else {
-            r = (NNSYM_REAL)1.0 -
-                (NNSYM_REAL)2.0 / (NNSYM_MATH(exp)((NNSYM_REAL)2.0 * z) + (NNSYM_REAL)1.0);
-        }
+        /* Capped where tanh already rounds to 1 (a min, not a branch): the
+         * result is then exactly 1, and exp() never overflows. */
+        const NNSYM_REAL limit = single ? (NNSYM_REAL)10.0 : (NNSYM_REAL)22.0;
+        s = NNSYM_MATH(exp)((NNSYM_REAL)2.0 * (z < limit ? z : limit));
+        r = (NNSYM_REAL)1.0 - (NNSYM_REAL)2.0 / (s + (NNSYM_REAL)1.0);
         return x < 0 ? -r : r;
     }
     if (!(z > 0)) {
