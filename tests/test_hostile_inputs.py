@@ -140,6 +140,8 @@ REQUESTS = [
     (["train", "--data", "xor", "--epochs", DIGITS], "digits is too long"),
     (["train", "--data", "xor", "--batch-size", "0"], "at least 1"),
     (["train", "--data", "xor", "--target-loss", "nan"], "finite"),
+    # Every loss is a sum of non-negative terms: a negative target is never met.
+    (["train", "--data", "xor", "--target-loss", "-1"], ">= 0"),
     (["train", "--data", "x" * BIG], "file name too long"),
     (["train", "--data", "x" * 100], "neither a built-in"),
     (["train", "--data", "xor", "--optimizer", "x" * BIG], "invalid choice"),

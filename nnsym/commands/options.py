@@ -135,6 +135,14 @@ def positive_float(text: str) -> float:
     return value
 
 
+def non_negative(text: str) -> float:
+    """argparse type: a finite number >= 0."""
+    value = number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{echo(text)} must be a finite number >= 0")
+    return value
+
+
 def fraction(text: str) -> float:
     """argparse type: a number in [0, 1)."""
     value = number(text)

@@ -12,7 +12,7 @@ from nnsym.commands.options import (
     add_spec_arguments,
     fraction,
     integer,
-    number,
+    non_negative,
     positive_float,
     spec_from_args,
     stderr_progress,
@@ -107,9 +107,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--target-loss",
-        type=number,
+        type=non_negative,
         metavar="LOSS",
-        help="stop early once the objective is at or below LOSS",
+        # Every loss is a sum of non-negative terms: a negative target is never met.
+        help="stop early once the objective is at or below LOSS (>= 0)",
     )
     parser.add_argument(
         "--engine",
