@@ -401,13 +401,15 @@ def format_report(report: CheckReport) -> str:
         "by h magnifies that rounding: the error grows again like 1e-16 / h.",
         "",
     ]
+    # "agree to" when they do, "differ by up to" when they do not.
+    agree = "agree to" if report.agrees else "differ by up to"
     verdict = (
-        f"OK: central differences agree to {report.worst_central_error:.1e} "
-        f"(tolerance {report.tolerance:g}, relative to max(1, |gradient|))"
+        f"{'OK' if report.agrees else 'MISMATCH'}: central differences {agree} "
+        f"{report.worst_central_error:.1e} (tolerance {report.tolerance:g}, "
+        "relative to max(1, |gradient|))"
     )
     if report.worst_torch_error is not None:
-        verdict += f"; PyTorch autograd agrees to {report.worst_torch_error:.1e}"
-    if not report.agrees:
-        verdict = "MISMATCH: " + verdict[len("OK: ") :]
+        verb = "agrees to" if report.agrees else "differs by up to"
+        verdict += f"; PyTorch autograd {verb} {report.worst_torch_error:.1e}"
     lines.append(verdict)
     return "\n".join(lines) + "\n"
