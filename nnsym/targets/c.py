@@ -60,18 +60,18 @@ def c_context(spec: Spec, program: Program, dtype: str = "float64") -> CContext:
     )
     return CContext(
         **c_context_fields(spec, dtype),
-        runtime=runtime_for(prefix, statements.runtime_helpers),
+        runtime=runtime_for(printer, statements.runtime_helpers),
         helpers=statements.helpers,
         forward_lines=statements.forward,
         all_lines=statements.loss_and_grad,
     )
 
 
-def runtime_for(prefix: str, used: Iterable[str]) -> str:
+def runtime_for(printer: CPrinter, used: Iterable[str]) -> str:
     """The runtime C a trainer includes: the fixed part, and the functions it calls."""
     runtime = [runtime_text("c/nnsym_runtime.h")]
-    for name in ("logsumexp", "tanh"):
-        if f"{prefix}_{name}" in used:
+    for name, helper in printer.runtime_helpers.items():
+        if helper in used:
             runtime.append(runtime_text(f"c/nnsym_{name}.h"))
     return "\n\n".join(runtime)
 
@@ -128,7 +128,6 @@ def c_loop_context(spec: Spec, dtype: str = "float64") -> CLoopContext:
     syntax = Syntax(
         const=lambda name, expr: f"const {prefix}_real {name} = {expr};",
         var=lambda name, expr: f"{prefix}_real {name} = {expr};",
-        loop=lambda v, count: f"for (size_t {v} = 0; {v} < {count}; {v}++) {{",
         steps=lambda v, start, stop, step: (
             f"for (size_t {v} = {start}; {v} < {stop}; "
             + (f"{v}++) {{" if step == 1 else f"{v} += {step}) {{")
@@ -144,7 +143,9 @@ def c_loop_context(spec: Spec, dtype: str = "float64") -> CLoopContext:
     bodies = loop_bodies(build_loop_program(spec), printer, syntax)
     helpers = tuple(printer.helper_definitions())
     # logsumexp is printed by the loops themselves, not by the printer.
-    used = set(printer.helpers) | ({f"{prefix}_logsumexp"} if bodies.softmax else set())
+    used = set(printer.helpers)
+    if bodies.softmax:
+        used.add(printer.runtime_helpers["logsumexp"])
     base = c_context_fields(spec, dtype)
     # One line per layer, not per parameter: the file's size is the layers'.
     base["param_lines"] = tuple(
@@ -156,7 +157,7 @@ def c_loop_context(spec: Spec, dtype: str = "float64") -> CLoopContext:
     )
     return CLoopContext(
         **base,
-        runtime=runtime_for(prefix, used),
+        runtime=runtime_for(printer, used),
         helpers=helpers,
         forward_lines=bodies.forward,
         all_lines=(),

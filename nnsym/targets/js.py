@@ -108,7 +108,6 @@ def js_loop_context(spec: Spec) -> JsLoopContext:
     syntax = Syntax(
         const=lambda name, expr: f"const {name} = {expr};",
         var=lambda name, expr: f"let {name} = {expr};",
-        loop=lambda v, count: f"for (let {v} = 0; {v} < {count}; {v}++) {{",
         steps=lambda v, start, stop, step: (
             f"for (let {v} = {start}; {v} < {stop}; "
             + (f"{v}++) {{" if step == 1 else f"{v} += {step}) {{")

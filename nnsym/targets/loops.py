@@ -41,9 +41,7 @@ class Syntax:
     # const declaration of a number, and a mutable one.
     const: Callable[[str, str], str]
     var: Callable[[str, str], str]
-    # for (index = 0; index < count; index++) {
-    loop: Callable[[str, str], str]
-    # for (index = start; index < stop; index += step) {
+    # for (index = start; index < stop; index += step) {, index++ for a step of 1.
     steps: Callable[[str, str, str, int], str]
     # A constant array index.
     index: Callable[[str, str], str]
@@ -56,6 +54,10 @@ class Syntax:
     zero: str
     # logsumexp over the first `count` entries of `array`.
     logsumexp: Callable[[str, str], str]
+
+    def loop(self, v: str, count: str) -> str:
+        """for (v = 0; v < count; v++) {"""
+        return self.steps(v, "0", count, 1)
 
 
 @dataclass(frozen=True)

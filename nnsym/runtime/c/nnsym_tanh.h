@@ -8,9 +8,9 @@
  * it 1 - 2/(exp(2|x|) + 1), one exp() and no cancellation because the result
  * is at least 0.55; |x| is capped at 22 in double, 10 in float, where tanh
  * already rounds to +-1, so that the result is exactly +-1 there and exp()
- * never overflows. Within 2 units in the last
- * place of tanh, in double and in float (tests/test_target_c.py checks it
- * against mpmath at 50 digits); odd, so tanh(-0) = -0; NaN for NaN. */
+ * never overflows. Within 2 units in the last place of tanh, in double and in
+ * float (tests/test_target_c.py checks it against mpmath at 50 digits); odd,
+ * so tanh(-0) = -0; NaN for NaN. */
 #include <math.h>
 
 #ifndef NNSYM_RT
