@@ -20,4 +20,6 @@ try {
   failed = true;
   process.stderr.write(String(error) + "\n");
 }
-process.exit(failed ? 1 : 0);
+// Exit once stdout has taken everything: into a pipe, Node writes asynchronously,
+// and process.exit() right away can cut off a long last line (seen in CI).
+process.stdout.write("", () => process.exit(failed ? 1 : 0));
