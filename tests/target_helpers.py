@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import math
+import random
 import shutil
 import subprocess
 import tempfile
@@ -184,3 +186,14 @@ def shuffled_orders(seed: int, n: int, epochs: int) -> list[list[int]]:
 def close(a: float, b: float, tolerance: float) -> bool:
     """|a - b| <= tolerance * max(1, |a|, |b|)."""
     return abs(a - b) <= tolerance * max(1.0, abs(a), abs(b))
+
+
+def tanh_points() -> list[float]:
+    """Both branches, their boundary, the tiny, the saturated and the special."""
+    rng = random.Random("tanh")
+    magnitudes = [10.0**e for e in range(-300, 3)] + [5e-324, 2.2e-308, 0.625]
+    magnitudes += [math.nextafter(0.625, 0.0), 1e-8, 0.5493, 19.0, 22.0, 400.0]
+    magnitudes += [rng.uniform(0.0, 1.0) for _ in range(3000)]
+    magnitudes += [rng.uniform(0.0, 25.0) for _ in range(2000)]
+    magnitudes += [math.exp(rng.uniform(-40.0, 3.0)) for _ in range(2000)]
+    return [sign * m for m in magnitudes for sign in (1.0, -1.0)]

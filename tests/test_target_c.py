@@ -28,6 +28,7 @@ from tests.target_helpers import (
     micrograd_spec,
     shuffled_orders,
     splitmix64,
+    tanh_points,
     xor_spec,
 )
 
@@ -733,17 +734,6 @@ TANH_UNITS = {
 }
 
 
-def _tanh_points() -> list[float]:
-    """Both branches, their boundary, the tiny, the saturated and the special."""
-    rng = random.Random("tanh")
-    magnitudes = [10.0**e for e in range(-300, 3)] + [5e-324, 2.2e-308, 0.625]
-    magnitudes += [math.nextafter(0.625, 0.0), 1e-8, 0.5493, 19.0, 22.0, 400.0]
-    magnitudes += [rng.uniform(0.0, 1.0) for _ in range(3000)]
-    magnitudes += [rng.uniform(0.0, 25.0) for _ in range(2000)]
-    magnitudes += [math.exp(rng.uniform(-40.0, 3.0)) for _ in range(2000)]
-    return [sign * m for m in magnitudes for sign in (1.0, -1.0)]
-
-
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_runtime_tanh_is_within_two_units_in_the_last_place(tmp_path: Path, dtype):
     import ctypes
@@ -779,7 +769,7 @@ def test_runtime_tanh_is_within_two_units_in_the_last_place(tmp_path: Path, dtyp
 
     mpmath.mp.dps = 50
     worst = 0.0
-    for point in _tanh_points():
+    for point in tanh_points():
         x = rounded(point)
         if single and (x == 0.0) != (point == 0.0):
             continue  # below float's range: no float input to test

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import random
 import subprocess
@@ -25,6 +26,7 @@ from tests.target_helpers import (
     micrograd_spec,
     shuffled_orders,
     splitmix64,
+    tanh_points,
     xor_spec,
 )
 from tests.target_helpers import node as find_node
@@ -50,7 +52,7 @@ def _points(spec, module):
         loss, grad = module.loss_and_grad(params, x, y)
         out = module.forward(params, x)
         # Where |z| is large, 1 - tanh(z)**2 and its kin cancel: one ulp of
-        # difference between V8's Math.tanh and the C library's tanh grows to
+        # difference between the runtime's _tanh and the C library's tanh grows to
         # about 1e-11 there, in the Python module's formula as much as in this
         # one. Ordinary points are held to 1e-12.
         tolerance = 1e-12 if scale == 1.0 else 1e-9
@@ -140,6 +142,47 @@ def _run_node(*args: str, env: dict | None = None) -> subprocess.CompletedProces
 def test_runtime_unit_tests_pass():
     run = _run_node(str(JS_TESTS / "runtime.test.mjs"))
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+TANH_SCRIPT = """
+import { readFileSync } from "node:fs";
+import { _tanh } from "%s";
+const points = JSON.parse(readFileSync(process.argv[2], "utf8"));
+const specials = [Infinity, -Infinity, NaN, -0, 1e6, -1e6].map(_tanh);
+process.stdout.write(JSON.stringify({
+  values: points.map(_tanh),
+  specials: specials.map(String),
+  negativeZero: Object.is(_tanh(-0), -0),
+}));
+"""
+
+
+def test_runtime_tanh_is_within_two_units_in_the_last_place(tmp_path: Path):
+    import mpmath
+
+    runtime = JS_TESTS.parent.parent / "nnsym" / "runtime" / "js" / "runtime.js"
+    script = tmp_path / "tanh.mjs"
+    script.write_text(TANH_SCRIPT % runtime.as_uri())
+    points = tanh_points()
+    data = tmp_path / "points.json"
+    data.write_text(json.dumps(points))
+    run = subprocess.run(
+        [NODE, str(script), str(data)], capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    mpmath.mp.dps = 50
+    worst = 0.0
+    for x, got in zip(points, result["values"], strict=True):
+        exact = mpmath.tanh(mpmath.mpf(x))
+        assert math.copysign(1.0, got) == math.copysign(1.0, x)
+        error = abs(mpmath.mpf(got) - exact) / math.ulp(float(exact))
+        worst = max(worst, float(error))
+        assert error <= 2, (x, got, float(exact))
+    assert result["specials"] == ["1", "-1", "NaN", "0", "1", "-1"]
+    assert result["negativeZero"]
+    # Not trivially exact: the approximation is visible at the last place.
+    assert worst > 0.0
 
 
 def test_generated_modules_equal_the_python_module(tmp_path: Path):

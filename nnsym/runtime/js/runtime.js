@@ -42,6 +42,28 @@ function _logsumexp(...values) {
   return top + Math.log(total);
 }
 
+// tanh for the hidden layers: Cephes's algorithm, as the C runtime's NAME_tanh
+// (nnsym/runtime/c/nnsym_tanh.h). V8's Math.tanh goes through expm1 and costs
+// about as much as all of a small layer's other arithmetic; this is one
+// Math.exp, or a rational function of x*x below |x| = 0.625, where
+// 1 - 2/(exp(2|x|) + 1) would cancel. |x| is capped at 22, where tanh already
+// rounds to +-1. Within 2 units in the last place (tests/test_target_js.py
+// checks it against mpmath at 50 digits); tanh(-0) = -0, NaN for NaN.
+function _tanh(x) {
+  const z = Math.abs(x);
+  if (z >= 0.625) {
+    const s = Math.exp(2.0 * (z < 22.0 ? z : 22.0));
+    const r = 1.0 - 2.0 / (s + 1.0);
+    return x < 0 ? -r : r;
+  }
+  if (!(z > 0)) return x; // +-0 itself, or NaN
+  const s = x * x;
+  const r =
+    ((-9.64399179425052238628e-1 * s + -9.92877231001918586564e1) * s + -1.61468768441708447952e3) /
+    (((s + 1.12811678491632931402e2) * s + 2.23548839060100448583e3) * s + 4.84406305325125486048e3);
+  return x + x * s * r;
+}
+
 // The optimizers as PyTorch defines them, in the Python module's order of
 // operations, so that the same gradients give the same parameters.
 function _sgdStep(params, grads, lr) {
@@ -76,4 +98,4 @@ export class DivergenceError extends Error {
   }
 }
 // -- end of the included part: below, exports for the runtime's own tests --
-export { SplitMix64, _shuffle, _logsumexp, _sgdStep, _momentumStep, _adamStep };
+export { SplitMix64, _shuffle, _logsumexp, _tanh, _sgdStep, _momentumStep, _adamStep };
