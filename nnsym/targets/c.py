@@ -115,13 +115,14 @@ class CLoopContext(CContext):
     aliases: tuple[tuple[str, str], ...] = ()
     common_lines: tuple[str, ...] = ()
     store_lines: tuple[str, ...] = ()
-    accumulate_lines: tuple[str, ...] = ()
+    record_lines: tuple[str, ...] = ()
+    chunk: int = 0
 
 
 def c_loop_context(spec: Spec, dtype: str = "float64") -> CLoopContext:
     """Print `spec`'s loop program as C loops for the loop template."""
     from nnsym.pipeline.loops import build_loop_program
-    from nnsym.targets.loops import Syntax, loop_bodies, offsets
+    from nnsym.targets.loops import CHUNK, Syntax, loop_bodies, offsets
 
     prefix, upper = spec.name, spec.name.upper()
     printer = CPrinter(prefix, dtype)
@@ -157,7 +158,8 @@ def c_loop_context(spec: Spec, dtype: str = "float64") -> CLoopContext:
     )
     return CLoopContext(
         **base,
-        runtime=runtime_for(printer, used),
+        # train() adds the gradient sums a chunk at a time with add_outer.
+        runtime=runtime_for(printer, used) + "\n\n" + runtime_text("c/nnsym_outer.h"),
         helpers=helpers,
         forward_lines=bodies.forward,
         all_lines=(),
@@ -168,7 +170,8 @@ def c_loop_context(spec: Spec, dtype: str = "float64") -> CLoopContext:
         aliases=bodies.aliases,
         common_lines=bodies.common,
         store_lines=bodies.store,
-        accumulate_lines=bodies.accumulate,
+        record_lines=bodies.record,
+        chunk=CHUNK,
     )
 
 
