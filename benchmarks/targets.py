@@ -4,12 +4,12 @@
 
 XOR (2-2-1 sigmoid, sse, lr 1) and moons (2-16-16-1 tanh/tanh/sigmoid, mse
 mean, lr 1), full batch, from the same initial parameters. Every peer times
-its own training loop: the C trainer (-O2, the flags of `nnsym train --engine
-c`, and -O3 -march=native; both give the same numbers: ISO C mode contracts no
-multiply-add) around its one ctypes call, in the unrolled form and in the loop
-form (`--form loops`, the same network's loops over neurons), JavaScript
-(both forms)
-inside Node after a warm-up run (no process start, no JIT compilation),
+its own training loop: the C trainer (-O2, and -O3 -march=native
+-ffp-contract=off, the flags of `nnsym train --engine c`; both give the same
+numbers, as neither fuses a multiply-add) around its one ctypes call, in the
+unrolled form and in the loop form (`--form loops`, the same network's loops
+over neurons), JavaScript (both forms) inside Node after a warm-up run (no
+process start, no JIT compilation),
 PyTorch (1 thread, float64 and float32) and the Python module around train().
 Rounds are interleaved; each ratio is the median over rounds of (peer time
 per epoch / C time per epoch) in the same round. Final losses and parameters
@@ -32,7 +32,13 @@ from benchmarks.peers import torch_peer
 from nnsym.pipeline.build import generate, import_generated
 from nnsym.pipeline.spec import Spec, make_spec
 from nnsym.targets import source_for
-from nnsym.targets.cengine import OK, CTrainer, compile_shared
+from nnsym.targets.cengine import (
+    FAST_FLAGS,
+    LIBRARY_FLAGS,
+    OK,
+    CTrainer,
+    compile_shared,
+)
 
 JS_RUNNER = Path(__file__).resolve().parent / "js_run.mjs"
 # float32 PyTorch's final loss agrees with float64's to this, relatively.
@@ -67,7 +73,7 @@ def _c_peer(
         source_for(spec, "c", dtype),
         spec.name,
         folder,
-        flags=("-std=c99", "-shared", "-fPIC", *flags),
+        flags=(*LIBRARY_FLAGS, *flags),
     )
     trainer = CTrainer(library, spec, dtype)
 
@@ -151,7 +157,8 @@ def _case(
     mean = reduction == "mean"
     # The same network in the loop form (--form loops): its C and JavaScript.
     loops = replace(spec, form="loops", name=spec.name + "_loops")
-    both = (("-O2",), ("-O3", "-march=native"))
+    # -O2, and the flags of `nnsym train --engine c`.
+    both = (("-O2",), FAST_FLAGS[len(LIBRARY_FLAGS) :])
     peers = [
         _c_peer(form, directory, xs, ys, start, reduction, flags)
         for form in (spec, loops)
@@ -290,16 +297,19 @@ def goals(rows: list) -> list[str]:
 
 
 def js_goals(rows: list) -> list[str]:
-    """Each JavaScript trainer's time over the C trainer's of its form at -O2."""
+    """Each JavaScript trainer's time over each float64 C trainer's of its form."""
     lines = []
     for row in rows:
         if not row.case.startswith("targets: moons") or "JavaScript" not in row.peer:
             continue
-        label = "nnsym C loops (gcc -O2" if "loops" in row.peer else "nnsym C (gcc -O2"
-        (c_row,) = [r for r in rows if r.case == row.case and r.peer.startswith(label)]
-        per_round = [
-            (js / row.epochs) / (c / c_row.epochs)
-            for js, c in zip(row.seconds, c_row.seconds)
-        ]
-        lines.append(f"{row.peer} / {c_row.peer}: {statistics.median(per_round):.2f}x")
+        label = "nnsym C loops (" if "loops" in row.peer else "nnsym C ("
+        for c_row in rows:
+            if c_row.case != row.case or not c_row.peer.startswith(label):
+                continue
+            per_round = [
+                (js / row.epochs) / (c / c_row.epochs)
+                for js, c in zip(row.seconds, c_row.seconds)
+            ]
+            ratio = statistics.median(per_round)
+            lines.append(f"{row.peer} / {c_row.peer}: {ratio:.2f}x")
     return lines

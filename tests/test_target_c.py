@@ -14,7 +14,13 @@ import pytest
 from nnsym.cli import main
 from nnsym.pipeline.spec import make_spec
 from nnsym.targets import source_for
-from nnsym.targets.cengine import DIVERGED, OK, CTrainer, compile_shared
+from nnsym.targets.cengine import (
+    DIVERGED,
+    OK,
+    PORTABLE_FLAGS,
+    CTrainer,
+    compile_shared,
+)
 from tests.helpers import module_for
 from tests.target_helpers import (
     MICROGRAD,
@@ -315,6 +321,63 @@ def test_compile_errors_are_one_line(tmp_path: Path):
 
     with pytest.raises(NnsymError, match="compiling the generated C failed"):
         compile_shared("this is not C", "broken", tmp_path)
+
+
+@pytest.mark.parametrize("compiler", ["gcc", "clang"])
+@pytest.mark.parametrize("form", ["unrolled", "loops"])
+def test_fast_flags_give_the_portable_builds_numbers_to_the_bit(
+    tmp_path: Path, compiler: str, form: str
+):
+    # train --engine c builds with -O3 -march=native -ffp-contract=off: faster,
+    # and no multiply-add fused (clang would fuse them otherwise).
+    path = shutil.which(compiler)
+    if path is None:
+        pytest.skip(f"{compiler} is not installed")
+    spec = make_spec(
+        "2-6-5-2", activation="tanh", output_activation="sigmoid", loss="mse"
+    )
+    spec = dataclasses.replace(spec, form=form, name=f"{spec.name}_{form}")
+    source = source_for(spec, "c")
+    rng = random.Random(form)
+    xs = [[rng.uniform(-2, 2), rng.uniform(-2, 2)] for _ in range(23)]
+    ys = [[float(x[0] * x[1] > 0), float(x[0] > x[1])] for x in xs]
+    runs = []
+    for folder, flags in (("fast", None), ("portable", PORTABLE_FLAGS)):
+        (tmp_path / folder).mkdir()
+        library = compile_shared(source, spec.name, tmp_path / folder, path, flags)
+        trainer = CTrainer(library, spec)
+        runs.append(
+            trainer.train(
+                xs,
+                ys,
+                lr=0.05,
+                epochs=300,
+                params=trainer.init_params(1),
+                optimizer="adam",
+                batch_size=5,
+                seed=2,
+            )
+        )
+    fast, portable = runs
+    assert fast[0] == portable[0] == OK
+    assert fast[1] == portable[1] and fast[2] == portable[2]
+
+
+def test_a_compiler_that_refuses_the_fast_flags_gets_the_portable_ones(
+    tmp_path: Path,
+):
+    refusing = tmp_path / "old-cc"
+    refusing.write_text(
+        '#!/bin/sh\ncase "$*" in *-march=native*) echo "unknown option" >&2; '
+        f'exit 1;; esac\nexec {shutil.which("gcc")} "$@"\n'
+    )
+    refusing.chmod(0o755)
+    spec = xor_spec()
+    library = compile_shared(source_for(spec, "c"), spec.name, tmp_path, str(refusing))
+    trainer = CTrainer(library, spec)
+    assert trainer.forward(trainer.init_params(0), [0, 1]) == c_trainer(
+        spec, ALL
+    ).forward(trainer.init_params(0), [0, 1])
 
 
 def test_library_of_one_spec_loads(tmp_path: Path):

@@ -191,10 +191,11 @@ def run(args: argparse.Namespace) -> int:
         api.require_compiler()
     show_progress = not args.quiet and sys.stderr.isatty()
     path = args.output if args.output is not None else api.default_output(spec)
-    module = api.prepare_module(
-        spec, path, force=args.force, progress=stderr_progress(show_progress)
-    )
+    report = stderr_progress(show_progress)
+    module = api.prepare_module(spec, path, force=args.force, progress=report)
     if args.engine == "c":
+        # Seconds for small networks, minutes for large unrolled ones.
+        report("compiling the C trainer")
         module = api.c_engine(spec, module)
     progress = api.ProgressLine(args.epochs, sys.stderr) if show_progress else None
     try:

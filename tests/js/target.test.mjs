@@ -29,6 +29,19 @@ for (const item of cases) {
       assert.equal(history.length, t.history.length);
       history.forEach((h, i) => close(h, t.history[i], 1e-10, `history[${i}]`));
       params.forEach((v, i) => close(v, t.params[i], 1e-10, `params[${i}]`));
+      // A callback that trains and differentiates the same module in between
+      // epochs: the module's buffers are shared, the outer run must not notice.
+      const nested = m.train(t.xs, t.ys, {
+        ...t.options,
+        params: t.start,
+        callback: () => {
+          m.train(t.xs, t.ys, { ...t.options, epochs: 2, seed: 7 });
+          m.lossAndGrad(m.initParams(3), t.xs[0], t.ys[0]);
+          return false;
+        },
+      });
+      assert.deepEqual(nested.history, history);
+      assert.deepEqual(nested.params, params);
     }
     if (item.diverges) {
       const { xs, ys, options, start, epoch } = item.diverges;
