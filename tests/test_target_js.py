@@ -252,6 +252,70 @@ def test_export_target_js_predicts_as_the_python_predictor(tmp_path: Path):
     assert abs(json.loads(run.stdout)[0] - predictor.predict([0, 1])[0]) < 1e-12
 
 
+CHUNK_SCRIPT = """
+import { readFileSync } from "node:fs";
+const c = JSON.parse(readFileSync(process.argv[2], "utf8"));
+const m = await import(c.module);
+const { params, history } = m.train(c.xs, c.ys, c.options);
+process.stdout.write(JSON.stringify({ params, history }));
+"""
+
+
+@pytest.mark.parametrize("batch_size", [None, 20])
+def test_loop_form_training_adds_chunks_of_samples_in_sample_order(
+    tmp_path: Path, batch_size
+):
+    # train() records the 6 x 5 layer's inputs and deltas, 16 samples at a time,
+    # and adds the 3 x 6 and 5 x 2 layers' gradients at once (too narrow to
+    # gain): 37 samples make whole chunks and a part, and batches of 20 end
+    # mid-chunk. With relu, every parameter and loss is the Python loop
+    # module's, added up sample by sample, to the last bit.
+    spec = make_spec("3-6-5-2", activation="relu", loss="sse", form="loops")
+    module = module_for(spec)
+    rng = random.Random(f"chunks-{batch_size}")
+    xs = [[rng.uniform(-1, 1) for _ in range(3)] for _ in range(37)]
+    ys = [[rng.uniform(0, 1) for _ in range(2)] for _ in range(37)]
+    start = [rng.uniform(-0.5, 0.5) for _ in range(module.N_PARAMS)]
+    epochs, lr, size = 20, 0.01, batch_size or len(xs)
+    params, expected = list(start), []
+    orders = (
+        shuffled_orders(5, len(xs), epochs)
+        if batch_size
+        else [list(range(len(xs)))] * epochs
+    )
+    for order in orders:
+        objective = 0.0
+        for first in range(0, len(xs), size):
+            sums, batch_loss = [0.0] * len(params), 0.0
+            for s in order[first : first + size]:
+                loss, grad = module.loss_and_grad(params, xs[s], ys[s])
+                batch_loss += loss
+                sums = [a + g for a, g in zip(sums, grad)]
+            objective += batch_loss
+            params = [p - lr * g for p, g in zip(params, sums)]
+        expected.append(objective)
+    path = tmp_path / f"{spec.name}.mjs"
+    path.write_text(source_for(spec, "js"), encoding="utf-8")
+    assert "_addOuter(gradBuffer, 24, inputs2Chunk, 6, deltas2Chunk, 5" in (
+        path.read_text()
+    )
+    options = {"lr": lr, "epochs": epochs, "params": start, "seed": 5}
+    if batch_size:
+        options["batchSize"] = batch_size
+    case = tmp_path / "case.json"
+    case.write_text(
+        json.dumps({"module": path.as_uri(), "xs": xs, "ys": ys, "options": options})
+    )
+    script = tmp_path / "chunks.mjs"
+    script.write_text(CHUNK_SCRIPT)
+    run = subprocess.run(
+        [NODE, str(script), str(case)], capture_output=True, text=True, check=True
+    )
+    result = json.loads(run.stdout)
+    assert result["history"] == expected
+    assert result["params"] == params
+
+
 def _unrolled_module(spec):
     # The reference of a loop-form file: the unrolled Python module of its network.
     return module_for(dataclasses.replace(spec, form="unrolled", name=spec.name + "_u"))

@@ -88,7 +88,10 @@ class JsLoopContext(JsContext):
     aliases: tuple[tuple[str, str], ...] = ()
     common_lines: tuple[str, ...] = ()
     store_lines: tuple[str, ...] = ()
-    accumulate_lines: tuple[str, ...] = ()
+    record_lines: tuple[str, ...] = ()
+    # (layer, its offset, inputs, outputs) of each chunked layer.
+    chunked_layers: tuple[tuple[int, int, int, int], ...] = ()
+    chunk: int = 0
 
 
 def _two_spaces(lines: tuple[str, ...]) -> tuple[str, ...]:
@@ -102,7 +105,7 @@ def _two_spaces(lines: tuple[str, ...]) -> tuple[str, ...]:
 def js_loop_context(spec: Spec) -> JsLoopContext:
     """Print `spec`'s loop program as JavaScript loops for the loop template."""
     from nnsym.pipeline.loops import build_loop_program
-    from nnsym.targets.loops import Syntax, loop_bodies, offsets
+    from nnsym.targets.loops import CHUNK, Syntax, loop_bodies, offsets, wide_layers
 
     starts = offsets(spec.arch)
     syntax = Syntax(
@@ -121,7 +124,7 @@ def js_loop_context(spec: Spec) -> JsLoopContext:
         logsumexp=lambda array, count: f"_logsumexp(...{array})",
     )
     printer = JsPrinter()
-    bodies = loop_bodies(build_loop_program(spec), printer, syntax)
+    bodies = loop_bodies(build_loop_program(spec), printer, syntax, wide_layers)
     base = js_context_fields(spec)
     # Computed from ARCH, not listed: the file's size is the layers', not the
     # parameters'. The same names in the same order (tested).
@@ -140,7 +143,11 @@ def js_loop_context(spec: Spec) -> JsLoopContext:
         aliases=bodies.aliases,
         common_lines=_two_spaces(bodies.common),
         store_lines=_two_spaces(bodies.store),
-        accumulate_lines=_two_spaces(bodies.accumulate),
+        record_lines=_two_spaces(bodies.record),
+        chunked_layers=tuple(
+            (k, starts[k - 1], spec.arch[k - 1], spec.arch[k]) for k in bodies.chunked
+        ),
+        chunk=CHUNK,
     )
 
 

@@ -13,14 +13,18 @@ same additions in the same order per neuron, but `BLOCK` independent chains of
 them for the processor to overlap, where one sum at a time waits on each
 addition before the next (the moons trainer in C: 74 to 61 us an epoch).
 
-In C's training, each sample records its layers' inputs and deltas in row `row`
-of a chunk of `CHUNK` rows, instead of adding its outer products to the
-gradient sums at once; the runtime's add_outer then adds a whole chunk, each
-weight's sum held in a register through the chunk's samples in sample order:
-the same additions as one sample at a time, without a load and a store of
-every sum for every sample (the moons trainer at -O3 -march=native: 53 to
-48 us an epoch). JavaScript gains nothing from it and adds each sample's
-gradient at once.
+In training, each sample records a layer's inputs and deltas in row `row` of a
+chunk of `CHUNK` rows, instead of adding its outer product to the gradient
+sums at once; the runtime's add_outer then adds a whole chunk, each weight's
+sum held in a register through the chunk's samples in sample order: the same
+additions as one sample at a time, without a load and a store of every sum for
+every sample. Recording costs a copy of the layer's n_in + n_out numbers per
+sample, against n_in * n_out sums saved, so the target chooses which layers
+(`chunked`): C records every layer (the moons 2-16-16-1 trainer at -O3
+-march=native: 53 to 48 us an epoch), JavaScript only layers at least `BLOCK`
+wide on both sides, its other layers adding their gradient at once (moons:
+102 us adding every layer at once, 110 recording every layer, 97 recording
+only the 16 x 16 layer).
 """
 
 from __future__ import annotations
@@ -77,13 +81,14 @@ class LoopBodies:
     """The bodies of forward, loss_and_grad and the training accumulation."""
 
     forward: tuple[str, ...]
-    # Forward, loss and deltas; then the gradient stored, or added to
-    # (JavaScript), or the layers' inputs and deltas recorded in row `row` of
-    # the chunk (C: see CHUNK).
+    # Forward, loss and deltas; then the gradient stored, or, in training, the
+    # chunked layers' inputs and deltas recorded in row `row` of the chunk and
+    # the others' gradients added to grad (see CHUNK).
     common: tuple[str, ...]
     store: tuple[str, ...]
-    accumulate: tuple[str, ...]
     record: tuple[str, ...]
+    # The layers that `record` records, by index (1 is the first).
+    chunked: tuple[int, ...]
     # Arrays each body uses: (name, layer) of z, a and d arrays, by body.
     forward_arrays: tuple[tuple[str, int], ...]
     all_arrays: tuple[tuple[str, int], ...]
@@ -266,12 +271,15 @@ class _Bodies:
             lines += [f"    d{k}[i] = {self.show(hidden)};", "}"]
         return lines
 
-    def record(self) -> list[str]:
-        """Copy each layer's inputs and deltas to row `row` of its chunk arrays."""
+    def record(self, chunked: tuple[int, ...]) -> list[str]:
+        """Chunked layers' inputs and deltas to row `row`; others' gradients added."""
         s = self.syntax
         lines = []
         for layer in self.program.layers:
             k = layer.index
+            if k not in chunked:
+                lines += self.gradients("+=", (layer,))
+                continue
             lines += [
                 s.loop("i", s.size(k - 1)),
                 f"    inputs{k}[row * {s.size(k - 1)} + i] = "
@@ -283,10 +291,11 @@ class _Bodies:
             ]
         return lines
 
-    def gradients(self, assign: str) -> list[str]:
+    def gradients(self, assign: str, layers: tuple) -> list[str]:
+        """Each weight's and bias's gradient (delta_j * input_i, delta_j), assigned."""
         s = self.syntax
         lines = []
-        for layer in self.program.layers:
+        for layer in layers:
             k, width = layer.index, self.widths[layer.index - 1] + 1
             lines += [
                 s.loop("j", s.size(k)),
@@ -301,11 +310,30 @@ class _Bodies:
         return lines
 
 
+def every_layer(n_in: int, n_out: int) -> bool:
+    """Record every layer in chunks (C)."""
+    return True
+
+
+def wide_layers(n_in: int, n_out: int) -> bool:
+    """Record the layers at least BLOCK wide on both sides (JavaScript)."""
+    return min(n_in, n_out) >= BLOCK
+
+
 def loop_bodies(
-    program: LoopProgram, printer: CodePrinter, syntax: Syntax
+    program: LoopProgram,
+    printer: CodePrinter,
+    syntax: Syntax,
+    chunk: Callable[[int, int], bool] = every_layer,
 ) -> LoopBodies:
-    """Print `program`'s loops with `printer` in `syntax`."""
+    """Print `program`'s loops in `syntax`; `chunk(n_in, n_out)`: record a layer?"""
     bodies = _Bodies(program, printer, syntax)
+    widths = program.spec.arch
+    chunked = tuple(
+        layer.index
+        for layer in program.layers
+        if chunk(widths[layer.index - 1], widths[layer.index])
+    )
     forward = bodies.forward()
     n = program.layers[-1].index
     out = [syntax.loop("j", syntax.size(n)), f"    out[j] = a{n}[j];", "}"]
@@ -315,9 +343,9 @@ def loop_bodies(
     return LoopBodies(
         forward=tuple(forward + out),
         common=tuple(loss + bodies.deltas()),
-        store=tuple(bodies.gradients("=")),
-        accumulate=tuple(bodies.gradients("+=")),
-        record=tuple(bodies.record()),
+        store=tuple(bodies.gradients("=", program.layers)),
+        record=tuple(bodies.record(chunked)),
+        chunked=chunked,
         forward_arrays=tuple(forward_arrays),
         all_arrays=tuple(all_arrays),
         aliases=tuple(aliases),
@@ -334,4 +362,12 @@ def offsets(arch: tuple[int, ...]) -> list[int]:
     return result
 
 
-__all__ = ["CHUNK", "LoopBodies", "Syntax", "loop_bodies", "offsets"]
+__all__ = [
+    "CHUNK",
+    "LoopBodies",
+    "Syntax",
+    "every_layer",
+    "loop_bodies",
+    "offsets",
+    "wide_layers",
+]
