@@ -138,8 +138,8 @@ class JsPrinter(PrimitivePrinting, StatementPrinting, JavascriptCodePrinter):
         return repr(float(expr))
 
     def _print_tanh(self, expr: sympy.Function) -> str:
-        # The runtime's _tanh (js/runtime.js), included in every module: one
-        # Math.exp, where V8's Math.tanh costs several times as much.
+        # The runtime's _tanh (js/runtime.js), included in every module, with
+        # its exp written out: V8's Math.tanh costs several times as much.
         return "_tanh(%s)" % self._print(expr.args[0])
 
     def _print_Max(self, expr: sympy.Max) -> str:
