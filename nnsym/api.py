@@ -96,6 +96,7 @@ _LAZY = {
     "load_model_file": "nnsym.interop",
     "export_onnx": "nnsym.interop.onnx_export",
     "check_target_options": "nnsym.targets",
+    "check_suffix": "nnsym.targets",
     "default_path": "nnsym.targets",
     "write_target": "nnsym.targets",
     "export_source": "nnsym.targets",

@@ -35,3 +35,45 @@ def test_dtype_float32_is_for_c_only(tmp_path: Path, capsys):
     err = capsys.readouterr().err
     assert status == 2 and err.count("\n") == 1 and "--target c only" in err
     assert not (tmp_path / "a").exists()
+
+
+@pytest.mark.parametrize(
+    ("command", "name", "language"),
+    [
+        (["generate", "--target", "c"], "model.py", "Python"),
+        (["generate", "--target", "js"], "model.h", "C"),
+        (["generate", "--target", "micropython"], "model.mjs", "JavaScript"),
+        (["generate"], "model.JS", "JavaScript"),
+        (["train", "--data", "xor", "--epochs", "1"], "model.c", "C"),
+    ],
+)
+def test_a_file_named_for_another_language_is_refused(
+    tmp_path: Path, capsys, command, name, language
+):
+    out = tmp_path / name
+    status = main([*command, "--arch", "2-2-1", "-o", str(out)])
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1
+    assert f"named as a {language} file" in err and "name it with" in err
+    assert not out.exists()
+
+
+def test_export_to_a_file_named_for_another_language_is_refused(tmp_path: Path, capsys):
+    model = tmp_path / "w.json"
+    train = ["train", "--arch", "2-2-1", "--data", "xor", "--epochs", "1", "-q"]
+    assert main([*train, "-o", str(tmp_path / "m.py"), "--save", str(model)]) == 0
+    out = tmp_path / "p.py"
+    status = main(["export", "--model", str(model), "--target", "c", "-o", str(out)])
+    err = capsys.readouterr().err
+    assert status == 2 and "named as a Python file" in err and ".h or .c" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("target", "name"),
+    [("c", "model.c"), ("c", "model.h"), ("js", "model.js"), ("python", "model")],
+)
+def test_the_other_names_a_target_may_have_are_written(tmp_path: Path, target, name):
+    out = tmp_path / name
+    assert main(["generate", "--target", target, "-q", "-o", str(out)]) == 0
+    assert out.read_text().startswith(("// Generated", "# Generated"))

@@ -71,8 +71,10 @@ def run(args: argparse.Namespace) -> int:
     """Load the weights, render the predictor and write it."""
     if args.dtype is not None and args.target not in DTYPE_DEFAULTS:
         raise UsageError(f"--dtype is for --target onnx or c, not {args.target}")
-    weights = api.load_weights(args.model)
     output = args.output or Path(DEFAULT_OUTPUTS[args.target])
+    if args.target != "onnx":
+        api.check_suffix(output, args.target)
+    weights = api.load_weights(args.model)
     if args.target == "onnx":
         dtype = args.dtype or "float32"
         written = api.export_onnx(weights, output, dtype=dtype, force=args.force)

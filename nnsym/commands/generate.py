@@ -65,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
         return run_target(args, spec)
     path = args.output if args.output is not None else api.default_output(spec)
     # Refuse a bad target before spending time on generation.
+    api.check_suffix(path, "python")
     api.check_target(path, force=args.force)
     show_progress = not args.quiet and sys.stderr.isatty()
     generated = api.generate(

@@ -189,8 +189,9 @@ def run(args: argparse.Namespace) -> int:
         api.check_plot_target(args.plot)
     if args.engine == "c":
         api.require_compiler()
-    show_progress = not args.quiet and sys.stderr.isatty()
     path = args.output if args.output is not None else api.default_output(spec)
+    api.check_suffix(path, "python")
+    show_progress = not args.quiet and sys.stderr.isatty()
     report = stderr_progress(show_progress)
     module = api.prepare_module(spec, path, force=args.force, progress=report)
     if args.engine == "c":

@@ -11,7 +11,7 @@ import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from nnsym.errors import UsageError
+from nnsym.errors import UsageError, echo
 from nnsym.pipeline.build import differentiate
 from nnsym.pipeline.cse import eliminate_common_subexpressions
 from nnsym.pipeline.spec import DTYPES, TARGETS, Spec
@@ -22,6 +22,33 @@ if TYPE_CHECKING:
     from nnsym.models.weights import Weights
 
 EXTENSIONS = {"python": ".py", "c": ".h", "js": ".mjs", "micropython": ".py"}
+# The suffixes a target's file may have, and the language each suffix says,
+# so that a C header is not written to model.py, nor Python to model.mjs.
+SUFFIXES = {
+    "python": (".py",),
+    "micropython": (".py",),
+    "c": (".h", ".c"),
+    "js": (".mjs", ".js"),
+}
+LANGUAGES = {
+    ".py": "Python",
+    ".h": "C",
+    ".c": "C",
+    ".mjs": "JavaScript",
+    ".js": "JavaScript",
+}
+
+
+def check_suffix(path: Path, target: str) -> None:
+    """Refuse a file name whose suffix is another language's than `target` writes."""
+    suffix = path.suffix.lower()
+    if suffix in LANGUAGES and suffix not in SUFFIXES[target]:
+        wanted = " or ".join(SUFFIXES[target])
+        raise UsageError(
+            f"{echo(str(path))} is named as a {LANGUAGES[suffix]} file, but "
+            f"--target {target} writes {LANGUAGES[SUFFIXES[target][0]]}: "
+            f"name it with {wanted}"
+        )
 
 
 def check_target_options(target: str, dtype: str) -> None:
@@ -85,6 +112,7 @@ def write_target(
     spec: Spec, target: str, dtype: str, path: Path, force: bool = False
 ) -> bool:
     """Generate `spec` for `target` and write it atomically; False if unchanged."""
+    check_suffix(path, target)
     check_writable_target(path, force=force)
     return write_generated(path, source_for(spec, target, dtype), force=force)
 
