@@ -252,7 +252,7 @@ def test_export_target_js_predicts_as_the_python_predictor(tmp_path: Path):
     assert abs(json.loads(run.stdout)[0] - predictor.predict([0, 1])[0]) < 1e-12
 
 
-CHUNK_SCRIPT = """
+TRAIN_SCRIPT = """
 import { readFileSync } from "node:fs";
 const c = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const m = await import(c.module);
@@ -262,17 +262,17 @@ process.stdout.write(JSON.stringify({ params, history }));
 
 
 @pytest.mark.parametrize("batch_size", [None, 20])
-def test_loop_form_training_adds_chunks_of_samples_in_sample_order(
+def test_loop_form_training_takes_pairs_of_samples_in_sample_order(
     tmp_path: Path, batch_size
 ):
-    # train() records the 6 x 5 layer's inputs and deltas, 16 samples at a time,
-    # and adds the 3 x 6 and 5 x 2 layers' gradients at once (too narrow to
-    # gain): 37 samples make whole chunks and a part, and batches of 20 end
-    # mid-chunk. With relu, every parameter and loss is the Python loop
-    # module's, added up sample by sample, to the last bit.
+    # train() takes two samples at a time (_pairAt) and the last of an odd
+    # batch alone: 37 samples make pairs and a single, batches of 20 and 17 too.
+    # Each gradient sum gets its samples' terms in sample order: with relu,
+    # every parameter and loss is the Python loop module's, added up sample by
+    # sample, to the last bit.
     spec = make_spec("3-6-5-2", activation="relu", loss="sse", form="loops")
     module = module_for(spec)
-    rng = random.Random(f"chunks-{batch_size}")
+    rng = random.Random(f"pairs-{batch_size}")
     xs = [[rng.uniform(-1, 1) for _ in range(3)] for _ in range(37)]
     ys = [[rng.uniform(0, 1) for _ in range(2)] for _ in range(37)]
     start = [rng.uniform(-0.5, 0.5) for _ in range(module.N_PARAMS)]
@@ -296,9 +296,7 @@ def test_loop_form_training_adds_chunks_of_samples_in_sample_order(
         expected.append(objective)
     path = tmp_path / f"{spec.name}.mjs"
     path.write_text(source_for(spec, "js"), encoding="utf-8")
-    assert "_addOuter(gradBuffer, 24, inputs2Chunk, 6, deltas2Chunk, 5" in (
-        path.read_text()
-    )
+    assert "_pairAt(x, first * N_INPUTS" in path.read_text()
     options = {"lr": lr, "epochs": epochs, "params": start, "seed": 5}
     if batch_size:
         options["batchSize"] = batch_size
@@ -306,14 +304,75 @@ def test_loop_form_training_adds_chunks_of_samples_in_sample_order(
     case.write_text(
         json.dumps({"module": path.as_uri(), "xs": xs, "ys": ys, "options": options})
     )
-    script = tmp_path / "chunks.mjs"
-    script.write_text(CHUNK_SCRIPT)
+    script = tmp_path / "train.mjs"
+    script.write_text(TRAIN_SCRIPT)
     run = subprocess.run(
         [NODE, str(script), str(case)], capture_output=True, text=True, check=True
     )
     result = json.loads(run.stdout)
     assert result["history"] == expected
     assert result["params"] == params
+
+
+PAIRS_SCRIPT = """
+import { readFileSync } from "node:fs";
+import assert from "node:assert/strict";
+const cases = JSON.parse(readFileSync(process.argv[2], "utf8"));
+for (const c of cases) {
+  const m = await import(c.module);
+  for (const count of [8, 9]) {
+    const xs = c.xs.slice(0, count), ys = c.ys.slice(0, count);
+    // One sample at a time through lossAndGrad, summed in sample order, sgd.
+    let params = Array.from(c.start);
+    const history = [];
+    for (let epoch = 0; epoch < 3; epoch++) {
+      const sums = new Array(params.length).fill(0);
+      let objective = 0;
+      xs.forEach((x, s) => {
+        const [loss, grad] = m.lossAndGrad(params, x, ys[s]);
+        objective += loss;
+        grad.forEach((g, i) => { sums[i] += g; });
+      });
+      params = params.map((p, i) => p - 0.01 * sums[i]);
+      history.push(objective);
+    }
+    const trained = m.train(xs, ys, { lr: 0.01, epochs: 3, params: c.start });
+    assert.deepEqual(trained.history, history, `${c.module} ${count}`);
+    assert.deepEqual(trained.params, params, `${c.module} ${count}`);
+  }
+}
+process.stdout.write("ok");
+"""
+
+
+def test_pairs_of_samples_give_one_at_a_time_numbers_for_every_loop_spec(
+    tmp_path: Path,
+):
+    # _pairAt is printed for each activation, loss, softmax and width (blocks
+    # of two with a rest): its training equals, to the last bit, the module's
+    # own single-sample lossAndGrad summed in order, with 8 and 9 samples.
+    cases = []
+    for spec in loop_specs():
+        path = tmp_path / f"{spec.name}.mjs"
+        path.write_text(source_for(spec, "js"), encoding="utf-8")
+        rng = random.Random(spec.name)
+        n_in, n_out = spec.arch[0], spec.arch[-1]
+        xs = [[rng.uniform(-2, 2) for _ in range(n_in)] for _ in range(9)]
+        ys = []
+        for _ in range(9):
+            y = [0.0] * n_out
+            y[rng.randrange(n_out)] = 1.0
+            ys.append(y)
+        start = [rng.uniform(-1, 1) for _ in range(spec.n_params)]
+        cases.append({"module": path.as_uri(), "xs": xs, "ys": ys, "start": start})
+    data = tmp_path / "cases.json"
+    data.write_text(json.dumps(cases))
+    script = tmp_path / "pairs.mjs"
+    script.write_text(PAIRS_SCRIPT)
+    run = subprocess.run(
+        [NODE, str(script), str(data)], capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0 and run.stdout == "ok", run.stderr[-3000:]
 
 
 def _unrolled_module(spec):

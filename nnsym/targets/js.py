@@ -88,10 +88,11 @@ class JsLoopContext(JsContext):
     aliases: tuple[tuple[str, str], ...] = ()
     common_lines: tuple[str, ...] = ()
     store_lines: tuple[str, ...] = ()
-    record_lines: tuple[str, ...] = ()
-    # (layer, its offset, inputs, outputs) of each chunked layer.
-    chunked_layers: tuple[tuple[int, int, int, int], ...] = ()
-    chunk: int = 0
+    accumulate_lines: tuple[str, ...] = ()
+    # train()'s body for two samples at once, and the second sample's buffers.
+    pair_lines: tuple[str, ...] = ()
+    pair_arrays: tuple[tuple[str, int], ...] = ()
+    pair_aliases: tuple[tuple[str, str], ...] = ()
 
 
 def _two_spaces(lines: tuple[str, ...]) -> tuple[str, ...]:
@@ -105,7 +106,7 @@ def _two_spaces(lines: tuple[str, ...]) -> tuple[str, ...]:
 def js_loop_context(spec: Spec) -> JsLoopContext:
     """Print `spec`'s loop program as JavaScript loops for the loop template."""
     from nnsym.pipeline.loops import build_loop_program
-    from nnsym.targets.loops import CHUNK, Syntax, loop_bodies, offsets, wide_layers
+    from nnsym.targets.loops import Syntax, loop_bodies, no_layer, offsets, pair_body
 
     starts = offsets(spec.arch)
     syntax = Syntax(
@@ -124,7 +125,14 @@ def js_loop_context(spec: Spec) -> JsLoopContext:
         logsumexp=lambda array, count: f"_logsumexp(...{array})",
     )
     printer = JsPrinter()
-    bodies = loop_bodies(build_loop_program(spec), printer, syntax, wide_layers)
+    program = build_loop_program(spec)
+    # No layer recorded in chunks: its "record" lines add the gradient at once.
+    bodies = loop_bodies(program, printer, syntax, no_layer)
+    # The second sample of a pair: its own offsets into x and y.
+    second = replace(
+        syntax, input=lambda i: f"x[xoB + {i}]", target=lambda j: f"y[yoB + {j}]"
+    )
+    pair = pair_body(program, printer, syntax, second)
     base = js_context_fields(spec)
     # Computed from ARCH, not listed: the file's size is the layers', not the
     # parameters'. The same names in the same order (tested).
@@ -143,11 +151,10 @@ def js_loop_context(spec: Spec) -> JsLoopContext:
         aliases=bodies.aliases,
         common_lines=_two_spaces(bodies.common),
         store_lines=_two_spaces(bodies.store),
-        record_lines=_two_spaces(bodies.record),
-        chunked_layers=tuple(
-            (k, starts[k - 1], spec.arch[k - 1], spec.arch[k]) for k in bodies.chunked
-        ),
-        chunk=CHUNK,
+        accumulate_lines=_two_spaces(bodies.record),
+        pair_lines=_two_spaces(pair.lines),
+        pair_arrays=tuple((name, spec.arch[k]) for name, k in pair.arrays),
+        pair_aliases=pair.aliases,
     )
 
 

@@ -13,18 +13,18 @@ same additions in the same order per neuron, but `BLOCK` independent chains of
 them for the processor to overlap, where one sum at a time waits on each
 addition before the next (the moons trainer in C: 74 to 61 us an epoch).
 
-In training, each sample records a layer's inputs and deltas in row `row` of a
-chunk of `CHUNK` rows, instead of adding its outer product to the gradient
-sums at once; the runtime's add_outer then adds a whole chunk, each weight's
-sum held in a register through the chunk's samples in sample order: the same
-additions as one sample at a time, without a load and a store of every sum for
-every sample. Recording costs a copy of the layer's n_in + n_out numbers per
-sample, against n_in * n_out sums saved, so the target chooses which layers
-(`chunked`): C records every layer (the moons 2-16-16-1 trainer at -O3
--march=native: 53 to 48 us an epoch), JavaScript only layers at least `BLOCK`
-wide on both sides, its other layers adding their gradient at once (moons:
-102 us adding every layer at once, 110 recording every layer, 97 recording
-only the 16 x 16 layer).
+In C's training, each sample records its layers' inputs and deltas in row
+`row` of a chunk of `CHUNK` rows, instead of adding its outer products to the
+gradient sums at once; the runtime's add_outer then adds a whole chunk, each
+weight's sum held in a register through the chunk's samples in sample order:
+the same additions as one sample at a time, without a load and a store of
+every sum for every sample (the moons 2-16-16-1 trainer at -O3 -march=native:
+53 to 48 us an epoch).
+
+JavaScript trains two samples at a time instead (`pair_body`): each weight
+loaded once for both samples' dot products, and each gradient sum loaded and
+stored once for both; V8 compiles no vector instructions, so sharing loads is
+what pays there (moons: 99 to 91 us an epoch; chunks of 16, as in C, gave 97).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from sympy import Expr, Symbol
 from sympy.printing.codeprinter import CodePrinter
 
-from nnsym.pipeline.loops import A, G, LoopProgram, Y, Z
+from nnsym.pipeline.loops import A, G, LayerStatements, LoopProgram, Y, Z
 
 # The generic neuron's symbols as the loop bodies name them (y is the targets).
 ZJ = Symbol("zj", real=True)
@@ -46,8 +46,10 @@ RENAME = {Z: ZJ, A: AJ, Y: YJ, G: GJ}
 # Neurons whose dot products are summed side by side (see above).
 BLOCK = 4
 # Samples whose layer inputs and deltas are kept before they are added to the
-# gradient sums (see above).
+# gradient sums (see above); even, so that pairs of samples fill it exactly.
 CHUNK = 16
+# The four sums of a pair's dot products: two neurons of each sample.
+PAIR_SUMS = ("first0", "first1", "second0", "second1")
 
 
 @dataclass(frozen=True)
@@ -99,12 +101,27 @@ class LoopBodies:
 
 class _Bodies:
     def __init__(
-        self, program: LoopProgram, printer: CodePrinter, syntax: Syntax
+        self,
+        program: LoopProgram,
+        printer: CodePrinter,
+        syntax: Syntax,
+        suffix: str = "",
     ) -> None:
         self.program = program
         self.printer = printer
         self.syntax = syntax
         self.widths = program.spec.arch
+        # Appended to every array's name: the second sample of a pair has its own.
+        self.suffix = suffix
+
+    def z(self, n: int) -> str:
+        return f"z{n}{self.suffix}"
+
+    def a(self, n: int) -> str:
+        return f"a{n}{self.suffix}"
+
+    def d(self, n: int) -> str:
+        return f"d{n}{self.suffix}"
 
     def show(self, expr: Expr) -> str:
         return self.printer.doprint(expr.xreplace(RENAME))
@@ -113,8 +130,8 @@ class _Bodies:
         """Declarations of the generic symbols `expr` uses, for neuron j of layer."""
         s = self.syntax
         sources = {
-            Z: f"z{layer}[{j}]",
-            A: f"a{layer}[{j}]",
+            Z: f"{self.z(layer)}[{j}]",
+            A: f"{self.a(layer)}[{j}]",
             Y: s.target(j),
         }
         return [
@@ -124,7 +141,7 @@ class _Bodies:
         ]
 
     def source(self, layer: int, i: str) -> str:
-        return self.syntax.input(i) if layer == 0 else f"a{layer}[{i}]"
+        return self.syntax.input(i) if layer == 0 else f"{self.a(layer)}[{i}]"
 
     def blocks(self, layer: int, v: str) -> tuple[int, list[str]]:
         """How many of layer's neurons go in whole blocks; the loop over the rest."""
@@ -157,7 +174,8 @@ class _Bodies:
             ]
             lines += ["    }"]
             lines += [
-                f"    z{n}[j + {k}] = {total} + params[base + {k * width + width - 1}];"
+                f"    {self.z(n)}[j + {k}] = {total} + "
+                f"params[base + {k * width + width - 1}];"
                 for k, total in enumerate(sums)
             ]
             lines += ["}"]
@@ -168,37 +186,41 @@ class _Bodies:
                 "    " + s.loop("i", s.size(n - 1)),
                 f"        total += params[base + i] * {self.source(n - 1, 'i')};",
                 "    }",
-                f"    z{n}[j] = total + params[base + {width - 1}];",
+                f"    {self.z(n)}[j] = total + params[base + {width - 1}];",
                 "}",
             ]
         return lines
 
     def forward(self) -> list[str]:
-        s = self.syntax
         lines = []
         for layer in self.program.layers:
-            n = layer.index
-            lines += self.dot_products(n)
-            if layer.softmax:
-                lines.append(s.const("lse", s.logsumexp(f"z{n}", s.size(n))))
-            if layer.activation_expr != Z:
-                expr = layer.activation_expr
-                lines += [s.loop("j", s.size(n))]
-                lines += ["    " + b for b in self.bind(expr, n, "j")]
-                lines += [f"    a{n}[j] = {self.show(expr)};", "}"]
+            lines += self.dot_products(layer.index) + self.activation(layer)
+        return lines
+
+    def activation(self, layer: LayerStatements) -> list[str]:
+        """a_j from z_j over layer's neurons (softmax: after log-sum-exp)."""
+        s, n = self.syntax, layer.index
+        lines = []
+        if layer.softmax:
+            lines.append(s.const("lse", s.logsumexp(self.z(n), s.size(n))))
+        if layer.activation_expr != Z:
+            expr = layer.activation_expr
+            lines += [s.loop("j", s.size(n))]
+            lines += ["    " + b for b in self.bind(expr, n, "j")]
+            lines += [f"    {self.a(n)}[j] = {self.show(expr)};", "}"]
         return lines
 
     def arrays(self, deltas: bool) -> tuple[list[tuple[str, int]], list]:
         arrays, aliases = [], []
         for layer in self.program.layers:
             n = layer.index
-            arrays.append((f"z{n}", n))
+            arrays.append((self.z(n), n))
             if layer.activation_expr == Z:
-                aliases.append((f"a{n}", f"z{n}"))
+                aliases.append((self.a(n), self.z(n)))
             else:
-                arrays.append((f"a{n}", n))
+                arrays.append((self.a(n), n))
             if deltas:
-                arrays.append((f"d{n}", n))
+                arrays.append((self.d(n), n))
         return arrays, aliases
 
     def loss(self) -> list[str]:
@@ -213,6 +235,13 @@ class _Bodies:
         return lines + [s.const("sample_loss", sample_loss)]
 
     def deltas(self) -> list[str]:
+        lines = self.output_deltas()
+        for layer in reversed(self.program.layers[:-1]):
+            assert layer.delta_expr is not None
+            lines += self.hidden_deltas(layer.index, layer.delta_expr)
+        return lines
+
+    def output_deltas(self) -> list[str]:
         s = self.syntax
         program = self.program
         n = program.layers[-1].index
@@ -225,10 +254,7 @@ class _Bodies:
         delta = program.output_delta
         lines += [s.loop("j", s.size(n))]
         lines += ["    " + b for b in self.bind(delta, n, "j")]
-        lines += [f"    d{n}[j] = {self.show(delta)};", "}"]
-        for layer in reversed(program.layers[:-1]):
-            assert layer.delta_expr is not None
-            lines += self.hidden_deltas(layer.index, layer.delta_expr)
+        lines += [f"    {self.d(n)}[j] = {self.show(delta)};", "}"]
         return lines
 
     def hidden_deltas(self, k: int, hidden: Expr) -> list[str]:
@@ -247,7 +273,7 @@ class _Bodies:
             lines += [
                 "    " + s.loop("j", s.size(k + 1)),
                 "        " + s.index("row", f"{s.offset(k + 1)} + j * {width} + i"),
-                "        " + s.const("dj", f"d{k + 1}[j]"),
+                "        " + s.const("dj", f"{self.d(k + 1)}[j]"),
             ]
             lines += [
                 f"        {g} += params[row + {m}] * dj;" for m, g in enumerate(sums)
@@ -257,18 +283,21 @@ class _Bodies:
                 # A block of its own per neuron: the same names as the loop below.
                 lines += ["    {", "        " + s.const("gj", g)]
                 lines += ["        " + b for b in self.bind(hidden, k, f"i + {m}")]
-                lines += [f"        d{k}[i + {m}] = {self.show(hidden)};", "    }"]
+                lines += [
+                    f"        {self.d(k)}[i + {m}] = {self.show(hidden)};",
+                    "    }",
+                ]
             lines += ["}"]
         if rest:
             lines += rest + [
                 "    " + s.var("gj", s.zero),
                 "    " + s.loop("j", s.size(k + 1)),
                 f"        gj += params[{s.offset(k + 1)} + j * {width} + i]"
-                f" * d{k + 1}[j];",
+                f" * {self.d(k + 1)}[j];",
                 "    }",
             ]
             lines += ["    " + b for b in self.bind(hidden, k, "i")]
-            lines += [f"    d{k}[i] = {self.show(hidden)};", "}"]
+            lines += [f"    {self.d(k)}[i] = {self.show(hidden)};", "}"]
         return lines
 
     def record(self, chunked: tuple[int, ...]) -> list[str]:
@@ -286,7 +315,7 @@ class _Bodies:
                 f"{self.source(k - 1, 'i')};",
                 "}",
                 s.loop("j", s.size(k)),
-                f"    deltas{k}[row * {s.size(k)} + j] = d{k}[j];",
+                f"    deltas{k}[row * {s.size(k)} + j] = {self.d(k)}[j];",
                 "}",
             ]
         return lines
@@ -300,7 +329,7 @@ class _Bodies:
             lines += [
                 s.loop("j", s.size(k)),
                 "    " + s.index("base", f"{s.offset(k)} + j * {width}"),
-                "    " + s.const("dj", f"d{k}[j]"),
+                "    " + s.const("dj", f"{self.d(k)}[j]"),
                 "    " + s.loop("i", s.size(k - 1)),
                 f"        grad[base + i] {assign} dj * {self.source(k - 1, 'i')};",
                 "    }",
@@ -310,14 +339,186 @@ class _Bodies:
         return lines
 
 
+def _pair_dot_products(first: _Bodies, second: _Bodies, n: int) -> list[str]:
+    """z_j of layer n for two samples, two neurons of both at a time."""
+    s = first.syntax
+    width, count = first.widths[n - 1] + 1, first.widths[n]
+    whole = count - count % 2
+    lines = []
+    if whole:
+        lines += [
+            f"// z{n}: 2 neurons of both samples at a time, each summed in input order",
+            s.steps("j", "0", str(whole), 2),
+            "    " + s.index("base", f"{s.offset(n)} + j * {width}"),
+        ]
+        lines += ["    " + s.var(t, s.zero) for t in PAIR_SUMS]
+        lines += [
+            "    " + s.loop("i", s.size(n - 1)),
+            "        " + s.const("input", first.source(n - 1, "i")),
+            "        " + s.const("other", second.source(n - 1, "i")),
+            "        " + s.const("w0", "params[base + i]"),
+            "        " + s.const("w1", f"params[base + {width} + i]"),
+            "        first0 += w0 * input;",
+            "        first1 += w1 * input;",
+            "        second0 += w0 * other;",
+            "        second1 += w1 * other;",
+            "    }",
+            f"    {first.z(n)}[j] = first0 + params[base + {width - 1}];",
+            f"    {first.z(n)}[j + 1] = first1 + params[base + {2 * width - 1}];",
+            f"    {second.z(n)}[j] = second0 + params[base + {width - 1}];",
+            f"    {second.z(n)}[j + 1] = second1 + params[base + {2 * width - 1}];",
+            "}",
+        ]
+    if whole < count:
+        lines += [
+            s.steps("j", str(whole), s.size(n), 1),
+            "    " + s.index("base", f"{s.offset(n)} + j * {width}"),
+            "    " + s.var("first0", s.zero),
+            "    " + s.var("second0", s.zero),
+            "    " + s.loop("i", s.size(n - 1)),
+            "        " + s.const("w0", "params[base + i]"),
+            f"        first0 += w0 * {first.source(n - 1, 'i')};",
+            f"        second0 += w0 * {second.source(n - 1, 'i')};",
+            "    }",
+            f"    {first.z(n)}[j] = first0 + params[base + {width - 1}];",
+            f"    {second.z(n)}[j] = second0 + params[base + {width - 1}];",
+            "}",
+        ]
+    return lines
+
+
+def _pair_hidden_deltas(
+    first: _Bodies, second: _Bodies, k: int, hidden: Expr
+) -> list[str]:
+    """delta_i of layer k for two samples, two neurons of both at a time."""
+    s = first.syntax
+    width, count = first.widths[k] + 1, first.widths[k]
+    whole = count - count % 2
+    lines = []
+
+    def finish(sums: dict[_Bodies, tuple[str, ...]], i: str) -> list[str]:
+        # A block of its own per neuron and sample: the single-sample names.
+        out = []
+        for bodies, names in sums.items():
+            for m, g in enumerate(names):
+                at = f"{i} + {m}" if len(names) > 1 else i
+                out += ["    {", "        " + s.const("gj", g)]
+                out += ["        " + b for b in bodies.bind(hidden, k, at)]
+                out += [f"        {bodies.d(k)}[{at}] = {bodies.show(hidden)};"]
+                out += ["    }"]
+        return out
+
+    row = f"{s.offset(k + 1)} + j * {width} + i"
+    if whole:
+        lines += [
+            f"// d{k}: 2 neurons of both samples at a time, each summed in order of j",
+            s.steps("i", "0", str(whole), 2),
+        ]
+        lines += ["    " + s.var(t, s.zero) for t in PAIR_SUMS]
+        lines += [
+            "    " + s.loop("j", s.size(k + 1)),
+            "        " + s.index("row", row),
+            "        " + s.const("w0", "params[row]"),
+            "        " + s.const("w1", "params[row + 1]"),
+            "        " + s.const("dj", f"{first.d(k + 1)}[j]"),
+            "        " + s.const("other", f"{second.d(k + 1)}[j]"),
+            "        first0 += w0 * dj;",
+            "        first1 += w1 * dj;",
+            "        second0 += w0 * other;",
+            "        second1 += w1 * other;",
+            "    }",
+        ]
+        lines += finish({first: PAIR_SUMS[:2], second: PAIR_SUMS[2:]}, "i")
+        lines += ["}"]
+    if whole < count:
+        lines += [
+            s.steps("i", str(whole), s.size(k), 1),
+            "    " + s.var("first0", s.zero),
+            "    " + s.var("second0", s.zero),
+            "    " + s.loop("j", s.size(k + 1)),
+            "        " + s.const("w0", f"params[{row}]"),
+            f"        first0 += w0 * {first.d(k + 1)}[j];",
+            f"        second0 += w0 * {second.d(k + 1)}[j];",
+            "    }",
+        ]
+        lines += finish({first: ("first0",), second: ("second0",)}, "i")
+        lines += ["}"]
+    return lines
+
+
+@dataclass(frozen=True)
+class PairBody:
+    """Training's body for two samples at once (see pair_body)."""
+
+    lines: tuple[str, ...]
+    # The second sample's arrays and aliases, as LoopBodies' all_arrays.
+    arrays: tuple[tuple[str, int], ...]
+    aliases: tuple[tuple[str, str], ...]
+
+
+def _pair_gradients(first: _Bodies, second: _Bodies) -> list[str]:
+    """Add both samples' gradients: each sum gets the first's term, then the other's."""
+    s = first.syntax
+    lines = []
+    for layer in first.program.layers:
+        k, width = layer.index, first.widths[layer.index - 1] + 1
+        lines += [
+            s.loop("j", s.size(k)),
+            "    " + s.index("base", f"{s.offset(k)} + j * {width}"),
+            "    " + s.const("dj", f"{first.d(k)}[j]"),
+            "    " + s.const("other", f"{second.d(k)}[j]"),
+            "    " + s.loop("i", s.size(k - 1)),
+            f"        grad[base + i] = (grad[base + i] + dj * "
+            f"{first.source(k - 1, 'i')}) + other * {second.source(k - 1, 'i')};",
+            "    }",
+            f"    grad[base + {width - 1}] = (grad[base + {width - 1}] + dj) + other;",
+            "}",
+        ]
+    return lines
+
+
+def pair_body(
+    program: LoopProgram, printer: CodePrinter, syntax: Syntax, second: Syntax
+) -> PairBody:
+    """Two samples' forward pass, losses, deltas and recorded gradients, at once.
+
+    `syntax` reads the first sample, `second` the other; the other's arrays end
+    in "B". Each dot product (the forward pass's and the backward pass's dL/da)
+    is computed for two neurons of both samples at a time: every weight loaded
+    once for the two, and four independent sums. Every neuron's additions are
+    the single-sample ones, in the same order; the losses go to losses[0] and
+    losses[1]; each gradient sum in grad gets the first sample's term, then the
+    other's, in one load and store. So two samples at a time give the numbers
+    of one at a time, to the last bit (tested).
+    """
+    first = _Bodies(program, printer, syntax)
+    other = _Bodies(program, printer, second, suffix="B")
+    *hidden, last = program.layers
+    lines = []
+    for layer in hidden:
+        lines += _pair_dot_products(first, other, layer.index)
+        lines += first.activation(layer) + other.activation(layer)
+    lines += _pair_dot_products(first, other, last.index)
+    for m, bodies in enumerate((first, other)):
+        block = bodies.activation(last) + bodies.loss() + bodies.output_deltas()
+        lines += ["{"] + ["    " + line for line in block]
+        lines += [f"    losses[{m}] = sample_loss;", "}"]
+    for layer in reversed(hidden):
+        assert layer.delta_expr is not None
+        lines += _pair_hidden_deltas(first, other, layer.index, layer.delta_expr)
+    lines += _pair_gradients(first, other)
+    arrays, aliases = other.arrays(deltas=True)
+    return PairBody(tuple(lines), tuple(arrays), tuple(aliases))
+
+
 def every_layer(n_in: int, n_out: int) -> bool:
     """Record every layer in chunks (C)."""
     return True
 
 
-def wide_layers(n_in: int, n_out: int) -> bool:
-    """Record the layers at least BLOCK wide on both sides (JavaScript)."""
-    return min(n_in, n_out) >= BLOCK
+def no_layer(n_in: int, n_out: int) -> bool:
+    """Record no layer: add each sample's gradient at once (JavaScript)."""
+    return False
 
 
 def loop_bodies(
@@ -365,9 +566,11 @@ def offsets(arch: tuple[int, ...]) -> list[int]:
 __all__ = [
     "CHUNK",
     "LoopBodies",
+    "PairBody",
     "Syntax",
     "every_layer",
     "loop_bodies",
     "offsets",
-    "wide_layers",
+    "no_layer",
+    "pair_body",
 ]

@@ -5,7 +5,6 @@ import {
   SplitMix64,
   _shuffle,
   _logsumexp,
-  _addOuter,
   _adamStep,
 } from "../../nnsym/runtime/js/runtime.js";
 
@@ -42,27 +41,4 @@ test("adam's first step moves each parameter by lr against its gradient's sign",
   const params = [1, 1];
   _adamStep(params, [2, -3], [0, 0], [0, 0], 1, 0.1, 0.9, 0.999, 1e-8);
   assert.ok(Math.abs(params[0] - 0.9) < 1e-8 && Math.abs(params[1] - 1.1) < 1e-8);
-});
-
-test("addOuter makes the same additions in the same order as one sample at a time", () => {
-  // 7 inputs: a block of four and a rest of three; 3 neurons; 5 samples.
-  const nIn = 7, nOut = 3, count = 5, offset = 2;
-  const state = new SplitMix64(4);
-  const inputs = Float64Array.from({ length: count * nIn }, () => state.uniform() * 1e3);
-  const deltas = Float64Array.from({ length: count * nOut }, () => state.uniform() * 1e-3);
-  const start = Float64Array.from({ length: offset + nOut * (nIn + 1) + 1 }, () => state.uniform());
-  const expected = Float64Array.from(start);
-  for (let c = 0; c < count; c++) {
-    for (let j = 0; j < nOut; j++) {
-      const base = offset + j * (nIn + 1);
-      for (let i = 0; i < nIn; i++) expected[base + i] += deltas[c * nOut + j] * inputs[c * nIn + i];
-      expected[base + nIn] += deltas[c * nOut + j];
-    }
-  }
-  const got = Float64Array.from(start);
-  _addOuter(got, offset, inputs, nIn, deltas, nOut, count);
-  assert.deepEqual(got, expected);
-  // The numbers before the offset and after the last row are left alone.
-  assert.equal(got[0], start[0]);
-  assert.equal(got.at(-1), start.at(-1));
 });

@@ -81,50 +81,6 @@ function _tanh(x) {
   return x + x * s * r;
 }
 
-// The gradient sums of a layer from a chunk of samples (the loop form's train()),
-// as the C runtime's NAME_add_outer (nnsym/runtime/c/nnsym_outer.h). Row j of
-// the layer's parameters is nIn weights and a bias, from grad[offset + j * (nIn
-// + 1)]. For each sample c < count, inputs[c * nIn + i] is its input i to the
-// layer and deltas[c * nOut + j] its delta of neuron j; this adds delta_j *
-// input_i to weight (j, i) and delta_j to bias j, sample by sample in order of
-// c: the same additions, in the same order, as adding each sample's gradient in
-// turn. Four weights of a row at a time, each sum held in a local through the
-// chunk rather than loaded and stored once per sample (the moons loop trainer:
-// 102 to 95 us an epoch).
-function _addOuter(grad, offset, inputs, nIn, deltas, nOut, count) {
-  const whole = nIn - (nIn % 4);
-  for (let j = 0; j < nOut; j++) {
-    const base = offset + j * (nIn + 1);
-    let i = 0;
-    for (; i < whole; i += 4) {
-      let g0 = grad[base + i];
-      let g1 = grad[base + i + 1];
-      let g2 = grad[base + i + 2];
-      let g3 = grad[base + i + 3];
-      for (let c = 0; c < count; c++) {
-        const delta = deltas[c * nOut + j];
-        const at = c * nIn + i;
-        g0 += delta * inputs[at];
-        g1 += delta * inputs[at + 1];
-        g2 += delta * inputs[at + 2];
-        g3 += delta * inputs[at + 3];
-      }
-      grad[base + i] = g0;
-      grad[base + i + 1] = g1;
-      grad[base + i + 2] = g2;
-      grad[base + i + 3] = g3;
-    }
-    for (; i < nIn; i++) {
-      let g = grad[base + i];
-      for (let c = 0; c < count; c++) g += deltas[c * nOut + j] * inputs[c * nIn + i];
-      grad[base + i] = g;
-    }
-    let g = grad[base + nIn];
-    for (let c = 0; c < count; c++) g += deltas[c * nOut + j];
-    grad[base + nIn] = g;
-  }
-}
-
 // The optimizers as PyTorch defines them, in the Python module's order of
 // operations, so that the same gradients give the same parameters.
 function _sgdStep(params, grads, lr) {
@@ -159,4 +115,4 @@ export class DivergenceError extends Error {
   }
 }
 // -- end of the included part: below, exports for the runtime's own tests --
-export { SplitMix64, _shuffle, _logsumexp, _tanh, _addOuter, _sgdStep, _momentumStep, _adamStep };
+export { SplitMix64, _shuffle, _logsumexp, _tanh, _sgdStep, _momentumStep, _adamStep };
