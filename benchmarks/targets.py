@@ -287,13 +287,17 @@ def goals(rows: list) -> list[str]:
         if not torch_rows:
             continue
         (torch_row,) = torch_rows
-        per_round = [
-            (t / torch_row.epochs) / (c / row.epochs)
-            for t, c in zip(torch_row.seconds, row.seconds)
-        ]
-        ratio = statistics.median(per_round)
+        ratio = _median_ratio(torch_row, row)
         lines.append(f"PyTorch {dtype} / {row.peer}: {ratio:.2f}x")
     return lines
+
+
+def _median_ratio(slower, faster) -> float:
+    """The median over rounds of slower's time per epoch over faster's."""
+    return statistics.median(
+        (s / slower.epochs) / (f / faster.epochs)
+        for s, f in zip(slower.seconds, faster.seconds)
+    )
 
 
 def js_goals(rows: list) -> list[str]:
@@ -306,10 +310,6 @@ def js_goals(rows: list) -> list[str]:
         for c_row in rows:
             if c_row.case != row.case or not c_row.peer.startswith(label):
                 continue
-            per_round = [
-                (js / row.epochs) / (c / c_row.epochs)
-                for js, c in zip(row.seconds, c_row.seconds)
-            ]
-            ratio = statistics.median(per_round)
+            ratio = _median_ratio(row, c_row)
             lines.append(f"{row.peer} / {c_row.peer}: {ratio:.2f}x")
     return lines

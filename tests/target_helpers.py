@@ -9,12 +9,14 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from nnsym.errors import UsageError
 from nnsym.pipeline.spec import LOSSES, Spec, make_spec
 from nnsym.primitives import ACTIVATIONS
 from nnsym.targets import source_for
 from nnsym.targets.cengine import CTrainer
+from tests.helpers import module_for
 
 REPO = Path(__file__).resolve().parent.parent
 JS_TESTS = REPO / "tests" / "js"
@@ -197,3 +199,51 @@ def tanh_points() -> list[float]:
     magnitudes += [rng.uniform(0.0, 25.0) for _ in range(2000)]
     magnitudes += [math.exp(rng.uniform(-40.0, 3.0)) for _ in range(2000)]
     return [sign * m for m in magnitudes for sign in (1.0, -1.0)]
+
+
+def relu_case(tag: str) -> tuple[Spec, Any, list, list, list[float]]:
+    """A 3-6-5-2 relu loop-form spec, its Python module, 37 samples and a start.
+
+    relu and sse use no transcendental function: every target's arithmetic can
+    equal the Python module's to the last bit.
+    """
+    spec = make_spec("3-6-5-2", activation="relu", loss="sse", form="loops")
+    module = module_for(spec)
+    rng = random.Random(tag)
+    xs = [[rng.uniform(-1, 1) for _ in range(3)] for _ in range(37)]
+    ys = [[rng.uniform(0, 1) for _ in range(2)] for _ in range(37)]
+    start = [rng.uniform(-0.5, 0.5) for _ in range(module.N_PARAMS)]
+    return spec, module, xs, ys, start
+
+
+def summed_sgd(
+    module: Any,
+    xs: list,
+    ys: list,
+    start: list[float],
+    lr: float,
+    epochs: int,
+    batch_size: int | None,
+    seed: int,
+) -> tuple[list[float], list[float]]:
+    """(params, history) of sgd on the sum, each batch's gradients added sample by
+    sample in order (the splitmix64 order for mini-batches)."""
+    size = batch_size or len(xs)
+    orders = (
+        shuffled_orders(seed, len(xs), epochs)
+        if batch_size
+        else [list(range(len(xs)))] * epochs
+    )
+    params, history = list(start), []
+    for order in orders:
+        objective = 0.0
+        for first in range(0, len(xs), size):
+            sums, batch_loss = [0.0] * len(params), 0.0
+            for s in order[first : first + size]:
+                loss, grad = module.loss_and_grad(params, xs[s], ys[s])
+                batch_loss += loss
+                sums = [a + g for a, g in zip(sums, grad)]
+            objective += batch_loss
+            params = [p - lr * g for p, g in zip(params, sums)]
+        history.append(objective)
+    return params, history

@@ -24,8 +24,10 @@ from tests.target_helpers import (
     loop_specs,
     matrix_specs,
     micrograd_spec,
+    relu_case,
     shuffled_orders,
     splitmix64,
+    summed_sgd,
     tanh_points,
     xor_spec,
 )
@@ -270,30 +272,9 @@ def test_loop_form_training_takes_pairs_of_samples_in_sample_order(
     # Each gradient sum gets its samples' terms in sample order: with relu,
     # every parameter and loss is the Python loop module's, added up sample by
     # sample, to the last bit.
-    spec = make_spec("3-6-5-2", activation="relu", loss="sse", form="loops")
-    module = module_for(spec)
-    rng = random.Random(f"pairs-{batch_size}")
-    xs = [[rng.uniform(-1, 1) for _ in range(3)] for _ in range(37)]
-    ys = [[rng.uniform(0, 1) for _ in range(2)] for _ in range(37)]
-    start = [rng.uniform(-0.5, 0.5) for _ in range(module.N_PARAMS)]
-    epochs, lr, size = 20, 0.01, batch_size or len(xs)
-    params, expected = list(start), []
-    orders = (
-        shuffled_orders(5, len(xs), epochs)
-        if batch_size
-        else [list(range(len(xs)))] * epochs
-    )
-    for order in orders:
-        objective = 0.0
-        for first in range(0, len(xs), size):
-            sums, batch_loss = [0.0] * len(params), 0.0
-            for s in order[first : first + size]:
-                loss, grad = module.loss_and_grad(params, xs[s], ys[s])
-                batch_loss += loss
-                sums = [a + g for a, g in zip(sums, grad)]
-            objective += batch_loss
-            params = [p - lr * g for p, g in zip(params, sums)]
-        expected.append(objective)
+    spec, module, xs, ys, start = relu_case(f"pairs-{batch_size}")
+    epochs, lr = 20, 0.01
+    params, expected = summed_sgd(module, xs, ys, start, lr, epochs, batch_size, 5)
     path = tmp_path / f"{spec.name}.mjs"
     path.write_text(source_for(spec, "js"), encoding="utf-8")
     assert "_pairAt(x, first * N_INPUTS" in path.read_text()

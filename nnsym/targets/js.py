@@ -106,7 +106,7 @@ def _two_spaces(lines: tuple[str, ...]) -> tuple[str, ...]:
 def js_loop_context(spec: Spec) -> JsLoopContext:
     """Print `spec`'s loop program as JavaScript loops for the loop template."""
     from nnsym.pipeline.loops import build_loop_program
-    from nnsym.targets.loops import Syntax, loop_bodies, no_layer, offsets, pair_body
+    from nnsym.targets.loops import Syntax, loop_bodies, offsets, pair_body
 
     starts = offsets(spec.arch)
     syntax = Syntax(
@@ -126,8 +126,7 @@ def js_loop_context(spec: Spec) -> JsLoopContext:
     )
     printer = JsPrinter()
     program = build_loop_program(spec)
-    # No layer recorded in chunks: its "record" lines add the gradient at once.
-    bodies = loop_bodies(program, printer, syntax, no_layer)
+    bodies = loop_bodies(program, printer, syntax)
     # The second sample of a pair: its own offsets into x and y.
     second = replace(
         syntax, input=lambda i: f"x[xoB + {i}]", target=lambda j: f"y[yoB + {j}]"
@@ -151,7 +150,7 @@ def js_loop_context(spec: Spec) -> JsLoopContext:
         aliases=bodies.aliases,
         common_lines=_two_spaces(bodies.common),
         store_lines=_two_spaces(bodies.store),
-        accumulate_lines=_two_spaces(bodies.record),
+        accumulate_lines=_two_spaces(bodies.accumulate),
         pair_lines=_two_spaces(pair.lines),
         pair_arrays=tuple((name, spec.arch[k]) for name, k in pair.arrays),
         pair_aliases=pair.aliases,

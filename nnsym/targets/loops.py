@@ -24,7 +24,8 @@ every sum for every sample (the moons 2-16-16-1 trainer at -O3 -march=native:
 JavaScript trains two samples at a time instead (`pair_body`): each weight
 loaded once for both samples' dot products, and each gradient sum loaded and
 stored once for both; V8 compiles no vector instructions, so sharing loads is
-what pays there (moons: 99 to 91 us an epoch; chunks of 16, as in C, gave 97).
+what pays there (64-64-10 on 300 points: 1700 us an epoch with chunks of 16,
+as in C, 1510 with pairs; moons 2-16-16-1: about 100 and 98).
 """
 
 from __future__ import annotations
@@ -83,14 +84,13 @@ class LoopBodies:
     """The bodies of forward, loss_and_grad and the training accumulation."""
 
     forward: tuple[str, ...]
-    # Forward, loss and deltas; then the gradient stored, or, in training, the
-    # chunked layers' inputs and deltas recorded in row `row` of the chunk and
-    # the others' gradients added to grad (see CHUNK).
+    # Forward, loss and deltas; then the gradient stored, or added to
+    # (JavaScript's single samples), or the layers' inputs and deltas recorded
+    # in row `row` of the chunk (C: see CHUNK).
     common: tuple[str, ...]
     store: tuple[str, ...]
+    accumulate: tuple[str, ...]
     record: tuple[str, ...]
-    # The layers that `record` records, by index (1 is the first).
-    chunked: tuple[int, ...]
     # Arrays each body uses: (name, layer) of z, a and d arrays, by body.
     forward_arrays: tuple[tuple[str, int], ...]
     all_arrays: tuple[tuple[str, int], ...]
@@ -300,15 +300,12 @@ class _Bodies:
             lines += [f"    {self.d(k)}[i] = {self.show(hidden)};", "}"]
         return lines
 
-    def record(self, chunked: tuple[int, ...]) -> list[str]:
-        """Chunked layers' inputs and deltas to row `row`; others' gradients added."""
+    def record(self) -> list[str]:
+        """Copy each layer's inputs and deltas to row `row` of its chunk arrays."""
         s = self.syntax
         lines = []
         for layer in self.program.layers:
             k = layer.index
-            if k not in chunked:
-                lines += self.gradients("+=", (layer,))
-                continue
             lines += [
                 s.loop("i", s.size(k - 1)),
                 f"    inputs{k}[row * {s.size(k - 1)} + i] = "
@@ -511,30 +508,11 @@ def pair_body(
     return PairBody(tuple(lines), tuple(arrays), tuple(aliases))
 
 
-def every_layer(n_in: int, n_out: int) -> bool:
-    """Record every layer in chunks (C)."""
-    return True
-
-
-def no_layer(n_in: int, n_out: int) -> bool:
-    """Record no layer: add each sample's gradient at once (JavaScript)."""
-    return False
-
-
 def loop_bodies(
-    program: LoopProgram,
-    printer: CodePrinter,
-    syntax: Syntax,
-    chunk: Callable[[int, int], bool] = every_layer,
+    program: LoopProgram, printer: CodePrinter, syntax: Syntax
 ) -> LoopBodies:
-    """Print `program`'s loops in `syntax`; `chunk(n_in, n_out)`: record a layer?"""
+    """Print `program`'s loops with `printer` in `syntax`."""
     bodies = _Bodies(program, printer, syntax)
-    widths = program.spec.arch
-    chunked = tuple(
-        layer.index
-        for layer in program.layers
-        if chunk(widths[layer.index - 1], widths[layer.index])
-    )
     forward = bodies.forward()
     n = program.layers[-1].index
     out = [syntax.loop("j", syntax.size(n)), f"    out[j] = a{n}[j];", "}"]
@@ -545,8 +523,8 @@ def loop_bodies(
         forward=tuple(forward + out),
         common=tuple(loss + bodies.deltas()),
         store=tuple(bodies.gradients("=", program.layers)),
-        record=tuple(bodies.record(chunked)),
-        chunked=chunked,
+        accumulate=tuple(bodies.gradients("+=", program.layers)),
+        record=tuple(bodies.record()),
         forward_arrays=tuple(forward_arrays),
         all_arrays=tuple(all_arrays),
         aliases=tuple(aliases),
@@ -568,9 +546,7 @@ __all__ = [
     "LoopBodies",
     "PairBody",
     "Syntax",
-    "every_layer",
     "loop_bodies",
     "offsets",
-    "no_layer",
     "pair_body",
 ]
