@@ -148,11 +148,15 @@ def test_runtime_unit_tests_pass():
 
 TANH_SCRIPT = """
 import { readFileSync } from "node:fs";
-import { _tanh } from "%s";
+import { _tanh, _tanhLayer } from "%s";
 const points = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const specials = [Infinity, -Infinity, NaN, -0, 1e6, -1e6].map(_tanh);
+// The layer function over all points in place, then a 5 past its count.
+const layer = Float64Array.from([...points, 5]);
+_tanhLayer(layer, layer, points.length);
 process.stdout.write(JSON.stringify({
   values: points.map(_tanh),
+  layer: Array.from(layer),
   specials: specials.map(String),
   negativeZero: Object.is(_tanh(-0), -0),
 }));
@@ -183,6 +187,9 @@ def test_runtime_tanh_is_within_two_units_in_the_last_place(tmp_path: Path):
         assert error <= 2, (x, got, float(exact))
     assert result["specials"] == ["1", "-1", "NaN", "0", "1", "-1"]
     assert result["negativeZero"]
+    # A whole layer at once (the loop form's tanh layers) gives the same bits,
+    # and touches nothing past its count.
+    assert result["layer"] == [*result["values"], 5]
     # Not trivially exact: the approximation is visible at the last place.
     assert worst > 0.0
 
@@ -413,3 +420,13 @@ def test_loop_form_param_names_and_size(tmp_path: Path):
     # The file grows with the layers, not the parameters.
     big = make_spec("784-128-10", loss="ce", form="loops")
     assert len(source_for(big, "js")) < 30000
+
+
+def test_loop_form_applies_tanh_a_layer_at_a_time():
+    # One _tanhLayer call per tanh layer and sample, not a loop calling _tanh:
+    # V8 inlines only so much into one function (see runtime.js).
+    spec = make_spec("2-3-5-1", activation="tanh", form="loops")
+    source = source_for(spec, "js")
+    for call in ("_tanhLayer(z1, a1, 3);", "_tanhLayer(z2B, a2B, 5);"):
+        assert call in source
+    assert "= _tanh(" not in source

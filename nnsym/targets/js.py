@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from nnsym.pipeline.cse import Program
 from nnsym.pipeline.emit import emit
 from nnsym.pipeline.spec import Spec, param_names
 from nnsym.targets.common import Baked, identity, print_statements, runtime_text
 from nnsym.targets.printers import JsPrinter
+
+if TYPE_CHECKING:
+    from sympy import Expr
 
 TEMPLATE = "js/trainer.mjs.jinja"
 LOOPS_TEMPLATE = "js/trainer_loops.mjs.jinja"
@@ -103,6 +107,17 @@ def _two_spaces(lines: tuple[str, ...]) -> tuple[str, ...]:
     )
 
 
+def _layer_call(expr: Expr, z: str, a: str, count: str) -> str | None:
+    """A tanh layer as one call of the runtime's _tanhLayer (see runtime.js)."""
+    from sympy import tanh
+
+    from nnsym.pipeline.loops import Z
+
+    if expr == tanh(Z):
+        return f"_tanhLayer({z}, {a}, {count});"
+    return None
+
+
 def js_loop_context(spec: Spec) -> JsLoopContext:
     """Print `spec`'s loop program as JavaScript loops for the loop template."""
     from nnsym.pipeline.loops import build_loop_program
@@ -123,6 +138,7 @@ def js_loop_context(spec: Spec) -> JsLoopContext:
         target=lambda j: f"y[yo + {j}]",
         zero="0",
         logsumexp=lambda array, count: f"_logsumexp(...{array})",
+        layer_call=_layer_call,
     )
     printer = JsPrinter()
     program = build_loop_program(spec)

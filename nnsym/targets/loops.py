@@ -51,6 +51,10 @@ BLOCK = 4
 CHUNK = 16
 # The four sums of a pair's dot products: two neurons of each sample.
 PAIR_SUMS = ("first0", "first1", "second0", "second1")
+# A pair's inputs, when there are at most this many, are read once into named
+# constants and the loops over them written out, instead of being read again
+# for every neuron and every gradient (moons 2-16-16-1: 97 to 91 us an epoch).
+HOISTED_INPUTS = 4
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,9 @@ class Syntax:
     zero: str
     # logsumexp over the first `count` entries of `array`.
     logsumexp: Callable[[str, str], str]
+    # One statement applying an activation (in Z) to a whole layer,
+    # (expr, z array, a array, count), where the runtime has one; else None.
+    layer_call: Callable[[Expr, str, str, str], str | None] = lambda *_: None
 
     def loop(self, v: str, count: str) -> str:
         """for (v = 0; v < count; v++) {"""
@@ -203,7 +210,10 @@ class _Bodies:
         lines = []
         if layer.softmax:
             lines.append(s.const("lse", s.logsumexp(self.z(n), s.size(n))))
-        if layer.activation_expr != Z:
+        call = s.layer_call(layer.activation_expr, self.z(n), self.a(n), s.size(n))
+        if call is not None:
+            lines.append(call)
+        elif layer.activation_expr != Z:
             expr = layer.activation_expr
             lines += [s.loop("j", s.size(n))]
             lines += ["    " + b for b in self.bind(expr, n, "j")]
@@ -336,11 +346,77 @@ class _Bodies:
         return lines
 
 
+def _hoisted(bodies: _Bodies) -> bool:
+    """Whether a pair's inputs are named constants (see HOISTED_INPUTS)."""
+    return bodies.widths[0] <= HOISTED_INPUTS
+
+
+def _pair_source(bodies: _Bodies, layer: int, i: str) -> str:
+    """Input i of layer `layer` + 1 for one sample of a pair."""
+    if layer == 0 and _hoisted(bodies):
+        return f"input{i}{bodies.suffix}"
+    return bodies.source(layer, i)
+
+
+def _pair_inputs(first: _Bodies, second: _Bodies) -> list[str]:
+    """The pair's inputs read once, when they are hoisted."""
+    if not _hoisted(first):
+        return []
+    s = first.syntax
+    return [
+        s.const(_pair_source(bodies, 0, str(i)), bodies.source(0, str(i)))
+        for bodies in (first, second)
+        for i in range(first.widths[0])
+    ]
+
+
+def _over_inputs(
+    first: _Bodies, layer: int, body: Callable[[str], list[str]]
+) -> list[str]:
+    """body(i) in a loop over layer's inputs, or written out for hoisted inputs."""
+    s = first.syntax
+    if layer == 0 and _hoisted(first):
+        lines = []
+        for i in range(first.widths[0]):
+            statements = body(str(i))
+            # A block of its own per input, where the body names its values.
+            if len(statements) > 1:
+                statements = ["{"] + ["    " + b for b in statements] + ["}"]
+            lines += statements
+        return lines
+    return [s.loop("i", s.size(layer))] + ["    " + b for b in body("i")] + ["}"]
+
+
+def _plus(base: str, i: str) -> str:
+    """base + i, without the + 0."""
+    return base if i == "0" else f"{base} + {i}"
+
+
 def _pair_dot_products(first: _Bodies, second: _Bodies, n: int) -> list[str]:
     """z_j of layer n for two samples, two neurons of both at a time."""
     s = first.syntax
     width, count = first.widths[n - 1] + 1, first.widths[n]
     whole = count - count % 2
+
+    def both(i: str) -> list[str]:
+        return [
+            s.const("input", _pair_source(first, n - 1, i)),
+            s.const("other", _pair_source(second, n - 1, i)),
+            s.const("w0", f"params[{_plus('base', i)}]"),
+            s.const("w1", f"params[{_plus(f'base + {width}', i)}]"),
+            "first0 += w0 * input;",
+            "first1 += w1 * input;",
+            "second0 += w0 * other;",
+            "second1 += w1 * other;",
+        ]
+
+    def one(i: str) -> list[str]:
+        return [
+            first.syntax.const("w0", f"params[{_plus('base', i)}]"),
+            f"first0 += w0 * {_pair_source(first, n - 1, i)};",
+            f"second0 += w0 * {_pair_source(second, n - 1, i)};",
+        ]
+
     lines = []
     if whole:
         lines += [
@@ -349,17 +425,8 @@ def _pair_dot_products(first: _Bodies, second: _Bodies, n: int) -> list[str]:
             "    " + s.index("base", f"{s.offset(n)} + j * {width}"),
         ]
         lines += ["    " + s.var(t, s.zero) for t in PAIR_SUMS]
+        lines += ["    " + b for b in _over_inputs(first, n - 1, both)]
         lines += [
-            "    " + s.loop("i", s.size(n - 1)),
-            "        " + s.const("input", first.source(n - 1, "i")),
-            "        " + s.const("other", second.source(n - 1, "i")),
-            "        " + s.const("w0", "params[base + i]"),
-            "        " + s.const("w1", f"params[base + {width} + i]"),
-            "        first0 += w0 * input;",
-            "        first1 += w1 * input;",
-            "        second0 += w0 * other;",
-            "        second1 += w1 * other;",
-            "    }",
             f"    {first.z(n)}[j] = first0 + params[base + {width - 1}];",
             f"    {first.z(n)}[j + 1] = first1 + params[base + {2 * width - 1}];",
             f"    {second.z(n)}[j] = second0 + params[base + {width - 1}];",
@@ -372,11 +439,9 @@ def _pair_dot_products(first: _Bodies, second: _Bodies, n: int) -> list[str]:
             "    " + s.index("base", f"{s.offset(n)} + j * {width}"),
             "    " + s.var("first0", s.zero),
             "    " + s.var("second0", s.zero),
-            "    " + s.loop("i", s.size(n - 1)),
-            "        " + s.const("w0", "params[base + i]"),
-            f"        first0 += w0 * {first.source(n - 1, 'i')};",
-            f"        second0 += w0 * {second.source(n - 1, 'i')};",
-            "    }",
+        ]
+        lines += ["    " + b for b in _over_inputs(first, n - 1, one)]
+        lines += [
             f"    {first.z(n)}[j] = first0 + params[base + {width - 1}];",
             f"    {second.z(n)}[j] = second0 + params[base + {width - 1}];",
             "}",
@@ -459,15 +524,23 @@ def _pair_gradients(first: _Bodies, second: _Bodies) -> list[str]:
     lines = []
     for layer in first.program.layers:
         k, width = layer.index, first.widths[layer.index - 1] + 1
+
+        def term(i: str, k: int = k) -> list[str]:
+            at = f"grad[{_plus('base', i)}]"
+            input_ = _pair_source(first, k - 1, i)
+            return [
+                f"{at} = ({at} + dj * {input_}) + other * "
+                f"{_pair_source(second, k - 1, i)};"
+            ]
+
         lines += [
             s.loop("j", s.size(k)),
             "    " + s.index("base", f"{s.offset(k)} + j * {width}"),
             "    " + s.const("dj", f"{first.d(k)}[j]"),
             "    " + s.const("other", f"{second.d(k)}[j]"),
-            "    " + s.loop("i", s.size(k - 1)),
-            f"        grad[base + i] = (grad[base + i] + dj * "
-            f"{first.source(k - 1, 'i')}) + other * {second.source(k - 1, 'i')};",
-            "    }",
+        ]
+        lines += ["    " + b for b in _over_inputs(first, k - 1, term)]
+        lines += [
             f"    grad[base + {width - 1}] = (grad[base + {width - 1}] + dj) + other;",
             "}",
         ]
@@ -491,7 +564,7 @@ def pair_body(
     first = _Bodies(program, printer, syntax)
     other = _Bodies(program, printer, second, suffix="B")
     *hidden, last = program.layers
-    lines = []
+    lines = _pair_inputs(first, other)
     for layer in hidden:
         lines += _pair_dot_products(first, other, layer.index)
         lines += first.activation(layer) + other.activation(layer)
