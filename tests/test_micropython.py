@@ -68,6 +68,10 @@ SPECS = (
     micrograd_spec(),
     make_spec("2-3-2", activation="relu", loss="ce"),
     make_spec("3-3-1", activation="softplus", loss="bce"),
+    # The loop form (its selftest with reference values, and with central
+    # differences only from SELFTEST_REFERENCE_MAX_PARAMS on).
+    make_spec("3-4-4-1", activation="tanh", form="loops"),
+    make_spec("2-3-2", activation="elu", loss="ce", form="loops"),
 )
 
 

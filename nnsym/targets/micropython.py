@@ -2,10 +2,11 @@
 
 MicroPython has no `random.Random`, may lack `math.log1p` and `math.fsum`, and
 (on some ports) has 32-bit floats. The profile is the generated Python module
-with its `import math` and `import random` replaced by
-`nnsym/runtime/micropython/compat.py`, included verbatim: a `math` namespace
-that adds what is missing, and CPython's Mersenne Twister as `random.Random`,
-so that init_params(seed), the mini-batch order and the selftest are CPython's.
+with its `import math`, `import random` and (loop form) `from operator import
+mul` replaced by `nnsym/runtime/micropython/compat.py`, included verbatim: a
+`math` namespace that adds what is missing, CPython's Mersenne Twister as
+`random.Random`, so that init_params(seed), the mini-batch order and the
+selftest are CPython's, and `mul` where the port has no `operator` module.
 Everything else is the Python module's code, unchanged.
 """
 
@@ -31,7 +32,8 @@ def micropython_body(python_body: str) -> str:
     out: list[str] = []
     replaced = False
     for line in lines:
-        if line == "import random":
+        # Both come from the compatibility block.
+        if line in ("import random", "from operator import mul"):
             continue
         if line == "import math" and not replaced:
             out.append(compat)

@@ -138,3 +138,13 @@ class _MersenneTwister:
 
 class random:  # noqa: N801 - stands in for the module of that name
     Random = _MersenneTwister
+
+
+# The loop form's dot products use operator.mul; most ports have no operator
+# module.
+try:
+    from operator import mul
+except ImportError:
+
+    def mul(a, b):
+        return a * b
