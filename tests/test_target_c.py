@@ -595,9 +595,14 @@ def shuffled_orders_from(seed: int, skip: int, n: int) -> list[int]:
     return order
 
 
-def test_train_engine_c_mini_batches_take_the_splitmix64_order(tmp_path: Path):
+def test_train_engine_c_mini_batches_take_the_splitmix64_order(tmp_path: Path, capsys):
     import json
 
+    # Said once, unless -q: the Python trainer's mini-batch order is another.
+    note = ["train", "--arch", "2-2-1", "--data", "xor", "--epochs", "1"]
+    note += ["--batch-size", "2", "--engine", "c", "-o", str(tmp_path / "n.py")]
+    assert main(note) == 0
+    assert capsys.readouterr().err.count("splitmix64 order") == 1
     model = tmp_path / "c.json"
     assert (
         main(
@@ -626,6 +631,7 @@ def test_train_engine_c_mini_batches_take_the_splitmix64_order(tmp_path: Path):
         )
         == 0
     )
+    assert "splitmix64" not in capsys.readouterr().err
     module = module_for(xor_spec())
     params = module.init_params(3)
     xs, ys = XOR

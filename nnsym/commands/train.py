@@ -117,7 +117,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         choices=("python", "c"),
         default="python",
         help="run the training loop in the Python module (default) or in its "
-        "generated C, compiled with the C compiler on PATH (same parameters)",
+        "generated C, compiled with the C compiler on PATH (the same parameters "
+        "for the full batch; mini-batches in the C trainer's splitmix64 order)",
     )
     parser.add_argument(
         "--init",
@@ -189,6 +190,13 @@ def run(args: argparse.Namespace) -> int:
         api.check_plot_target(args.plot)
     if args.engine == "c":
         api.require_compiler()
+        if args.batch_size is not None and not args.quiet:
+            print(
+                "nnsym: note: --engine c shuffles mini-batches in the C trainer's "
+                "splitmix64 order, so its parameters differ from --engine "
+                "python's (docs/targets.md)",
+                file=sys.stderr,
+            )
     path = args.output if args.output is not None else api.default_output(spec)
     api.check_suffix(path, "python")
     show_progress = not args.quiet and sys.stderr.isatty()
