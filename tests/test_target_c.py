@@ -423,6 +423,17 @@ def test_train_engine_c_gives_the_python_parameters(tmp_path: Path, capsys):
         assert close(other, value, 1e-10)
 
 
+def test_train_engine_c_refuses_a_history_larger_than_memory(tmp_path: Path, capsys):
+    # The C trainer's loss history is one array of --epochs numbers, made
+    # before training: 10**13 epochs would need 80 TB.
+    args = ["train", "--arch", "2-2-1", "--data", "xor", "--engine", "c"]
+    args += ["--epochs", str(10**13), "-o", str(tmp_path / "m.py")]
+    status = main(args)
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.count("\n") == 1 and "8e+04 GB for the loss history" in err
+
+
 def test_train_engine_c_without_a_compiler_is_one_line(
     tmp_path: Path, monkeypatch, capsys
 ):

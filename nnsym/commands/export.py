@@ -27,9 +27,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "export",
         help="write a standalone inference module with trained weights baked in",
-        description="Write a standard-library-only Python module with the trained "
-        "weights baked in and a predict(x) function, for shipping a model where "
-        "nothing can be installed.",
+        description="Write a predictor with the trained weights baked in: a "
+        "standard-library-only Python module with a predict(x) function (the "
+        "default), a C header, an ES module or an ONNX model, for shipping a "
+        "model where nothing can be installed.",
     )
     parser.add_argument(
         "--model", type=Path, required=True, help="weights file from nnsym train --save"
@@ -54,7 +55,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--output",
         type=Path,
         default=None,
-        help="file to write (default: predictor.py, or model.onnx for onnx)",
+        help="file to write (default: predictor.py; predictor.h, predictor.mjs "
+        "or model.onnx for the other targets)",
     )
     parser.add_argument(
         "--force",

@@ -27,7 +27,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     add_spec_arguments(parser)
     parser.add_argument(
-        "-o", "--output", type=Path, help="file to write (default: generated/NAME.py)"
+        "-o",
+        "--output",
+        type=Path,
+        help="file to write (default: generated/NAME.py, .h for c, .mjs for js)",
     )
     parser.add_argument(
         "--target",

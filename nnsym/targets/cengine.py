@@ -17,8 +17,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from nnsym.errors import NnsymError
-from nnsym.pipeline.spec import Spec
+from nnsym.errors import NnsymError, UsageError
+from nnsym.pipeline.spec import Spec, physical_memory
 
 COMPILERS = ("cc", "gcc", "clang")
 # A shared library of ISO C99.
@@ -214,6 +214,15 @@ class CTrainer:
             target_loss is not None,
             0.0 if target_loss is None else target_loss,
         )
+        # NAME_train writes the whole history to one array, made here first.
+        needed = max(epochs, 1) * ctypes.sizeof(self.real)
+        memory = physical_memory()
+        if memory is not None and needed > memory // 2:
+            raise UsageError(
+                f"{epochs} epochs in the C trainer need {needed / 1e9:.3g} GB for "
+                f"the loss history, more than half of this machine's memory; "
+                "train fewer epochs at a time"
+            )
         state = self._array(list(params))
         history = (self.real * max(epochs, 1))()
         order = (ctypes.c_size_t * max(n, 1))()

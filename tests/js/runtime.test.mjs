@@ -1,4 +1,4 @@
-// Unit tests of nnsym/runtime/js/runtime.js, where it lives: node --test tests/js
+// Unit tests of nnsym/runtime/js/runtime.js, where it lives: node --test tests/js/runtime.test.mjs
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
