@@ -245,46 +245,79 @@ def test_target_loss_stops_early():
 
 SANITIZED_DRIVER = r"""
 #include <stdio.h>
-#define MLP_3_4_4_1_TANH_MSE_IMPLEMENTATION
-#include "mlp_3_4_4_1_tanh_mse.h"
+#define %(upper)s_IMPLEMENTATION
+#include "%(name)s.h"
 
 int main(void)
 {
-    const double xs[] = {2, 3, -1, 3, -1, 0.5, 0.5, 1, 1, 1, 1, -1};
-    const double ys[] = {1, -1, -1, 1};
-    double params[MLP_3_4_4_1_TANH_MSE_N_PARAMS], history[500];
-    size_t order[4];
+    static const %(name)s_real xs[] = {%(xs)s};
+    static const %(name)s_real ys[] = {%(ys)s};
+    %(name)s_real params[%(upper)s_N_PARAMS], history[300];
+    size_t order[%(n)d];
     long run, i;
     int optimizer, code;
-    mlp_3_4_4_1_tanh_mse_options options;
+    %(name)s_options options;
     for (optimizer = 0; optimizer < 3; optimizer++) {
-        mlp_3_4_4_1_tanh_mse_default_options(&options);
+        %(name)s_default_options(&options);
         options.optimizer = optimizer;
         options.lr = 0.01;
-        options.epochs = 500;
-        options.batch_size = optimizer == 1 ? 3 : 0;
+        options.epochs = 300;
+        options.batch_size = optimizer == 1 ? 7 : 0;
         options.seed = 5;
-        mlp_3_4_4_1_tanh_mse_init_params(params, 3);
-        code = mlp_3_4_4_1_tanh_mse_train(params, xs, ys, 4, &options, order,
-                                          history, &run);
-        printf("%d %ld %.17g\n", code, run, history[run - 1]);
-        for (i = 0; i < MLP_3_4_4_1_TANH_MSE_N_PARAMS; i++) {
-            printf("%.17g\n", params[i]);
+        %(name)s_init_params(params, 3);
+        code = %(name)s_train(params, xs, ys, %(n)d, &options, order, history, &run);
+        printf("%%d %%ld %%.17g\n", code, run, (double)history[run - 1]);
+        for (i = 0; i < %(upper)s_N_PARAMS; i++) {
+            printf("%%.17g\n", (double)params[i]);
         }
     }
     return 0;
 }
 """
+# The unrolled form; the loop form, whose training records samples in static
+# chunks of 16 (37 samples: two whole chunks and a part); and float32.
+SANITIZED = (
+    (micrograd_spec(), "float64", "gcc"),
+    (
+        make_spec("3-4-4-1", activation="tanh", loss="mse", form="loops"),
+        "float64",
+        "gcc",
+    ),
+    (
+        make_spec("3-4-4-1", activation="tanh", loss="mse", form="loops"),
+        "float32",
+        "clang",
+    ),
+)
 
 
-def test_sanitized_build_runs_clean_and_agrees_with_ctypes(tmp_path: Path):
-    spec = micrograd_spec()
-    (tmp_path / f"{spec.name}.h").write_text(source_for(spec, "c"))
-    (tmp_path / "driver.c").write_text(SANITIZED_DRIVER)
+@pytest.mark.parametrize(
+    "spec,dtype,compiler", SANITIZED, ids=lambda v: getattr(v, "name", v)
+)
+def test_sanitized_build_runs_clean_and_agrees_with_ctypes(
+    spec, dtype: str, compiler: str, tmp_path: Path
+):
+    if shutil.which(compiler) is None:
+        pytest.skip(f"{compiler} is not installed")
+    rng = random.Random(f"sanitized-{spec.name}")
+    xs = [[rng.uniform(-2, 2) for _ in range(3)] for _ in range(37)]
+    ys = [[rng.choice((-1.0, 1.0))] for _ in range(37)]
+    source = source_for(spec, "c", dtype)
+    (tmp_path / f"{spec.name}.h").write_text(source)
+    (tmp_path / "driver.c").write_text(
+        SANITIZED_DRIVER
+        % {
+            "name": spec.name,
+            "upper": spec.name.upper(),
+            "n": len(xs),
+            "xs": ", ".join(repr(v) for x in xs for v in x),
+            "ys": ", ".join(repr(v) for y in ys for v in y),
+        }
+    )
     program = tmp_path / "driver"
     subprocess.run(
         [
-            "gcc",
+            compiler,
             *STRICT,
             "-g",
             "-fsanitize=address,undefined",
@@ -299,21 +332,26 @@ def test_sanitized_build_runs_clean_and_agrees_with_ctypes(tmp_path: Path):
     run = subprocess.run([str(program)], capture_output=True, text=True, check=True)
     assert run.stderr == ""
     values = run.stdout.split()
-    trainer = c_trainer(spec, ALL)
+    assert len(values) == 3 * (spec.n_params + 3)
+    (tmp_path / "lib").mkdir()
+    library = compile_shared(source, spec.name, tmp_path / "lib")
+    trainer = CTrainer(library, spec, dtype)
     for optimizer in range(3):
         block = values[
             optimizer * (spec.n_params + 3) : (optimizer + 1) * (spec.n_params + 3)
         ]
         code, params, history = trainer.train(
-            *MICROGRAD,
+            xs,
+            ys,
             lr=0.01,
-            epochs=500,
+            epochs=300,
             params=trainer.init_params(3),
             optimizer=("sgd", "momentum", "adam")[optimizer],
-            batch_size=3 if optimizer == 1 else None,
+            batch_size=7 if optimizer == 1 else None,
             seed=5,
         )
-        assert int(block[0]) == code == OK and int(block[1]) == len(history)
+        # float32 printed through double: the same numbers.
+        assert int(block[0]) == code == OK and int(block[1]) == len(history) == 300
         assert float(block[2]) == history[-1]
         assert [float(v) for v in block[3:]] == params
 
