@@ -10,7 +10,8 @@ numbers, as neither fuses a multiply-add) around its one ctypes call, in the
 unrolled form and in the loop form (`--form loops`, the same network's loops
 over neurons), JavaScript (both forms) inside Node after a warm-up run (no
 process start, no JIT compilation),
-PyTorch (1 thread, float64 and float32) and the Python module around train().
+PyTorch (1 thread, float64 and float32) and the Python module (both forms)
+around train().
 Rounds are interleaved; each ratio is the median over rounds of (peer time
 per epoch / C time per epoch) in the same round. Final losses and parameters
 are checked against the C trainer's (float32 PyTorch only for its loss).
@@ -175,17 +176,19 @@ def _case(
         for form in (spec, loops):
             peers.append(_js_peer(form, directory, xs, ys, start, reduction))
             peers[-1].epochs = epochs
-    peers.append(
-        Peer(
-            "nnsym Python module",
-            _timed(
-                lambda n: module.train(
-                    xs, ys, lr=1, epochs=n, params=start, reduction=reduction
-                )
-            ),
-            python_epochs,
+    loop_module = import_generated(generate(loops))
+    for label, python in (("", module), (" (loops)", loop_module)):
+        peers.append(
+            Peer(
+                f"nnsym Python module{label}",
+                _timed(
+                    lambda n, m=python: m.train(
+                        xs, ys, lr=1, epochs=n, params=start, reduction=reduction
+                    )
+                ),
+                python_epochs,
+            )
         )
-    )
     if use_torch:
         for dtype in ("float64", "float32"):
             trainer = torch_peer.Trainer(arch, acts, xs, ys, mean=mean, dtype=dtype)

@@ -83,6 +83,9 @@ def test_every_network_compiles_strictly(tmp_path: Path, compiler: str, dtype: s
         ]
         # A second inclusion, as from another header, must be harmless.
         lines.append(f'#include "{spec.name}.h"')
+    # The runtime's own macros end with the implementation: only NAME_ ones stay.
+    for macro in ("NNSYM_RT", "NNSYM_REAL", "NNSYM_MATH", "NNSYM_MASK64"):
+        lines += [f"#ifdef {macro}", f"#error {macro} is still defined", "#endif"]
     (tmp_path / "all.c").write_text("\n".join(lines) + "\n")
     subprocess.run(
         [
