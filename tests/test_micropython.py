@@ -122,10 +122,10 @@ def test_micropython_runs_the_module_with_the_python_numbers(spec, tmp_path: Pat
     # CPython's Mersenne Twister, draw for draw.
     assert got["init"] == module.init_params(11)
     assert got["selftest"] is True
-    for (params, x, y), (loss, grad, out) in zip(points, got["points"]):
+    for (params, x, y), (loss, grad, out) in zip(points, got["points"], strict=True):
         want_loss, want_grad = module.loss_and_grad(params, x, y)
         assert close(loss, want_loss, 1e-12)
-        assert all(close(g, w, 1e-12) for g, w in zip(grad, want_grad))
+        assert all(close(g, w, 1e-12) for g, w in zip(grad, want_grad, strict=True))
         assert all(close(o, w, 1e-12) for o, w in zip(out, module.forward(params, x)))
     start = module.init_params(0)
     for key, options in (
@@ -133,8 +133,10 @@ def test_micropython_runs_the_module_with_the_python_numbers(spec, tmp_path: Pat
         ("adam", {"lr": 0.01, "epochs": 500, "optimizer": "adam", "reduction": "mean"}),
     ):
         params, history = module.train(xs, ys, params=start, **options)
-        assert all(close(a, b, 1e-10) for a, b in zip(got[key][1], history))
-        assert all(close(a, b, 1e-10) for a, b in zip(got[key][0], params))
+        assert all(
+            close(a, b, 1e-10) for a, b in zip(got[key][1], history, strict=True)
+        )
+        assert all(close(a, b, 1e-10) for a, b in zip(got[key][0], params, strict=True))
     try:
         module.train(xs, ys, lr=1e300, epochs=10, params=start)
         diverged = None
@@ -143,8 +145,8 @@ def test_micropython_runs_the_module_with_the_python_numbers(spec, tmp_path: Pat
     assert got["diverged"] == diverged
     # Mini-batches: the same shuffled order as CPython's for the same seed.
     params, history = module.train(xs, ys, lr=0.05, epochs=300, seed=7, batch_size=3)
-    assert all(close(a, b, 1e-10) for a, b in zip(got["mini"][1], history))
-    assert all(close(a, b, 1e-10) for a, b in zip(got["mini"][0], params))
+    assert all(close(a, b, 1e-10) for a, b in zip(got["mini"][1], history, strict=True))
+    assert all(close(a, b, 1e-10) for a, b in zip(got["mini"][0], params, strict=True))
 
 
 def _compat():
