@@ -15,6 +15,7 @@ from nnsym.cli import main
 from nnsym.pipeline.spec import make_spec
 from nnsym.targets import source_for
 from nnsym.targets.cengine import (
+    BAD_OPTIONS,
     DIVERGED,
     OK,
     PORTABLE_FLAGS,
@@ -230,6 +231,27 @@ def test_divergence_is_an_error_code_with_the_last_finite_parameters():
         module.train(xs, ys, lr=10.0, epochs=1000, params=[0.1, 0.2, 0.3])
     assert raised.value.epoch == len(history) - 1
     assert raised.value.params == params
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_bad_options_are_refused_before_training(dtype: str):
+    spec = MATRIX[0]
+    trainer = c_trainer(spec, MATRIX, dtype)
+    xs = [[0.5] * spec.arch[0]]
+    ys = [[1.0] * spec.arch[-1]]
+    start = trainer.init_params(0)
+    bad = [{"lr": lr} for lr in (0.0, -1.0, math.inf, math.nan)]
+    bad.append({"lr": 0.1, "epochs": -1})
+    if dtype == "float32":
+        # Finite as a double, infinite as the float the trainer uses.
+        bad.append({"lr": 1e300})
+    for options in bad:
+        code, params, history = trainer.train(
+            xs, ys, **{"epochs": 5, **options}, params=start
+        )
+        assert (code, params, history) == (BAD_OPTIONS, start, []), options
+    code, _, history = trainer.train(xs, ys, lr=0.1, epochs=5, params=start)
+    assert code == OK and len(history) == 5
 
 
 def test_target_loss_stops_early():
