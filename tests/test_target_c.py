@@ -590,6 +590,7 @@ def test_export_target_c_predicts_as_the_python_predictor(tmp_path: Path):
 
 RUNTIME_DRIVER = r"""
 #include <stdio.h>
+#include "nnsym_defaults.h"
 #include "nnsym_runtime.h"
 #include "nnsym_logsumexp.h"
 
@@ -862,7 +863,7 @@ def test_loop_form_mini_batches_and_divergence():
 TANH_UNITS = {
     # One file per precision: the header's defaults are the double version.
     "float64": (
-        '#include "nnsym_tanh.h"\n'
+        '#include "nnsym_defaults.h"\n#include "nnsym_tanh.h"\n'
         "double tanh64(double x) { return nnsym_tanh(x); }\n"
         "int overflow_raised_at(double x)\n"
         "{ volatile double t; feclearexcept(FE_ALL_EXCEPT); t = nnsym_tanh(x);\n"

@@ -220,7 +220,7 @@ class CTrainer:
         if memory is not None and needed > memory // 2:
             raise UsageError(
                 f"{epochs} epochs in the C trainer need {needed / 1e9:.3g} GB for "
-                f"the loss history, more than half of this machine's memory; "
+                "the loss history, more than half of this machine's memory; "
                 "train fewer epochs at a time"
             )
         state = self._array(list(params))

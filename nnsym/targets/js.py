@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
 from nnsym.pipeline.cse import Program
 from nnsym.pipeline.emit import emit
 from nnsym.pipeline.spec import Spec, param_names
 from nnsym.targets.common import Baked, identity, print_statements, runtime_text
 from nnsym.targets.printers import JsPrinter
-
-if TYPE_CHECKING:
-    from sympy import Expr
 
 TEMPLATE = "js/trainer.mjs.jinja"
 LOOPS_TEMPLATE = "js/trainer_loops.mjs.jinja"
@@ -107,23 +103,13 @@ def _two_spaces(lines: tuple[str, ...]) -> tuple[str, ...]:
     )
 
 
-def _layer_call(expr: Expr, z: str, a: str, count: str) -> str | None:
-    """A tanh layer as one call of the runtime's _tanhLayer (see runtime.js)."""
-    from sympy import tanh
-
-    from nnsym.pipeline.loops import Z
-
-    if expr == tanh(Z):
-        return f"_tanhLayer({z}, {a}, {count});"
-    return None
-
-
 def js_loop_context(spec: Spec) -> JsLoopContext:
     """Print `spec`'s loop program as JavaScript loops for the loop template."""
     from nnsym.pipeline.loops import build_loop_program
     from nnsym.targets.loops import Syntax, loop_bodies, offsets, pair_body
 
     starts = offsets(spec.arch)
+    printer = JsPrinter()
     syntax = Syntax(
         const=lambda name, expr: f"const {name} = {expr};",
         var=lambda name, expr: f"let {name} = {expr};",
@@ -138,9 +124,8 @@ def js_loop_context(spec: Spec) -> JsLoopContext:
         target=lambda j: f"y[yo + {j}]",
         zero="0",
         logsumexp=lambda array, count: f"_logsumexp(...{array})",
-        layer_call=_layer_call,
+        layer_call=printer.layer_call,
     )
-    printer = JsPrinter()
     program = build_loop_program(spec)
     bodies = loop_bodies(program, printer, syntax)
     # The second sample of a pair: its own offsets into x and y.

@@ -142,6 +142,15 @@ class JsPrinter(PrimitivePrinting, StatementPrinting, JavascriptCodePrinter):
         # its exp written out: V8's Math.tanh costs several times as much.
         return "_tanh(%s)" % self._print(expr.args[0])
 
+    def layer_call(self, expr: sympy.Expr, z: str, a: str, count: str) -> str | None:
+        """tanh of a whole layer as one call of the runtime's _tanhLayer, or None.
+
+        Why a layer at a time: see _tanhLayer in js/runtime.js.
+        """
+        if expr.func is sympy.tanh and expr.args[0].is_Symbol:
+            return f"_tanhLayer({z}, {a}, {count});"
+        return None
+
     def _print_Max(self, expr: sympy.Max) -> str:
         return "Math.max(%s)" % ", ".join(self._print(a) for a in expr.args)
 

@@ -3,14 +3,6 @@
 #include <math.h>
 #include <stddef.h>
 
-#ifndef NNSYM_RT
-#define NNSYM_RT(name) nnsym_##name
-#endif
-#ifndef NNSYM_REAL
-#define NNSYM_REAL double
-#define NNSYM_MATH(name) name
-#endif
-
 /* Shifted by the largest value, so that no exp() overflows and the largest
  * term is exactly 1: the sum is at least 1 and its log never -inf. */
 static NNSYM_REAL NNSYM_RT(logsumexp)(size_t n, const NNSYM_REAL *v)

@@ -10,14 +10,6 @@
  * a register through the chunk, not loaded and stored once per sample. */
 #include <stddef.h>
 
-#ifndef NNSYM_RT
-#define NNSYM_RT(name) nnsym_##name
-#endif
-#ifndef NNSYM_REAL
-#define NNSYM_REAL double
-#define NNSYM_MATH(name) name
-#endif
-
 static void NNSYM_RT(add_outer)(NNSYM_REAL *grad, const NNSYM_REAL *inputs, size_t n_in,
     const NNSYM_REAL *deltas, size_t n_out, size_t count)
 {

@@ -2,20 +2,13 @@
  *
  * The including file defines NNSYM_RT(name) (its NAME_ prefix: two trainers can
  * live in one program), NNSYM_REAL (double or float) and NNSYM_MATH(f) (f, or
- * f##f for the float versions: expf, sqrtf). Without them, as when this file is
- * compiled on its own by the tests, it is the double version prefixed nnsym_.
+ * f##f for the float versions: expf, sqrtf). A file that compiles the runtime on
+ * its own, as the tests do, includes nnsym_defaults.h first: the double version
+ * prefixed nnsym_.
  * Only <math.h> and <stddef.h>; no allocation: every buffer is the caller's.
  */
 #include <math.h>
 #include <stddef.h>
-
-#ifndef NNSYM_RT
-#define NNSYM_RT(name) nnsym_##name
-#endif
-#ifndef NNSYM_REAL
-#define NNSYM_REAL double
-#define NNSYM_MATH(name) name
-#endif
 
 /* splitmix64 (Steele, Lea and Flood 2014): the one generator of init_params and
  * of the mini-batch shuffle in C and JavaScript, so that both draw the same

@@ -13,14 +13,6 @@
  * so tanh(-0) = -0; NaN for NaN. */
 #include <math.h>
 
-#ifndef NNSYM_RT
-#define NNSYM_RT(name) nnsym_##name
-#endif
-#ifndef NNSYM_REAL
-#define NNSYM_REAL double
-#define NNSYM_MATH(name) name
-#endif
-
 static NNSYM_REAL NNSYM_RT(tanh)(NNSYM_REAL x)
 {
     const int single = sizeof(NNSYM_REAL) < sizeof(double);
