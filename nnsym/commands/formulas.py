@@ -14,7 +14,6 @@ from nnsym.explain.limits import (
     MAX_EXPANDED_PARAMS,
     PER_PARAMETER_MAX_PARAMS,
 )
-from nnsym.pipeline.spec import check_unrolled_size, has_layer_form
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -86,13 +85,13 @@ def run(args: argparse.Namespace) -> int:
         )
         sys.stdout.write(text)
         return 0
-    check_unrolled_size(
+    api.check_unrolled_size(
         spec,
         args.max_params,
         "deriving a formula per parameter",
         way_out=(
             "--layers shows the formulas per layer, at any size"
-            if has_layer_form(spec.output_activation, spec.loss)
+            if api.has_layer_form(spec.output_activation, spec.loss)
             else None
         ),
     )

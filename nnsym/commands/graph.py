@@ -11,7 +11,6 @@ from nnsym import api
 from nnsym.commands.options import add_spec_arguments, spec_from_args
 from nnsym.errors import NnsymError, UsageError
 from nnsym.explain.limits import GRAPH_INSTALL_HINT, GRAPH_SUFFIXES, MAX_NODES
-from nnsym.pipeline.spec import check_unrolled_size
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -78,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
                 f"graph{where}, not per layer",
             )
     else:
-        check_unrolled_size(
+        api.check_unrolled_size(
             spec,
             args.max_params,
             "building a value per scalar",
