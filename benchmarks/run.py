@@ -512,7 +512,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--only",
         choices=(
             *("xor", "moons", "sweep", "generation", "naive", "pypy", "targets"),
-            *("loops", "scale", "digits", "threshold"),
+            *("loops", "scale", "digits", "threshold", "engine"),
         ),
         action="append",
         help="run only these parts (repeatable)",
@@ -530,7 +530,7 @@ def main(argv: list[str] | None = None) -> int:
     parts = set(
         args.only
         or ("xor", "moons", "sweep", "generation", "naive", "pypy", "targets")
-        + ("loops", "scale", "digits", "threshold")
+        + ("loops", "scale", "digits", "threshold", "engine")
     )
     use_torch = not args.no_torch and torch_peer.available()
     pypy = None if args.no_pypy else shutil.which("pypy3")
@@ -588,6 +588,10 @@ def main(argv: list[str] | None = None) -> int:
             report["threshold"] = layers.threshold_case(
                 directory, config.repeats, quick
             )
+        if "engine" in parts:
+            from benchmarks.engine import engine_case
+
+            report["engine"] = engine_case(directory, 3 if not quick else 1, quick)
     report["training"] = [
         {**asdict(row), "median": row.median, "per_epoch": row.per_epoch}
         | {"ratio": row.ratio}
@@ -619,6 +623,10 @@ def main(argv: list[str] | None = None) -> int:
         print("\n" + layers.digits_table(report["digits"]))
     if "threshold" in report:
         print("\n" + layers.threshold_table(report["threshold"]))
+    if "engine" in report:
+        from benchmarks.engine import engine_table
+
+        print("\n" + engine_table(report["engine"]))
     output = args.output or RESULTS_DIR / time.strftime("%Y%m%dT%H%M%S.json")
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")

@@ -34,6 +34,8 @@ _LAZY = {
     "make_spec": "nnsym.pipeline.spec",
     "format_arch": "nnsym.pipeline.spec",
     "Spec": "nnsym.pipeline.spec",
+    "check_unrolled_size": "nnsym.pipeline.spec",
+    "has_layer_form": "nnsym.pipeline.spec",
     "Dataset": "nnsym.models.data",
     "load_data": "nnsym.models.data",
     "builtin_names": "nnsym.models.data",

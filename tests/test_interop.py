@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import subprocess
 import sys
 import warnings
 from pathlib import Path
@@ -330,7 +331,7 @@ def fitted(kind, labels, hidden=(4,), activation="tanh", seed=0):
 
 @pytest.mark.parametrize(
     "labels, activation",
-    [(["no", "yes"], "tanh"), (["cat", "dog", "eel"], "relu"), ([3, 7, 9], "logistic")],
+    [(["cat", "dog", "eel"], "relu"), ([3, 7, 9], "logistic")],
 )
 def test_from_sklearn_classifier_gives_predict_proba_and_labels(labels, activation):
     from nnsym.interop import from_sklearn
@@ -343,16 +344,53 @@ def test_from_sklearn_classifier_gives_predict_proba_and_labels(labels, activati
     assert_close(nnsym_outputs(weights, xs), estimator.predict_proba(xs).tolist())
 
 
-def test_a_binary_classifier_can_stay_one_sigmoid_output():
+@pytest.mark.parametrize("activation", ["tanh", "logistic"])
+def test_a_binary_classifier_imports_as_its_one_logistic_output(activation):
+    from nnsym.interop import from_sklearn
+
+    estimator, xs, _ = fitted("classifier", ["no", "yes"], activation=activation)
+    weights = from_sklearn(estimator)
+    assert weights.spec.arch == (2, 4, 1)
+    assert (weights.spec.output_activation, weights.spec.loss) == ("sigmoid", "bce")
+    assert weights.classes == ("no", "yes")
+    expected = [[p] for p in estimator.predict_proba(xs)[:, 1].tolist()]
+    assert_close(nnsym_outputs(weights, xs), expected)
+    predicted = [weights.label(outputs) for outputs in nnsym_outputs(weights, xs)]
+    assert predicted == [str(label) for label in estimator.predict(xs)]
+    assert len(set(predicted)) == 2
+
+
+def test_a_binary_classifier_can_become_two_softmax_outputs():
     from nnsym.interop import from_sklearn
 
     estimator, xs, _ = fitted("classifier", ["no", "yes"])
-    weights = from_sklearn(estimator, binary="sigmoid")
-    assert weights.spec.arch == (2, 4, 1)
-    assert (weights.spec.output_activation, weights.spec.loss) == ("sigmoid", "bce")
-    assert weights.classes is None
-    expected = [[p] for p in estimator.predict_proba(xs)[:, 1].tolist()]
-    assert_close(nnsym_outputs(weights, xs), expected)
+    weights = from_sklearn(estimator, binary="softmax")
+    assert weights.spec.arch == (2, 4, 2)
+    assert (weights.spec.output_activation, weights.spec.loss) == ("softmax", "ce")
+    assert weights.classes == ("no", "yes")
+    assert_close(nnsym_outputs(weights, xs), estimator.predict_proba(xs).tolist())
+
+
+def test_a_binary_import_predicts_and_exports_its_labels(tmp_path, monkeypatch, capsys):
+    from nnsym.interop import from_sklearn
+
+    monkeypatch.chdir(tmp_path)
+    estimator, xs, _ = fitted("classifier", ["no", "yes"])
+    save_weights(tmp_path / "m.json", from_sklearn(estimator))
+    samples = [f"{x[0]!r},{x[1]!r}" for x in xs[:8]]
+    status, out, _ = run(capsys, "predict", "--model", "m.json", "--", *samples)
+    assert status == 0
+    lines = out.splitlines()
+    labels = [line.rsplit("(", 1)[1].rstrip(")") for line in lines]
+    assert labels == [str(label) for label in estimator.predict(xs[:8])]
+    assert run(capsys, "export", "--model", "m.json", "-o", "p.py", "-q")[0] == 0
+    ran = subprocess.run(
+        [sys.executable, "p.py", "--", *samples], capture_output=True, text=True
+    )
+    assert ran.returncode == 0
+    assert [line.rsplit("(", 1)[1] for line in ran.stdout.splitlines()] == [
+        line.rsplit("(", 1)[1] for line in lines
+    ]
 
 
 def test_from_sklearn_regressor_gives_predict():

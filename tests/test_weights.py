@@ -226,9 +226,10 @@ def test_an_enormous_architecture_is_refused_without_listing_its_names(tmp_path)
 
 def test_wrong_classes(tmp_path):
     def classes(d):
-        d["classes"] = ["a", "b"]
+        d["classes"] = ["a", "b", "c"]
 
-    assert '"classes" must be null or a list of 1 labels' in refused(
+    # One sigmoid output holds two labels: (negative, positive).
+    assert '"classes" must be null or a list of 2 labels' in refused(
         edited(tmp_path, classes)
     )
 

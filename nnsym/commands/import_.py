@@ -74,9 +74,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--binary",
         choices=("softmax", "sigmoid"),
-        default="softmax",
-        help="a two-class MLPClassifier as two softmax outputs with both labels "
-        "(default), or as its one sigmoid output without labels",
+        default="sigmoid",
+        help="a two-class MLPClassifier as its one sigmoid output, loss bce "
+        "(default), or as two softmax outputs, loss ce; both keep the two labels",
     )
     parser.add_argument(
         "--max-params",

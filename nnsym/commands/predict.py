@@ -67,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
     for sample in samples:
         outputs = module.predict(params, sample)
         line = ", ".join(repr(value) for value in outputs)
-        if weights.classes is not None:
-            line += f"  ({weights.classes[outputs.index(max(outputs))]})"
+        label = weights.label(outputs)
+        if label is not None:
+            line += f"  ({label})"
         print(line)
     return 0

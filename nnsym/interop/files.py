@@ -161,7 +161,7 @@ def import_object(
     loss: str | None = None,
     name: str | None = None,
     classes: list[str] | None = None,
-    binary: str = "softmax",
+    binary: str = "sigmoid",
     max_params: int = DEFAULT_MAX_PARAMS,
 ) -> Weights:
     """nnsym Weights for a torch module, a scikit-learn MLP or a state_dict.

@@ -9,7 +9,7 @@ from typing import Any
 
 from nnsym.errors import UsageError
 from nnsym.interop.activations import is_hidden
-from nnsym.models.weights import Weights
+from nnsym.models.weights import Weights, labels_needed
 from nnsym.pipeline.spec import DEFAULT_ACTIVATION, DEFAULT_MAX_PARAMS, make_spec
 
 # The loss an imported model gets when none is given, by its output activation:
@@ -96,10 +96,10 @@ def weights_from_layers(
     )
     if classes is not None:
         classes = tuple(str(label) for label in classes)
-        if len(classes) != arch[-1]:
+        if len(classes) != labels_needed(spec):
             raise UsageError(
                 f"{len(classes)} class labels for a model with {arch[-1]} outputs; "
-                "give one label per output"
+                "give one label per output (two for one sigmoid output)"
             )
         if len(set(classes)) != len(classes):
             raise UsageError(f"the class labels {', '.join(classes)} repeat a label")

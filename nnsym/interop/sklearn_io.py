@@ -11,7 +11,8 @@ from nnsym.interop.layers import Dense, weights_from_layers
 from nnsym.models.weights import Weights
 from nnsym.pipeline.spec import DEFAULT_MAX_PARAMS
 
-# How a two-class MLPClassifier (one logistic output) is imported.
+# How a two-class MLPClassifier (one logistic output) is imported: as that
+# output (the default) or as two softmax outputs.
 BINARY_MODES = ("softmax", "sigmoid")
 
 
@@ -30,16 +31,16 @@ def from_sklearn(
     estimator: Any,
     loss: str | None = None,
     name: str | None = None,
-    binary: str = "softmax",
+    binary: str = "sigmoid",
     max_params: int = DEFAULT_MAX_PARAMS,
 ) -> Weights:
     """nnsym Weights for a fitted MLPClassifier or MLPRegressor.
 
     The outputs are the classifier's predict_proba (labels from classes_) or the
     regressor's predict. A two-class classifier has one logistic output in
-    scikit-learn; with `binary="softmax"` (the default) it becomes two softmax
-    outputs, [1 - p, p], so that both labels come along (loss ce); with
-    `binary="sigmoid"` it stays one sigmoid output (loss bce) without labels.
+    scikit-learn; it stays one sigmoid output (loss bce, `binary="sigmoid"`, the
+    default), with its two labels (negative, positive), or with
+    `binary="softmax"` becomes two softmax outputs, [1 - p, p] (loss ce).
     """
     neural_network = require("sklearn.neural_network", "importing a scikit-learn model")
     kind = type(estimator).__name__
@@ -76,16 +77,14 @@ def from_sklearn(
                 f"cannot import a multi-label {kind}: nnsym's classes are one label "
                 "per sample"
             )
-        if len(labels) == 2 and output == "sigmoid":
-            if binary == "softmax":
-                # softmax(0, z) = (1 - sigmoid(z), sigmoid(z)): a zero neuron
-                # for the first class makes the probabilities of both labels.
-                last = dense[-1]
-                zero = tuple(0.0 for _ in last.weights[0])
-                dense[-1] = Dense((zero, *last.weights), (0.0, *last.bias), "softmax")
-                classes = labels
-        else:
-            classes = labels
+        if len(labels) == 2 and output == "sigmoid" and binary == "softmax":
+            # softmax(0, z) = (1 - sigmoid(z), sigmoid(z)): a zero neuron for
+            # the first class makes the probabilities of both labels.
+            last = dense[-1]
+            zero = tuple(0.0 for _ in last.weights[0])
+            dense[-1] = Dense((zero, *last.weights), (0.0, *last.bias), "softmax")
+        # One logistic output keeps both labels: (negative, positive).
+        classes = labels
     return weights_from_layers(
         dense,
         f"the {kind}",

@@ -59,6 +59,24 @@ class Weights:
     classes: tuple[str, ...] | None = None
     training: dict[str, Any] = field(default_factory=dict)
 
+    def label(self, outputs: list[float] | tuple[float, ...]) -> str | None:
+        """The class label for one sample's outputs; None for a model without labels.
+
+        The largest output's label; for one sigmoid output with two labels
+        (negative, positive), the second above 0.5, as scikit-learn decides.
+        """
+        if self.classes is None:
+            return None
+        if len(outputs) == 1:
+            return self.classes[outputs[0] > self.spec.classification_threshold]
+        return self.classes[list(outputs).index(max(outputs))]
+
+
+def labels_needed(spec: Spec) -> int:
+    """How many class labels a model holds: one per output, two for one sigmoid."""
+    n_outputs = spec.arch[-1]
+    return 2 if n_outputs == 1 and spec.output_activation == "sigmoid" else n_outputs
+
 
 def _spec_record(spec: Spec) -> dict[str, Any]:
     # The module's form only when it is not the default, so that files written
@@ -292,14 +310,14 @@ def _read_params(path: Path, spec: Spec, raw: object) -> tuple[float, ...]:
 def _read_classes(path: Path, spec: Spec, raw: object) -> tuple[str, ...] | None:
     if raw is None:
         return None
-    n_outputs = spec.arch[-1]
+    n_labels = labels_needed(spec)
     if (
         not isinstance(raw, list)
-        or len(raw) != n_outputs
+        or len(raw) != n_labels
         or not all(isinstance(label, str) for label in raw)
     ):
         raise UsageError(
-            f'{path}: "classes" must be null or a list of {n_outputs} labels'
+            f'{path}: "classes" must be null or a list of {n_labels} labels'
         )
     return tuple(raw)
 

@@ -1,0 +1,37 @@
+"""Every target's generated files, byte for byte: the committed snapshots in
+tests/snapshots/files/ regenerated now for a sample of requests (Python in both
+forms, MicroPython, C in both number types, JavaScript, and the baked exports).
+
+A change that alters generated output on purpose regenerates them with
+`python -m tests.snapshots` and commits tests/snapshots/files/ with it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import snapshots
+
+REGENERATE = "run `python -m tests.snapshots` and commit tests/snapshots/files/"
+CASES = snapshots.snapshots()
+
+
+@pytest.mark.parametrize(
+    ("file", "spec_name", "kind"), CASES, ids=[c[0] for c in CASES]
+)
+def test_generated_file_matches_its_snapshot(file, spec_name, kind):
+    committed = (snapshots.FOLDER / file).read_bytes()
+    produced = snapshots.produce(spec_name, kind).encode("utf-8")
+    assert produced == committed, f"{file} changed: {REGENERATE} if meant"
+
+
+def test_the_snapshots_cover_every_target_and_nothing_is_stale():
+    kinds = {kind for _, _, kind in CASES}
+    assert kinds == set(snapshots.PRODUCERS)
+    names = {file for file, _, _ in CASES}
+    assert {p.name for p in snapshots.FOLDER.iterdir()} == names
+    forms = {snapshots.SPECS[name].form for _, name, _ in CASES}
+    assert forms == {"unrolled", "loops"}
+    # Small enough to review and to keep in the repository.
+    size = sum((snapshots.FOLDER / name).stat().st_size for name in names)
+    assert size < 1_500_000
