@@ -98,11 +98,14 @@ _LAZY = {
     "load_model_file": "nnsym.interop",
     "export_onnx": "nnsym.interop.onnx_export",
     "check_target_options": "nnsym.targets",
+    "source_for": "nnsym.targets",
     "check_suffix": "nnsym.targets",
     "default_path": "nnsym.targets",
     "write_target": "nnsym.targets",
     "export_source": "nnsym.targets",
     "c_engine": "nnsym.targets.cengine",
+    "Playground": "nnsym.playground.page",
+    "build_playground": "nnsym.playground.page",
     "require_compiler": "nnsym.targets.cengine",
 }
 
