@@ -135,6 +135,16 @@ def trainer_struct(options: Any, real: Any = ctypes.c_double) -> type[ctypes.Str
     return TrainerState
 
 
+class FlatRows:
+    """Rows already flattened into a C array (CTrainer.rows): converted once."""
+
+    def __init__(self, array_: Any, kept: Any, count: int) -> None:
+        self.array, self.kept, self.count = array_, kept, count
+
+    def __len__(self) -> int:
+        return self.count
+
+
 class CTrainer:
     """A compiled C trainer, called through ctypes with Python lists in and out."""
 
@@ -226,8 +236,15 @@ class CTrainer:
             self._last_params = (values, self._array(values))
         return self._last_params[1]
 
+    def rows(self, rows: Sequence[Sequence[float]], width: int) -> FlatRows:
+        """`rows` as one flat C array, to pass to train() or evaluate() again."""
+        flat, kept = self._rows(rows, width)
+        return FlatRows(flat, kept, len(rows))
+
     def _rows(self, rows: Sequence[Sequence[float]], width: int) -> Any:
         # One flat C array of all rows; array.array fills it at C speed.
+        if isinstance(rows, FlatRows):
+            return rows.array, rows
         flat = array.array(self._typecode, itertools.chain.from_iterable(rows))
         if len(flat) != len(rows) * width:
             raise ValueError("every sample needs N_INPUTS inputs and N_OUTPUTS targets")
