@@ -34,6 +34,8 @@ _LAZY = {
     "make_spec": "nnsym.pipeline.spec",
     "format_arch": "nnsym.pipeline.spec",
     "Spec": "nnsym.pipeline.spec",
+    "check_unrolled_size": "nnsym.pipeline.spec",
+    "has_layer_form": "nnsym.pipeline.spec",
     "Dataset": "nnsym.models.data",
     "CsvFormat": "nnsym.models.data",
     "read_table": "nnsym.models.data",
@@ -104,11 +106,14 @@ _LAZY = {
     "load_model_file": "nnsym.interop",
     "export_onnx": "nnsym.interop.onnx_export",
     "check_target_options": "nnsym.targets",
+    "source_for": "nnsym.targets",
     "check_suffix": "nnsym.targets",
     "default_path": "nnsym.targets",
     "write_target": "nnsym.targets",
     "export_source": "nnsym.targets",
     "c_engine": "nnsym.targets.cengine",
+    "Playground": "nnsym.playground.page",
+    "build_playground": "nnsym.playground.page",
     "require_compiler": "nnsym.targets.cengine",
 }
 

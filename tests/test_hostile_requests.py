@@ -144,20 +144,64 @@ def test_too_many_parameters_is_refused_up_front_with_count_and_estimate(
     arch = "2-200-200-1"
     n_params = count_params((2, 200, 200, 1))
     assert n_params == 3 * 200 + 201 * 200 + 201 > DEFAULT_MAX_PARAMS
-    code, out, err = run_cli(["generate", "--arch", arch], capsys)
+    code, out, err = run_cli(["generate", "--arch", arch, "--form=unrolled"], capsys)
     assert code == 2
     assert_one_line_error(
         err,
         f"has {n_params} parameters",
         f"limit of {DEFAULT_MAX_PARAMS}",
+        "generating it unrolled could take",
+        "--form auto",
         f"--max-params {n_params}",
     )
     assert re.search(r"could take [\d.]+ (seconds|minutes|hours) or more", err)
     assert files_under(workdir) == []
 
 
+# Each command that unrolls names its own work; per layer, nothing is refused.
+UNROLLING = [
+    (["check", "--form=unrolled"], "generating its module unrolled to check it"),
+    (["formulas", "--per-parameter"], "deriving a formula per parameter"),
+    (["graph", "--form=unrolled"], "building a value per scalar"),
+    (["train", "--form=unrolled", "--data=xor"], "generating it unrolled"),
+]
+
+
+@pytest.mark.parametrize("command, task", UNROLLING)
+def test_the_limit_names_the_command_at_hand(command, task, workdir, capsys):
+    code, _, err = run_cli([*command, "--arch=2-200-200-1"], capsys)
+    assert code == 2
+    assert_one_line_error(err, "limit of", f"({task} could take")
+    assert files_under(workdir) == []
+
+
+def test_a_network_without_a_loop_form_says_so(capsys):
+    options = ["--arch=784-128-10", "--output-activation=softmax", "--loss=mse"]
+    code, _, err = run_cli(["formulas", *options], capsys)
+    assert code == 2
+    assert_one_line_error(err, "limit of", "has no loop form nor per-layer view")
+
+
+def test_big_networks_need_no_flag(workdir, capsys):
+    # 101,770 parameters: per layer, in the loop form, without --form or
+    # --max-params, in every format of formulas and in the per-layer graph.
+    big = ["--arch=784-128-10", "--loss=ce"]
+    for fmt in ("text", "unicode", "latex", "markdown"):
+        code, out, err = run_cli(["formulas", *big, f"--format={fmt}"], capsys)
+        assert code == 0 and "per layer" in out, err
+    code, out, _ = run_cli(["formulas", *big, "--layers", "--form=unrolled"], capsys)
+    assert code == 0 and "dL/dw2[j, i]" in out
+    for form in ("auto", "unrolled"):
+        code, out, _ = run_cli(["graph", *big, "--per-layer", f"--form={form}"], capsys)
+        assert code == 0 and "W1 (128x784)" in out
+    code, _, err = run_cli(["generate", *big, "-q"], capsys)
+    assert code == 0, err
+    module = workdir / "generated" / "mlp_784_128_10_softmax_ce_loops.py"
+    assert "--form loops" in module.read_text()
+
+
 def test_max_params_raises_the_limit():
-    with pytest.raises(UsageError, match="more than the limit of 36"):
+    with pytest.raises(UsageError, match="limit of 36"):
         make_spec("2-4-4-1", max_params=36)
     assert make_spec("2-4-4-1", max_params=37).n_params == 37
 
@@ -342,3 +386,14 @@ def test_every_command_reports_argparse_errors_in_one_line(command, workdir, cap
     assert out == ""
     assert_one_line_error(err, "--help")
     assert files_under(workdir) == []
+
+
+def test_the_header_command_line_reproduces_the_form_under_the_auto_default():
+    # Small unrolled networks read as before auto was the default (the golden
+    # files are unchanged); an unrolled network that auto would write as loops
+    # says --form unrolled, and the loop form always says --form loops.
+    assert "--form" not in make_spec("2-2-1").command_line()
+    assert make_spec("2-2-1", form="loops").command_line().endswith("--form loops")
+    big = "2-40-22-1"
+    assert make_spec(big, form="auto").command_line().endswith("--form loops")
+    assert make_spec(big).command_line().endswith("--form unrolled")

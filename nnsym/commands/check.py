@@ -57,7 +57,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Check and print the report; status 1 when the gradients disagree."""
-    spec = spec_from_args(args)
+    spec = spec_from_args(args, task="generating its module unrolled to check it")
     # Refuse a check too costly to run before reading --at and its files.
     api.check_request(spec, args.step, args.tolerance)
     point = api.parse_at(args.at, spec)

@@ -68,7 +68,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Differentiate and print the formulas."""
-    spec = spec_from_args(args)
+    # Per layer, nothing is unrolled: the size limit is for the long list only.
+    spec = spec_from_args(args, task=None)
     per_parameter = args.expanded or args.param is not None
     if args.view == "layers" and per_parameter:
         option = "--expanded" if args.expanded else "--param"
@@ -84,6 +85,16 @@ def run(args: argparse.Namespace) -> int:
         )
         sys.stdout.write(text)
         return 0
+    api.check_unrolled_size(
+        spec,
+        args.max_params,
+        "deriving a formula per parameter",
+        way_out=(
+            "--layers shows the formulas per layer, at any size"
+            if api.has_layer_form(spec.output_activation, spec.loss)
+            else None
+        ),
+    )
     derivation = api.derive(api.differentiate(spec), expanded=args.expanded)
     if args.param is not None:
         derivation = api.select_parameter(derivation, args.param)

@@ -55,7 +55,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Build, evaluate and write the graph."""
-    spec = spec_from_args(args)
+    # Drawn per layer, nothing is unrolled: the size limit is for the full graph.
+    spec = spec_from_args(args, task=None)
     if args.output is not None:
         # Refused before any work: a file nnsym did not write, a device, a FIFO.
         api.check_writable_target(args.output, force=args.force, option="-o")
@@ -65,16 +66,23 @@ def run(args: argparse.Namespace) -> int:
             f"-o {args.output}: the suffix must be one of {', '.join(GRAPH_SUFFIXES)}"
         )
     point = api.parse_at(args.at, spec) if args.at is not None else None
-    if spec.form == "loops":
+    if spec.form == "loops" or args.per_layer:
         # The loop form computes per layer; its graph is drawn per layer too,
         # without building one symbol per parameter.
         graph, notes = api.layer_graph(spec), ()
         if point is not None:
+            where = "" if args.per_layer else " (--form unrolled)"
             notes = (
-                "--at: values and gradients are drawn only on the full graph "
-                "(--form unrolled), not per layer",
+                "--at: values and gradients are drawn only on the full "
+                f"graph{where}, not per layer",
             )
     else:
+        api.check_unrolled_size(
+            spec,
+            args.max_params,
+            "building a value per scalar",
+            way_out="--per-layer draws it per layer, at any size",
+        )
         graph, notes = api.graph_for(
             api.build_network(spec), point, per_layer=args.per_layer
         )

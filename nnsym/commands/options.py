@@ -18,13 +18,13 @@ from nnsym.pipeline.spec import (
     AUTO_LOOPS_MIN_PARAMS,
     CUSTOM_ACTIVATION_HINT,
     DEFAULT_ACTIVATION,
-    DEFAULT_FORM,
     DEFAULT_LOSS,
     DEFAULT_MAX_PARAMS,
     FORMS,
     HIDDEN_ACTIVATIONS,
     LOSSES,
     OUTPUT_ACTIVATIONS,
+    REQUEST_FORM,
     Spec,
     echo,
     make_spec,
@@ -77,31 +77,40 @@ def add_spec_arguments(parser: argparse.ArgumentParser, name: bool = True) -> No
         type=whole_number(1),
         default=DEFAULT_MAX_PARAMS,
         metavar="N",
-        help="refuse networks with more parameters in the unrolled form "
-        f"(default: {DEFAULT_MAX_PARAMS}; the loop form needs no limit)",
+        help="refuse networks with more parameters where the command writes "
+        f"them out a line per scalar (default: {DEFAULT_MAX_PARAMS}; the loop "
+        "form and per-layer views need no limit)",
     )
     parser.add_argument(
         "--form",
         choices=FORMS,
-        default=DEFAULT_FORM,
+        default=REQUEST_FORM,
         help="the generated module or trainer (Python, C, JavaScript): unrolled "
         "(one line per scalar, fastest for "
         "small nets on CPython), loops (loops over each layer's neurons, any size) "
         f"or auto (loops from {AUTO_LOOPS_MIN_PARAMS} parameters on) "
-        f"(default: {DEFAULT_FORM})",
+        f"(default: {REQUEST_FORM})",
     )
 
 
-def spec_from_args(args: argparse.Namespace) -> Spec:
-    """The validated Spec of the network options."""
+def spec_from_args(
+    args: argparse.Namespace,
+    task: str | None = "generating it unrolled",
+) -> Spec:
+    """The validated Spec of the network options.
+
+    `task`: what the command does with an unrolled network, named when
+    --max-params refuses it; None for a command that checks the size itself.
+    """
     return make_spec(
         args.arch,
         activation=args.activation,
         output_activation=args.output_activation,
         loss=args.loss,
         name=getattr(args, "name", None),
-        max_params=args.max_params,
-        form=getattr(args, "form", DEFAULT_FORM),
+        max_params=None if task is None else args.max_params,
+        form=getattr(args, "form", REQUEST_FORM),
+        task=task or "",
     )
 
 

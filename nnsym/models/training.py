@@ -223,7 +223,14 @@ def objective(
     module: ModuleType, params: Sequence[float], dataset: Dataset, reduction: str
 ) -> float:
     """The training objective at `params`: sum (or mean) of per-sample losses."""
-    total = math.fsum(module.loss(params, x, y) for x, y in zip(dataset.xs, dataset.ys))
+    # A compiled engine computes all the losses at once (nnsym.targets.cengine).
+    losses = getattr(module, "losses", None)
+    if losses is not None:
+        total = math.fsum(losses(params, dataset.xs, dataset.ys))
+    else:
+        total = math.fsum(
+            module.loss(params, x, y) for x, y in zip(dataset.xs, dataset.ys)
+        )
     return total / len(dataset) if reduction == "mean" else total
 
 

@@ -23,7 +23,12 @@ CUSTOM_ACTIVATION_HINT = "or an expression of x, e.g. 'cube=x**3/3' or 'x*sigmoi
 LOSSES = ("sse", "mse", "bce", "ce")
 # The generated module's form: one line per scalar, or loops over each layer.
 FORMS = ("unrolled", "loops", "auto")
+# The form a Spec, a weights file and a header's command line have when they
+# name none (files written before there was a choice are unrolled).
 DEFAULT_FORM = "unrolled"
+# The form the commands ask for when --form is not given: big networks then need
+# no flag, small ones are unrolled as before.
+REQUEST_FORM = "auto"
 # `--form auto` writes loops from this many parameters on (see docs/forms.md):
 # below it the unrolled form trains faster on CPython and generates in seconds.
 AUTO_LOOPS_MIN_PARAMS = 1000
@@ -121,13 +126,26 @@ class Spec:
 
     def command_line(self) -> str:
         """The `nnsym generate` command that reproduces this spec."""
+        # --form is written for the loop form, and for an unrolled one that the
+        # command's default (auto) would write as loops; small unrolled networks
+        # read as they did before auto was the default.
+        named = self.form != DEFAULT_FORM or self.form != auto_form(self)
         return (
             f"nnsym generate --arch {format_arch(self.arch)}"
             f" --activation {shlex.quote(self.option('activation'))}"
             f" --output-activation {shlex.quote(self.option('output_activation'))}"
             f" --loss {self.loss} --name {self.name}"
-            + (f" --form {self.form}" if self.form != DEFAULT_FORM else "")
+            + (f" --form {self.form}" if named else "")
         )
+
+
+def auto_form(spec: Spec) -> str:
+    """The form `--form auto` gives `spec`'s network."""
+    return _auto_form(spec.n_params, has_layer_form(spec.output_activation, spec.loss))
+
+
+def _auto_form(n_params: int, layered: bool) -> str:
+    return "loops" if layered and n_params >= AUTO_LOOPS_MIN_PARAMS else "unrolled"
 
 
 def count_params(arch: tuple[int, ...]) -> int:
@@ -303,13 +321,21 @@ def make_spec(
     output_activation: str | None = None,
     loss: str = DEFAULT_LOSS,
     name: str | None = None,
-    max_params: int = DEFAULT_MAX_PARAMS,
+    max_params: int | None = DEFAULT_MAX_PARAMS,
     form: str = DEFAULT_FORM,
+    task: str = "generating it unrolled",
 ) -> Spec:
-    """Validate a request and return its frozen Spec; raise UsageError if invalid."""
-    if isinstance(max_params, bool) or not isinstance(max_params, int):
+    """Validate a request and return its frozen Spec; raise UsageError if invalid.
+
+    `max_params` limits the unrolled form (None: no limit, for a caller that
+    unrolls nothing or checks with check_unrolled_size itself); `task` says in
+    the refusal what would take long.
+    """
+    if max_params is not None and (
+        isinstance(max_params, bool) or not isinstance(max_params, int)
+    ):
         raise UsageError(f"--max-params must be a whole number, got {echo(max_params)}")
-    if max_params < 1:
+    if max_params is not None and max_params < 1:
         raise UsageError(f"--max-params must be at least 1, got {max_params}")
     sizes = parse_arch(arch) if isinstance(arch, str) else _check_sizes(arch)
     if activation == "softmax":
@@ -345,7 +371,7 @@ def make_spec(
     _check_choice("--form", form, FORMS)
     layered = has_layer_form(output_activation, loss)
     if form == "auto":
-        form = "loops" if layered and n_params >= AUTO_LOOPS_MIN_PARAMS else "unrolled"
+        form = _auto_form(n_params, layered)
     if form == "loops" and not layered:
         raise UsageError(
             f"--form loops: a softmax output is supported with --loss ce, not "
@@ -366,15 +392,43 @@ def make_spec(
         return Spec(
             sizes, activation, output_activation, loss, name, _custom(custom), form
         )
-    if n_params > max_params:
-        duration = format_duration(estimated_seconds(n_params))
-        raise UsageError(
-            f"--arch {echo(format_arch(sizes))} has {n_params} parameters, more "
-            f"than the limit of {max_params} (generating it could take "
-            f"{duration} or more); pass --form loops, whose size does not grow "
-            f"with the parameters, or --max-params {n_params}"
+    spec = Spec(sizes, activation, output_activation, loss, name, _custom(custom))
+    if max_params is not None:
+        check_unrolled_size(spec, max_params, task)
+    return spec
+
+
+def check_unrolled_size(
+    spec: Spec,
+    max_params: int = DEFAULT_MAX_PARAMS,
+    task: str = "generating it unrolled",
+    way_out: str | None = None,
+) -> None:
+    """Raise UsageError if `spec` has more parameters than `max_params` allows.
+
+    For work that writes the network out a line per scalar; `task` names that
+    work in the message ("generating it", ...), `way_out` what to do instead
+    (default: the loop form, where the network has one).
+    """
+    n_params = spec.n_params
+    if n_params <= max_params:
+        return
+    duration = format_duration(estimated_seconds(n_params))
+    if way_out is None and has_layer_form(spec.output_activation, spec.loss):
+        way_out = (
+            "the loop form (--form auto, the default, or --form loops) does not "
+            "grow with the parameters"
         )
-    return Spec(sizes, activation, output_activation, loss, name, _custom(custom))
+    elif way_out is None:
+        way_out = (
+            f"a softmax output under {spec.loss} has no loop form nor per-layer "
+            "view (--loss ce has both)"
+        )
+    raise UsageError(
+        f"--arch {echo(format_arch(spec.arch))} has {n_params} parameters, more "
+        f"than the unrolled form's limit of {max_params} ({task} could take "
+        f"{duration} or more); {way_out}, or pass --max-params {n_params}"
+    )
 
 
 def _custom(custom: dict[str, str]) -> tuple[tuple[str, str], ...]:
