@@ -32,9 +32,6 @@ from nnsym.pipeline.spec import (
 from nnsym.pipeline.spec import (
     DTYPES as DTYPES,  # re-exported: a trainer's number types
 )
-from nnsym.pipeline.spec import (
-    TARGETS as TARGETS,  # re-exported: a trainer's languages
-)
 
 # Longest whole number an option takes, in digits: int() refuses more than 4300,
 # and no seed, count or size of nnsym's needs more.

@@ -117,8 +117,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--engine",
-        choices=("python", "c"),
-        default="python",
+        choices=api.registry.engines(),
+        default=api.registry.DEFAULT,
         help="run the training loop in the Python module (default) or in its "
         "generated C, compiled with the C compiler on PATH (the same parameters "
         "for the full batch; mini-batches in the C trainer's splitmix64 order)",
@@ -192,24 +192,20 @@ def run(args: argparse.Namespace) -> int:
         api.check_save_target(args.save, force=args.force)
     if args.plot is not None:
         api.check_plot_target(args.plot)
-    if args.engine == "c":
-        api.require_compiler()
-        if args.batch_size is not None and not args.quiet:
-            print(
-                "nnsym: note: --engine c shuffles mini-batches in the C trainer's "
-                "splitmix64 order, so its parameters differ from --engine "
-                "python's (docs/targets.md)",
-                file=sys.stderr,
-            )
+    engine = api.registry.engine(args.engine)
+    if engine is not None:
+        api.registry.resolve(engine.prepare)()
+        if args.batch_size is not None and not args.quiet and engine.batch_note:
+            print(f"nnsym: note: {engine.batch_note}", file=sys.stderr)
     path = args.output if args.output is not None else api.default_output(spec)
-    api.check_suffix(path, "python")
+    api.check_suffix(path, api.registry.DEFAULT)
     show_progress = not args.quiet and sys.stderr.isatty()
     report = stderr_progress(show_progress)
     module = api.prepare_module(spec, path, force=args.force, progress=report)
-    if args.engine == "c":
+    if engine is not None:
         # Seconds for small networks, minutes for large unrolled ones.
-        report("compiling the C trainer")
-        module = api.c_engine(spec, module)
+        report(f"compiling the {api.registry.get(args.engine).language} trainer")
+        module = api.registry.resolve(engine.load)(spec, module)
     progress = api.ProgressLine(args.epochs, sys.stderr) if show_progress else None
     try:
         result = api.run_training(module, plan, progress)

@@ -10,8 +10,9 @@
     trained.save(Path("xor.json"))
 
 `train` is `plan_training` (everything that can be refused, before any file is
-written), `build.prepare_module`, `run_training` and `objective`; `nnsym train`
-calls the same steps, printing between them, and saves with `Trained.save`.
+written), `prepare_module` (nnsym.targets.python), `run_training` and
+`objective`; `nnsym train` calls the same steps, printing between them, and
+saves with `Trained.save`.
 """
 
 from __future__ import annotations
@@ -28,9 +29,10 @@ from typing import Any, TextIO
 from nnsym.errors import NnsymError, UsageError
 from nnsym.models.data import CsvFormat, Dataset, load_data, split_dataset
 from nnsym.models.weights import Weights, params_for, save_weights
-from nnsym.pipeline import build
+from nnsym.pipeline.build import default_output
 from nnsym.pipeline.spec import Spec, echo
 from nnsym.runtime.optimizers import OPTIMIZERS, REDUCTIONS
+from nnsym.targets.python import prepare_module
 
 # The predictions table shows at most this many samples, and of wider inputs
 # (an image's pixels) the first few.
@@ -317,8 +319,8 @@ def train(
         header=header,
         csv_format=csv_format,
     )
-    path = build.default_output(spec) if output is None else output
-    module = build.prepare_module(spec, path, force=force)
+    path = default_output(spec) if output is None else output
+    module = prepare_module(spec, path, force=force)
     return Trained.from_run(plan, module, run_training(module, plan, progress))
 
 
