@@ -29,8 +29,8 @@ from pathlib import Path
 
 from benchmarks.data import XOR_XS, XOR_YS, moons
 from benchmarks.peers import handwritten, micrograd_peer, torch_peer, var
+from benchmarks.targets import flop_lines, js_goals, targets_case
 from benchmarks.targets import goals as target_goals
-from benchmarks.targets import js_goals, targets_case
 from nnsym import api
 from nnsym.pipeline.spec import make_spec
 
@@ -56,6 +56,8 @@ class Row:
     ratios: list[float] = field(default_factory=list)
     check: str = ""
     note: str = ""
+    # FLOPs of one epoch (benchmarks.speed.epoch_flops), where counted.
+    flops: int = 0
 
     @property
     def median(self) -> float:
@@ -514,7 +516,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--only",
         choices=(
             *("xor", "moons", "sweep", "generation", "naive", "pypy", "targets"),
-            *("loops", "scale", "digits", "threshold"),
+            *("loops", "scale", "digits", "threshold", "engine", "speed"),
+            "playground",
         ),
         action="append",
         help="run only these parts (repeatable)",
@@ -532,7 +535,7 @@ def main(argv: list[str] | None = None) -> int:
     parts = set(
         args.only
         or ("xor", "moons", "sweep", "generation", "naive", "pypy", "targets")
-        + ("loops", "scale", "digits", "threshold")
+        + ("loops", "scale", "digits", "threshold", "engine", "speed")
     )
     use_torch = not args.no_torch and torch_peer.available()
     pypy = None if args.no_pypy else shutil.which("pypy3")
@@ -552,6 +555,7 @@ def main(argv: list[str] | None = None) -> int:
             all_agree &= ok
             report["target_goals"] = target_goals(target_rows)
             report["js_goals"] = js_goals(target_rows)
+            report["target_flops"] = flop_lines(target_rows)
         if "pypy" in parts and pypy:
             report["machine"]["pypy"] = subprocess.run(
                 [pypy, "-c", PYPY_VERSION],
@@ -590,6 +594,19 @@ def main(argv: list[str] | None = None) -> int:
             report["threshold"] = layers.threshold_case(
                 directory, config.repeats, quick
             )
+        if "engine" in parts:
+            from benchmarks.engine import engine_case
+
+            report["engine"] = engine_case(directory, 3 if not quick else 1, quick)
+        if "speed" in parts and use_torch:
+            from benchmarks.speed import speed_case
+
+            report["speed"], ok = speed_case(directory, config.repeats, quick)
+            all_agree &= ok
+        if "playground" in parts:
+            from benchmarks.playground import playground_case
+
+            report["playground"] = playground_case(directory, quick)
     report["training"] = [
         {**asdict(row), "median": row.median, "per_epoch": row.per_epoch}
         | {"ratio": row.ratio}
@@ -601,6 +618,9 @@ def main(argv: list[str] | None = None) -> int:
     if report.get("target_goals"):
         print("\nC trainer against PyTorch, same precision (goal: 3x):")
         print("\n".join("  " + line for line in report["target_goals"]))
+    if report.get("target_flops"):
+        print("\nC trainers' arithmetic rate (FLOPs counted from the architecture):")
+        print("\n".join("  " + line for line in report["target_flops"]))
     if report.get("js_goals"):
         print("\nJavaScript against C, same form (goal: within 2x):")
         print("\n".join("  " + line for line in report["js_goals"]))
@@ -621,6 +641,18 @@ def main(argv: list[str] | None = None) -> int:
         print("\n" + layers.digits_table(report["digits"]))
     if "threshold" in report:
         print("\n" + layers.threshold_table(report["threshold"]))
+    if "speed" in report:
+        from benchmarks.speed import speed_table
+
+        print("\n" + speed_table(report["speed"]))
+    if "engine" in report:
+        from benchmarks.engine import engine_table
+
+        print("\n" + engine_table(report["engine"]))
+    if "playground" in report:
+        from benchmarks.playground import playground_table
+
+        print("\n" + playground_table(report["playground"]))
     output = args.output or RESULTS_DIR / time.strftime("%Y%m%dT%H%M%S.json")
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from benchmarks.data import XOR_XS, XOR_YS, moons
 from benchmarks.peers import torch_peer
-from nnsym.pipeline.build import generate, import_generated
+from benchmarks.speed import epoch_flops, peak_kernel
 from nnsym.pipeline.spec import Spec, make_spec
 from nnsym.targets import source_for
 from nnsym.targets.cengine import (
@@ -40,6 +40,7 @@ from nnsym.targets.cengine import (
     CTrainer,
     compile_shared,
 )
+from nnsym.targets.python import generate, import_generated
 
 JS_RUNNER = Path(__file__).resolve().parent / "js_run.mjs"
 # float32 PyTorch's final loss agrees with float64's to this, relatively.
@@ -249,6 +250,7 @@ def targets_case(config, directory: Path, use_torch: bool) -> tuple[list, bool]:
         config.repeats,
         use_torch,
     )
+    _count_flops(rows, (2, 2, 1), 4)
     xs, ys = moons(config.moons_points)
     arch = config.moons_arch
     acts = ("tanh",) * (len(arch) - 2) + ("sigmoid",)
@@ -268,7 +270,31 @@ def targets_case(config, directory: Path, use_torch: bool) -> tuple[list, bool]:
         config.repeats,
         use_torch,
     )
+    _count_flops(more, arch, len(xs))
+    peaks = _peaks(directory, config.repeats)
+    for row in rows + more:
+        if row.flops and "nnsym C" in row.peer:
+            rate = row.flops / row.per_epoch
+            peak = peaks[1] if "float32" in row.peer else peaks[0]
+            row.note = f"{rate / 1e9:.2f} GFLOP/s, {rate / peak:.1%} of peak"
     return rows + more, ok and more_ok
+
+
+def _count_flops(rows: list, arch: tuple[int, ...], samples: int) -> None:
+    for row in rows:
+        row.flops = epoch_flops(arch, samples, None)
+
+
+def _peaks(directory: Path, repeats: int) -> tuple[float, float]:
+    """This machine's float64 and float32 FLOP/s: benchmarks/peak.c's fastest round."""
+    measure = peak_kernel(directory)
+    rounds = [measure() for _ in range(max(repeats, 3))]
+    return max(r[0] for r in rounds), max(r[1] for r in rounds)
+
+
+def flop_lines(rows: list) -> list[str]:
+    """Each C case's achieved GFLOP/s and its share of the peak kernel's."""
+    return [f"{row.case}, {row.peer}: {row.note}" for row in rows if row.note]
 
 
 def goals(rows: list) -> list[str]:

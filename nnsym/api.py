@@ -37,6 +37,14 @@ _LAZY = {
     "check_unrolled_size": "nnsym.pipeline.spec",
     "has_layer_form": "nnsym.pipeline.spec",
     "Dataset": "nnsym.models.data",
+    "CsvFormat": "nnsym.models.data",
+    "read_table": "nnsym.models.data",
+    "Network": "nnsym.models.inference",
+    "batch_from_table": "nnsym.models.inference",
+    "has_classes": "nnsym.models.inference",
+    "model_inputs": "nnsym.models.inference",
+    "right_answers": "nnsym.models.inference",
+    "percent": "nnsym.models.training",
     "load_data": "nnsym.models.data",
     "builtin_names": "nnsym.models.data",
     "export_predictor": "nnsym.models.export",
@@ -60,18 +68,18 @@ _LAZY = {
     "load_weights": "nnsym.models.weights",
     "save_weights": "nnsym.models.weights",
     "GENERATED_DIR": "nnsym.pipeline.build",
-    "Generated": "nnsym.pipeline.build",
+    "Generated": "nnsym.targets.python",
     "Progress": "nnsym.pipeline.build",
     "check_target": "nnsym.pipeline.build",
     "default_output": "nnsym.pipeline.build",
     "differentiate": "nnsym.pipeline.build",
-    "generate": "nnsym.pipeline.build",
-    "import_generated": "nnsym.pipeline.build",
+    "generate": "nnsym.targets.python",
+    "import_generated": "nnsym.targets.python",
     "is_up_to_date": "nnsym.pipeline.build",
     "load_module": "nnsym.pipeline.build",
-    "module_for": "nnsym.pipeline.build",
-    "prepare_module": "nnsym.pipeline.build",
-    "write_module": "nnsym.pipeline.build",
+    "module_for": "nnsym.targets.python",
+    "prepare_module": "nnsym.targets.python",
+    "write_module": "nnsym.targets.python",
     "build_network": "nnsym.pipeline.model",
     "write_atomic": "nnsym.pipeline.write",
     "check_writable_target": "nnsym.pipeline.write",
@@ -88,7 +96,7 @@ _LAZY = {
     "format_diff_text": "nnsym.explain.chain",
     "parse_at": "nnsym.explain.point",
     "CheckReport": "nnsym.explain.fdcheck",
-    "check_gradients": "nnsym.explain.fdcheck",
+    "check_gradients": "nnsym.targets.python",
     "check_request": "nnsym.explain.fdcheck",
     "format_report": "nnsym.explain.fdcheck",
     "graph_for": "nnsym.explain.graph",
@@ -98,11 +106,17 @@ _LAZY = {
     "load_model_file": "nnsym.interop",
     "export_onnx": "nnsym.interop.onnx_export",
     "check_target_options": "nnsym.targets",
+    "source_for": "nnsym.targets",
     "check_suffix": "nnsym.targets",
     "default_path": "nnsym.targets",
     "write_target": "nnsym.targets",
-    "export_source": "nnsym.targets",
+    "export_source": "nnsym.models.export",
+    "registry": "nnsym.targets",
+    "Request": "nnsym.targets",
+    "render_target": "nnsym.targets",
     "c_engine": "nnsym.targets.cengine",
+    "Playground": "nnsym.playground.page",
+    "build_playground": "nnsym.playground.page",
     "require_compiler": "nnsym.targets.cengine",
 }
 
@@ -128,7 +142,7 @@ def module_for_weights(weights: Weights, path: str | Path) -> ModuleType:
     `path` is the weights file, named in the error if the module does not match.
     """
     from nnsym.models.weights import check_module
-    from nnsym.pipeline.build import module_for
+    from nnsym.targets.python import module_for
 
     path = Path(path)
     module = module_for(weights.spec)

@@ -52,3 +52,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             red=True,
         )
         session.exitstatus = 1
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _c_cache(tmp_path_factory) -> object:
+    """Compiled C trainers go to a folder of the test run's, not the user's cache."""
+    key = "NNSYM_CACHE_DIR"
+    before = os.environ.get(key)
+    os.environ[key] = str(tmp_path_factory.mktemp("c-cache"))
+    yield
+    if before is None:
+        del os.environ[key]
+    else:
+        os.environ[key] = before

@@ -104,3 +104,44 @@ def test_naive_method_matches_finite_differences():
         down = {**values, param: values[param] - step}
         numeric = float(loss_expr.subs(up) - loss_expr.subs(down)) / (2 * step)
         assert grad == pytest.approx(numeric, abs=1e-7)
+
+
+def test_epoch_flops_counts_each_product_of_each_layer():
+    from benchmarks.speed import epoch_flops
+
+    # 2-2-1 on 4 samples, by hand: layer 1 forward 2*4 + 2, gradient 2*4 + 2;
+    # layer 2 forward 2*2 + 1, dL/da 2*2, gradient 2*2 + 1: 34 a sample; one
+    # sgd step over 9 parameters, 18.
+    assert epoch_flops((2, 2, 1), 4, None) == 4 * 34 + 18
+    # Batches of 3 over 4 samples: two steps.
+    assert epoch_flops((2, 2, 1), 4, 3) == 4 * 34 + 2 * 18
+
+
+def test_the_speed_part_agrees_with_pytorch_on_tiny_cases(tmp_path):
+    pytest.importorskip("torch")
+    from benchmarks.speed import speed_case, speed_table
+
+    rows, agree = speed_case(tmp_path, 1, quick=True)
+    assert agree and {row["case"] for row in rows} >= {"moons 2-3-3-1"}
+    table = speed_table(rows)
+    assert "| moons 2-3-3-1 | float64 |" in table and "GFLOP/s" in table
+    assert all(row["float64"]["gflops"] > 0 for row in rows)
+
+
+def test_playground_part_prints_frames_epochs_and_goals(tmp_path, capsys):
+    """`--only playground`: the page in headless Chromium; figures and goals printed."""
+    output = tmp_path / "result.json"
+    assert run.main(["--quick", "--only", "playground", "--output", str(output)]) == 0
+    printed = capsys.readouterr().out
+    report = json.loads(output.read_text())
+    cases = report["playground"]
+    assert [case["case"].split(",")[0] for case in cases] == [
+        "XOR 2-2-1",
+        "moons 2-16-16-1",
+        "moons 2-16-16-1",
+    ]
+    assert all(case["errors"] == [] for case in cases)
+    assert all(case["frames_per_second"] > 0 for case in cases)
+    assert all(case["epochs_per_second"] > 0 for case in cases)
+    assert "goal: XOR 2-2-1 at 60 frames/s with 10 epochs a frame" in printed
+    assert "goal: moons 2-16-16-1, 200 points at 30 frames/s" in printed

@@ -9,6 +9,7 @@ from nnsym.commands import (
     generate,
     graph,
     import_,
+    playground,
     predict,
     train,
 )
@@ -24,4 +25,5 @@ COMMANDS = (
     diff,
     check,
     graph,
+    playground,
 )

@@ -151,7 +151,7 @@ def _output_delta(spec: Spec) -> tuple[tuple[Reduction, ...], Expr]:
     """The output delta as P(own) + Q(own) * sum_k h(k), derived and checked."""
     # The real output size: a mean over the outputs (mse) depends on it.
     n_out = spec.arch[-1]
-    network = build_network(_probe_spec(spec, n_out))
+    network = build_network(_probe_spec(spec, n_out), evaluated=False)
     out = network.layers[-1]
     targets = network.targets
     own_map = dict(zip(out.a_exprs, out.a))

@@ -1,0 +1,214 @@
+"""`train --engine c` end to end: the report from C, the cache of compiled trainers."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sympy
+
+from nnsym.models.data import load_data
+from nnsym.models.training import Trained, objective
+from nnsym.pipeline.loops import build_loop_program
+from nnsym.pipeline.spec import make_spec
+from nnsym.targets import ccache, cengine, source_for
+from nnsym.targets.cengine import CEngine, c_engine, load_trainer
+from tests.helpers import module_for
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("gcc") is None, reason="gcc is not installed"
+)
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch) -> Path:
+    """A cache folder of this test's own."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv(ccache.CACHE_ENV, str(folder))
+    return folder
+
+
+class _NoPython:
+    """A module whose numbers must not be asked for: the report comes from C."""
+
+    def __init__(self, module) -> None:
+        self.module = module
+
+    def __getattr__(self, name: str):
+        if name in ("loss", "forward", "predict", "accuracy", "loss_and_grad"):
+            raise AssertionError(f"the Python module's {name} was called")
+        return getattr(self.module, name)
+
+
+def test_report_losses_and_accuracy_come_from_the_c_trainer(cache: Path):
+    spec = make_spec("4-5-3", loss="ce", form="loops")
+    module = module_for(spec)
+    plan_data = load_data("iris", spec)
+    engine = CEngine(_NoPython(module), load_trainer(spec, source_for(spec, "c")))
+    params = module.init_params(1)
+    xs, ys = list(plan_data.xs), list(plan_data.ys)
+    # C's numbers, the Python module's to rounding (an independent derivation
+    # is tested in test_target_c; here: the report asks C, and C agrees).
+    c_losses = engine.losses(params, xs, ys)
+    py_losses = [module.loss(params, x, y) for x, y in zip(xs, ys)]
+    assert len(c_losses) == len(xs)
+    assert all(
+        abs(a - b) <= 1e-12 * max(1, abs(b)) for a, b in zip(c_losses, py_losses)
+    )
+    assert engine.accuracy(params, xs, ys) == module.accuracy(params, xs, ys)
+    assert engine.predict(params, xs[0]) == pytest.approx(
+        module.predict(params, xs[0]), rel=1e-13
+    )
+    for reduction in ("sum", "mean"):
+        assert objective(engine, params, plan_data, reduction) == pytest.approx(
+            objective(module, params, plan_data, reduction), rel=1e-12
+        )
+
+
+def test_a_whole_run_reports_without_the_python_module(cache: Path):
+    from nnsym import api
+
+    spec = make_spec("4-3-3", loss="ce", form="loops")
+    module = module_for(spec)
+    plan = api.plan_training(spec, "iris", api.TrainingSettings(epochs=5), seed=0)
+    engine = CEngine(_NoPython(module), load_trainer(spec, source_for(spec, "c")))
+    trained = Trained.from_run(plan, engine, api.run_training(engine, plan))
+    text = trained.report()
+    assert "final loss:" in text and "accuracy:" in text
+    python = Trained.from_run(plan, module, api.run_training(module, plan))
+    assert trained.final_loss == pytest.approx(python.final_loss, rel=1e-10)
+
+
+def test_the_loop_program_never_builds_sympy_max(monkeypatch):
+    # SymPy's Max compares every pair of its arguments: 1.4 s for ce over 10
+    # outputs, and the loop program never evaluates it.
+    def refuse(*args, **kwargs):
+        raise AssertionError("Max was built")
+
+    monkeypatch.setattr(sympy, "Max", refuse)
+    program = build_loop_program(make_spec("3-4-10", loss="ce", form="loops"))
+    assert program.layers[-1].softmax
+
+
+def test_a_compiled_trainer_is_reused_from_the_cache(cache: Path, monkeypatch):
+    spec = make_spec("2-3-1", form="loops")
+    source = source_for(spec, "c")
+    first = load_trainer(spec, source)
+    (library,) = cache.glob("*.so")
+    assert library.name.startswith(spec.name + "-")
+    assert not [p for p in cache.iterdir() if p.name.startswith(".build-")]
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("compiled again")
+
+    monkeypatch.setattr(cengine, "compile_shared", refuse)
+    second = load_trainer(spec, source)
+    assert second.forward(second.init_params(3), [0.5, -1]) == first.forward(
+        first.init_params(3), [0.5, -1]
+    )
+    # Another source (another learning problem) is another library.
+    monkeypatch.undo()
+    monkeypatch.setenv(ccache.CACHE_ENV, str(cache))
+    load_trainer(spec, source.replace("Loop form", "Loop form "))
+    assert len(list(cache.glob("*.so"))) == 2
+
+
+def test_the_cache_key_covers_source_compiler_and_flags():
+    compiler = shutil.which("gcc")
+    assert compiler is not None
+    key = ccache.cache_key("int x;", compiler, ("-O2",))
+    assert key == ccache.cache_key("int x;", compiler, ("-O2",))
+    assert key != ccache.cache_key("int y;", compiler, ("-O2",))
+    assert key != ccache.cache_key("int x;", compiler, ("-O3",))
+    clang = shutil.which("clang")
+    if clang is not None:
+        assert key != ccache.cache_key("int x;", clang, ("-O2",))
+
+
+def test_the_cache_folder_follows_xdg_and_the_override(monkeypatch, tmp_path: Path):
+    monkeypatch.delenv(ccache.CACHE_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert ccache.cache_dir() == tmp_path / "xdg" / "nnsym" / "c"
+    # The XDG specification: a relative value is ignored.
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative")
+    assert ccache.cache_dir() == Path.home() / ".cache" / "nnsym" / "c"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert ccache.cache_dir() == Path.home() / ".cache" / "nnsym" / "c"
+    monkeypatch.setenv(ccache.CACHE_ENV, str(tmp_path / "mine"))
+    assert ccache.cache_dir() == tmp_path / "mine"
+
+
+def test_an_unwritable_cache_compiles_in_a_temporary_folder(
+    tmp_path: Path, monkeypatch
+):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv(ccache.CACHE_ENV, str(blocker / "cache"))
+    spec = make_spec("2-2-1")
+    trainer = load_trainer(spec, source_for(spec, "c"))
+    assert len(trainer.init_params(0)) == spec.n_params
+    assert blocker.read_text() == "not a folder"
+
+
+# Two processes load the same trainer at once, from an empty cache.
+RACE = """
+import sys
+from nnsym.pipeline.spec import make_spec
+from nnsym.targets import source_for
+from nnsym.targets.cengine import load_trainer
+spec = make_spec("3-7-2", loss="ce", form="loops")
+trainer = load_trainer(spec, source_for(spec, "c"))
+print(trainer.forward(trainer.init_params(5), [1, 2, 3]))
+"""
+
+
+def test_two_runs_at_once_share_the_cache_safely(cache: Path):
+    env = {**os.environ, "PYTHONPATH": str(REPO), ccache.CACHE_ENV: str(cache)}
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACE],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    results = [child.communicate() for child in children]
+    assert all(child.returncode == 0 for child in children), results
+    outputs = {out for out, _ in results}
+    assert len(outputs) == 1 and json.loads(outputs.pop())
+    assert len(list(cache.glob("*.so"))) == 1
+    assert not [p for p in cache.iterdir() if p.name.startswith(".build-")]
+
+
+def test_train_engine_c_reports_the_python_engines_numbers(cache: Path, tmp_path):
+    common = ["train", "--arch", "4-3-3", "--loss", "ce", "--data", "iris"]
+    common += ["--epochs", "20", "--seed", "0", "-o", str(tmp_path / "m.py")]
+    reports = {}
+    for engine in ("python", "c"):
+        out = subprocess.run(
+            [sys.executable, "-m", "nnsym", *common, "--engine", engine],
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        reports[engine] = [
+            line for line in out.splitlines() if line.startswith(("final", "accuracy"))
+        ]
+    assert len(reports["c"]) == 2 and reports["c"] == reports["python"]
+    assert list(cache.glob("*.so"))
+
+
+def test_c_engine_builds_through_the_cache(cache: Path):
+    spec = make_spec("2-2-1")
+    engine = c_engine(spec, module_for(spec))
+    assert isinstance(engine, CEngine)
+    assert len(list(cache.glob("*.so"))) == 1
