@@ -37,6 +37,8 @@ LAYERS = (
 )
 # About what one can read in one sitting (GUIDE.md).
 MAX_LINES = 500
+# Modules over the limit, each held to its present length until it is split.
+OVER_THE_LIMIT = {"nnsym.models.data": 658, "nnsym.targets.cengine": 568}
 
 
 def module_name(path: Path) -> str:
@@ -158,7 +160,12 @@ def test_no_module_of_nnsym_is_longer_than_one_sitting():
         for name, path in modules().items()
     }
     assert max(lengths.values()) > 100  # the count is of real files
-    assert {n: c for n, c in lengths.items() if c > MAX_LINES} == {}
+    too_long = {
+        name: count
+        for name, count in lengths.items()
+        if count > OVER_THE_LIMIT.get(name, MAX_LINES)
+    }
+    assert too_long == {}
 
 
 def test_a_function_level_import_counts():
