@@ -321,3 +321,29 @@ def test_a_network_of_four_inputs_shows_a_confusion_matrix(browser, pages):
         opened.check_clean()
     finally:
         opened.close()
+
+
+def test_the_notebook_iframe_runs_the_page(browser, tmp_path):
+    """Playground._repr_html_: the page in a sandboxed iframe (srcdoc) trains."""
+    shown = api.build_playground(make_spec("2-2-1"), "xor")._repr_html_()
+    holder = tmp_path / "notebook.html"
+    holder.write_text(f"<!DOCTYPE html><html><body>{shown}</body></html>", "utf-8")
+    opened_context = browser.new_context()
+    try:
+        page = opened_context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on(
+            "console",
+            lambda message: (
+                errors.append(message.text) if message.type == "error" else None
+            ),
+        )
+        page.goto(holder.as_uri())
+        frame = page.frames[1]
+        frame.wait_for_function("() => window.nnsym !== undefined")
+        assert frame.evaluate("nnsym.step(20)") == 20
+        assert frame.locator("math").count() > 10
+        assert errors == []
+    finally:
+        opened_context.close()

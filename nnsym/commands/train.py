@@ -9,7 +9,9 @@ from typing import Any
 
 from nnsym import api
 from nnsym.commands.options import (
+    add_csv_format_arguments,
     add_spec_arguments,
+    csv_format,
     fraction,
     integer,
     non_negative,
@@ -52,6 +54,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="the CSV file's first row is (or is not) a header "
         "(default: it is when none of its fields is a number)",
     )
+    add_csv_format_arguments(parser)
     parser.add_argument(
         "--test-split",
         type=fraction,
@@ -183,6 +186,7 @@ def run(args: argparse.Namespace) -> int:
         target=args.target,
         header=args.header,
         test_split=args.test_split,
+        csv_format=csv_format(args),
     )
     if args.save is not None:
         api.check_save_target(args.save, force=args.force)

@@ -52,6 +52,13 @@ class Generated:
     formulas: str
     source: str
 
+    def _repr_html_(self) -> str:
+        # In a notebook: the formulas, as MathML.
+        return self.derivation._repr_html_()
+
+    def _repr_latex_(self) -> str:
+        return self.derivation._repr_latex_()
+
 
 def render(request: Request) -> Rendered:
     """The Python target's record: the module and its formulas, or a predictor."""

@@ -5,7 +5,7 @@ const config = JSON.parse(document.getElementById("nnsym-config").textContent);
 const given = JSON.parse(document.getElementById("nnsym-data").textContent);
 const $ = (id) => document.getElementById(id);
 const TWO_INPUTS = M.N_INPUTS === 2 && G.activationsAt !== null;
-const GRID = 60;
+const GRID = 50;
 // The formulas' numbers are refreshed every this many frames while playing.
 const FORMULA_EVERY = 6;
 

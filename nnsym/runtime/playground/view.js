@@ -26,16 +26,29 @@ function svgElement(tag, attributes) {
   return node;
 }
 
+// Orange (0) through white (0.5) to blue (1) in 1024 steps, three bytes each:
+// looked up per pixel, so that painting allocates nothing.
+const SCALE_STEPS = 1024;
+const SCALE = new Uint8ClampedArray(SCALE_STEPS * 3);
+for (let step = 0; step < SCALE_STEPS; step++) {
+  const u = step / (SCALE_STEPS - 1);
+  const [low, high] = [CLASS_COLOURS[0], CLASS_COLOURS[1]];
+  for (let ch = 0; ch < 3; ch++) {
+    SCALE[step * 3 + ch] =
+      u < 0.5 ? low[ch] + (255 - low[ch]) * u * 2 : 255 + (high[ch] - 255) * (u - 0.5) * 2;
+  }
+}
+
+/** Where t (0 to 1, clamped) is in SCALE: the index of its red byte. */
+function scaleAt(t) {
+  const u = t > 0 ? (t < 1 ? t : 1) : 0;
+  return Math.round(u * (SCALE_STEPS - 1)) * 3;
+}
+
 /** Orange (0) through white (0.5) to blue (1), as [r, g, b]. */
 function diverging(t) {
-  const u = t < 0 ? 0 : t > 1 ? 1 : t;
-  const [low, high] = [CLASS_COLOURS[0], CLASS_COLOURS[1]];
-  if (u < 0.5) {
-    const s = u * 2;
-    return low.map((c) => c + (255 - c) * s);
-  }
-  const s = (u - 0.5) * 2;
-  return high.map((c) => 255 + (c - 255) * s);
+  const at = scaleAt(t);
+  return [SCALE[at], SCALE[at + 1], SCALE[at + 2]];
 }
 
 /** The view box of two-input data: [x0 low, x0 high, x1 low, x1 high], a little wider. */
@@ -102,24 +115,25 @@ class BoundaryView {
     const pixels = this.pixels.data;
     for (let p = 0; p < grid * grid; p++) {
       const base = p * this.n_units + first;
-      let colour;
       if (outputs === 1) {
-        colour = diverging((this.values[base] - low) / (high - low));
-      } else {
-        colour = [0, 0, 0];
-        let total = 0;
-        for (let k = 0; k < outputs; k++) total += Math.max(0, this.values[base + k]);
+        const at = scaleAt((this.values[base] - low) / (high - low));
+        pixels[p * 4] = SCALE[at];
+        pixels[p * 4 + 1] = SCALE[at + 1];
+        pixels[p * 4 + 2] = SCALE[at + 2];
+        pixels[p * 4 + 3] = 255;
+        continue;
+      }
+      // More outputs: the classes' colours mixed by the outputs, a little paler.
+      let total = 0;
+      for (let k = 0; k < outputs; k++) total += Math.max(0, this.values[base + k]);
+      for (let ch = 0; ch < 3; ch++) {
+        let mixed = 0;
         for (let k = 0; k < outputs; k++) {
           const weight = total > 0 ? Math.max(0, this.values[base + k]) / total : 1 / outputs;
-          const c = CLASS_COLOURS[k % CLASS_COLOURS.length];
-          for (let ch = 0; ch < 3; ch++) colour[ch] += weight * c[ch];
+          mixed += weight * CLASS_COLOURS[k % CLASS_COLOURS.length][ch];
         }
-        // Paler where the network is unsure.
-        colour = colour.map((c) => 255 - (255 - c) * 0.75);
+        pixels[p * 4 + ch] = 255 - (255 - mixed) * 0.75;
       }
-      pixels[p * 4] = colour[0];
-      pixels[p * 4 + 1] = colour[1];
-      pixels[p * 4 + 2] = colour[2];
       pixels[p * 4 + 3] = 255;
     }
     this.picture.getContext("2d").putImageData(this.pixels, 0, 0);
@@ -173,11 +187,11 @@ class BoundaryView {
     for (let row = 0; row < size; row++) {
       for (let col = 0; col < size; col++) {
         const value = this.values[(row * step * grid + col * step) * this.n_units + unit];
-        const c = diverging((value - low) / range);
+        const c = scaleAt((value - low) / range);
         const at = (row * size + col) * 4;
-        image.data[at] = c[0];
-        image.data[at + 1] = c[1];
-        image.data[at + 2] = c[2];
+        image.data[at] = SCALE[c];
+        image.data[at + 1] = SCALE[c + 1];
+        image.data[at + 2] = SCALE[c + 2];
         image.data[at + 3] = 255;
       }
     }
@@ -316,11 +330,17 @@ class NetworkView {
   update(params, boundary, highlight) {
     let largest = 1e-9;
     for (const [p] of this.links) largest = Math.max(largest, Math.abs(params[p]));
-    for (const [p, line] of this.links) {
+    for (const link of this.links) {
+      const [p, line] = link;
       const w = params[p];
-      line.setAttribute("stroke", w >= 0 ? "#0877bd" : "#f59322");
-      line.setAttribute("stroke-width", (0.5 + 5 * Math.sqrt(Math.abs(w) / largest)).toFixed(2));
-      line.classList.toggle("chosen", highlight.param === p);
+      // Set only what changed as drawn: restyling every line each frame costs
+      // the browser more than the training does.
+      const colour = w >= 0 ? "#0877bd" : "#f59322";
+      const width = (0.5 + 5 * Math.sqrt(Math.abs(w) / largest)).toFixed(1);
+      if (link[2] !== colour) line.setAttribute("stroke", (link[2] = colour));
+      if (link[3] !== width) line.setAttribute("stroke-width", (link[3] = width));
+      const chosen = highlight.param === p;
+      if (link[4] !== chosen) line.classList.toggle("chosen", (link[4] = chosen));
     }
     for (const node of this.nodes) {
       const chosen = Number(node.dataset.layer) === highlight.layer && Number(node.dataset.neuron) === highlight.neuron;
