@@ -8,7 +8,6 @@ import re
 import shlex
 import sys
 import unicodedata
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from nnsym import primitives
@@ -20,6 +19,12 @@ from nnsym.pipeline.costs import (  # re-exported: spec's callers use them
 from nnsym.pipeline.costs import estimated_seconds as estimated_seconds
 from nnsym.pipeline.costs import format_duration as format_duration
 from nnsym.pipeline.costs import physical_memory as physical_memory
+from nnsym.pipeline.names import bias_name as bias_name
+from nnsym.pipeline.names import count_params as count_params
+from nnsym.pipeline.names import format_arch as format_arch
+from nnsym.pipeline.names import network_summary as network_summary
+from nnsym.pipeline.names import param_names as param_names
+from nnsym.pipeline.names import weight_name as weight_name
 
 HIDDEN_ACTIVATIONS = primitives.ACTIVATIONS
 OUTPUT_ACTIVATIONS = primitives.OUTPUT_ACTIVATIONS
@@ -150,44 +155,6 @@ def auto_form(spec: Spec) -> str:
 
 def _auto_form(n_params: int, layered: bool) -> str:
     return "loops" if layered and n_params >= AUTO_LOOPS_MIN_PARAMS else "unrolled"
-
-
-def count_params(arch: tuple[int, ...]) -> int:
-    """Weights plus biases of a fully connected network with these layer sizes."""
-    return sum((n_in + 1) * n_out for n_in, n_out in zip(arch, arch[1:]))
-
-
-def weight_name(layer: int, neuron: int, source: int) -> str:
-    """Name of the weight from input `source` to `neuron` of `layer` (from 1)."""
-    return f"w{layer}_{neuron}_{source}"
-
-
-def bias_name(layer: int, neuron: int) -> str:
-    """Name of the bias of `neuron` in `layer` (from 1)."""
-    return f"b{layer}_{neuron}"
-
-
-def param_names(arch: tuple[int, ...]) -> tuple[str, ...]:
-    """Parameter names in PARAM_NAMES order: layer, neuron, its weights, its bias."""
-    return tuple(
-        name
-        for layer, (n_in, n_out) in enumerate(zip(arch, arch[1:]), start=1)
-        for neuron in range(n_out)
-        for name in (
-            *(weight_name(layer, neuron, source) for source in range(n_in)),
-            bias_name(layer, neuron),
-        )
-    )
-
-
-def network_summary(arch: Sequence[int], activations: Sequence[str], loss: str) -> str:
-    """`'2-2-1 sigmoid/sigmoid sse'`: layer sizes, activations and loss."""
-    return f"{format_arch(arch)} {'/'.join(activations)} {loss}"
-
-
-def format_arch(arch: Sequence[int]) -> str:
-    """`(2, 2, 1)` -> `'2-2-1'`."""
-    return "-".join(str(size) for size in arch)
 
 
 def parse_arch(text: str) -> tuple[int, ...]:
