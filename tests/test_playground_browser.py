@@ -250,7 +250,7 @@ def test_each_data_set_trains_and_draws_a_boundary(browser, pages, dataset):
         page.evaluate("nnsym.step(1)")
         first = page.evaluate("nnsym.loss()")
         page.evaluate("nnsym.play()")
-        page.wait_for_function("() => nnsym.epoch() >= 150")
+        page.wait_for_function("() => nnsym.epoch() >= 80")
         page.evaluate("nnsym.pause()")
         assert page.evaluate("nnsym.loss()") < first
         assert _distinct_colours(page) > 100
