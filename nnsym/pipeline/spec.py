@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import keyword
-import os
 import re
 import shlex
 import sys
@@ -15,6 +14,12 @@ from dataclasses import dataclass
 from nnsym import primitives
 from nnsym.errors import UsageError, echo
 from nnsym.errors import echo_list as echo_list  # re-exported for the callers
+from nnsym.pipeline.costs import (  # re-exported: spec's callers use them
+    PARAMS_PER_SECOND as PARAMS_PER_SECOND,
+)
+from nnsym.pipeline.costs import estimated_seconds as estimated_seconds
+from nnsym.pipeline.costs import format_duration as format_duration
+from nnsym.pipeline.costs import physical_memory as physical_memory
 
 HIDDEN_ACTIVATIONS = primitives.ACTIVATIONS
 OUTPUT_ACTIVATIONS = primitives.OUTPUT_ACTIVATIONS
@@ -42,12 +47,6 @@ LOOP_BYTES_PER_PARAM = 6 * 32
 DTYPES = ("float64", "float32")
 DEFAULT_ACTIVATION = "sigmoid"
 DEFAULT_LOSS = "sse"
-# Used only to tell the user what a refused request would cost. Measured with
-# `nnsym generate -q --arch A` on a shared 2-core machine: 2-32-32-1 (1185
-# parameters) 3.8 s, 2-64-64-1 (4417) 12.7 s, 64-64-64-10 (8970) 26 s, i.e. about
-# 310-350 parameters a second. A busy machine can be twice as slow, so the
-# estimate assumes less than half that: it should err on the long side.
-PARAMS_PER_SECOND = 150
 DEFAULT_MAX_PARAMS = 20_000
 MAX_LAYER_SIZE = 100_000
 # File names are at most 255 bytes; leave room for ".py" and the temporary
@@ -242,28 +241,6 @@ def parse_arch(text: str) -> tuple[int, ...]:
             f"output layer: {hint}"
         )
     return tuple(sizes)
-
-
-def physical_memory() -> int | None:
-    """Bytes of physical memory, or None where the platform does not say."""
-    try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (AttributeError, ValueError, OSError):
-        return None
-
-
-def estimated_seconds(n_params: int) -> float:
-    """A deliberately generous estimate of how long generating a network takes."""
-    return n_params / PARAMS_PER_SECOND
-
-
-def format_duration(seconds: float) -> str:
-    """`75` -> `'75 seconds'`, `600` -> `'10 minutes'`, `9000` -> `'2.5 hours'`."""
-    if seconds < 90:
-        return f"{max(seconds, 1):.0f} seconds"
-    if seconds < 90 * 60:
-        return f"{seconds / 60:.0f} minutes"
-    return f"{seconds / 3600:.1f} hours"
 
 
 def default_name(

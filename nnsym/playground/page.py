@@ -27,7 +27,10 @@ from nnsym.pipeline.spec import Spec
 RUNTIME_DIR = Path(__file__).resolve().parent.parent / "runtime" / "playground"
 TEMPLATE = "playground/page.html.jinja"
 # The page's scripts, in order; each sees M (the module) and G (the formulas).
-PAGE_SCRIPTS = ("data.js", "trainer.js", "quantities.js", "view.js", "app.js")
+PAGE_SCRIPTS = (
+    *("data.js", "trainer.js", "quantities.js", "view.js", "app.js"),
+    "controls.js",
+)
 # The ones that need no document (tested under Node).
 CORE_SCRIPTS = PAGE_SCRIPTS[:3]
 # The data sets the page draws itself (data.js), besides nnsym's own.

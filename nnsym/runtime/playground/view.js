@@ -76,15 +76,22 @@ function extentOf(xs) {
 class BoundaryView {
   constructor(container, grid) {
     this.grid = grid;
+    // The picture at the grid's own size, scaled up smoothly by the browser, and
+    // the points on a canvas of their own above it, redrawn only when they
+    // change: painting less each frame is what keeps the frame rate up.
+    this.box = element("div", "boundary-box");
     this.canvas = element("canvas", "boundary");
-    this.canvas.width = 360;
-    this.canvas.height = 360;
-    this.canvas.setAttribute("aria-label", "decision boundary and data points");
-    container.appendChild(this.canvas);
-    this.picture = document.createElement("canvas");
-    this.picture.width = grid;
-    this.picture.height = grid;
-    this.pixels = this.picture.getContext("2d").createImageData(grid, grid);
+    this.canvas.width = grid;
+    this.canvas.height = grid;
+    this.canvas.setAttribute("aria-label", "decision boundary");
+    this.points = element("canvas", "points");
+    this.points.width = 360;
+    this.points.height = 360;
+    this.points.setAttribute("aria-label", "data points");
+    this.box.append(this.canvas, this.points);
+    container.appendChild(this.box);
+    this.pixels = this.canvas.getContext("2d").createImageData(grid, grid);
+    this.pointsDrawn = null;
     this.n_units = M.ARCH.slice(1).reduce((a, b) => a + b, 0);
     this.values = new Float64Array(grid * grid * this.n_units);
     this.out = new Float64Array(this.n_units);
@@ -136,13 +143,21 @@ class BoundaryView {
       }
       pixels[p * 4 + 3] = 255;
     }
-    this.picture.getContext("2d").putImageData(this.pixels, 0, 0);
-    const context = this.canvas.getContext("2d");
-    context.imageSmoothingEnabled = true;
-    context.drawImage(this.picture, 0, 0, this.canvas.width, this.canvas.height);
+    this.canvas.getContext("2d").putImageData(this.pixels, 0, 0);
+    const key = `${data.version}:${selected}`;
+    if (this.pointsDrawn !== key) {
+      this.pointsDrawn = key;
+      this.drawPoints(extent, data, low, high, selected);
+    }
+  }
+
+  drawPoints(extent, data, low, high, selected) {
+    const outputs = M.N_OUTPUTS;
+    const context = this.points.getContext("2d");
     const [lo0, hi0, lo1, hi1] = extent;
-    const w = this.canvas.width;
-    const h = this.canvas.height;
+    const w = this.points.width;
+    const h = this.points.height;
+    context.clearRect(0, 0, w, h);
     const drawPoints = (xs, ys, test) => {
       xs.forEach((x, s) => {
         const px = ((x[0] - lo0) / (hi0 - lo0)) * w;
@@ -170,10 +185,10 @@ class BoundaryView {
     }
   }
 
-  /** One hidden neuron's picture (unit `unit` in layer order) into a small canvas. */
-  paintUnit(unit, canvas) {
+  /** One hidden neuron's picture (unit `unit` in layer order), centred at (x, y) of `canvas`. */
+  paintUnit(unit, canvas, x, y) {
     const grid = this.grid;
-    const step = Math.max(1, Math.floor(grid / canvas.width));
+    const step = Math.max(1, Math.floor(grid / THUMB));
     const size = Math.floor(grid / step);
     let low = Infinity;
     let high = -Infinity;
@@ -183,7 +198,8 @@ class BoundaryView {
     }
     const range = high - low > 1e-12 ? high - low : 1;
     const context = canvas.getContext("2d");
-    const image = context.createImageData(size, size);
+    if (!this.thumbImage || this.thumbImage.width !== size) this.thumbImage = context.createImageData(size, size);
+    const image = this.thumbImage;
     for (let row = 0; row < size; row++) {
       for (let col = 0; col < size; col++) {
         const value = this.values[(row * step * grid + col * step) * this.n_units + unit];
@@ -195,11 +211,12 @@ class BoundaryView {
         image.data[at + 3] = 255;
       }
     }
-    if (canvas.width !== size) {
-      canvas.width = size;
-      canvas.height = size;
-    }
-    context.putImageData(image, 0, 0);
+    const left = Math.round(x - size / 2);
+    const top = Math.round(y - size / 2);
+    context.putImageData(image, left, top);
+    context.strokeStyle = "#555";
+    context.lineWidth = 1;
+    context.strokeRect(left - 0.5, top - 0.5, size + 1, size + 1);
   }
 }
 
@@ -211,6 +228,8 @@ function classOf(y, low, high) {
   return best;
 }
 
+// A hidden neuron's picture is about this many pixels wide.
+const THUMB = 24;
 // At most this many neurons of a layer are drawn; the others are summed up as "+N".
 const MAX_DRAWN = 16;
 
@@ -259,6 +278,14 @@ class NetworkView {
     }
     this.nodes = [];
     this.thumbs = [];
+    // Every hidden neuron's picture on one canvas over the diagram.
+    this.thumbCanvas = null;
+    if (thumbnails) {
+      this.thumbCanvas = element("canvas", "thumbs");
+      this.thumbCanvas.width = this.width;
+      this.thumbCanvas.height = this.height;
+      container.appendChild(this.thumbCanvas);
+    }
     for (let n = 0; n < layers; n++) {
       for (let j = 0; j < drawn[n]; j++) {
         const [x, y] = this.position(n, j);
@@ -267,17 +294,7 @@ class NetworkView {
         node.dataset.neuron = String(j);
         this.svg.appendChild(node);
         this.nodes.push(node);
-        if (n > 0 && n < layers - 1 && thumbnails) {
-          const canvas = element("canvas", "thumb");
-          canvas.width = 24;
-          canvas.height = 24;
-          canvas.style.left = `${x - 12}px`;
-          canvas.style.top = `${y - 12}px`;
-          canvas.dataset.layer = String(n);
-          canvas.dataset.neuron = String(j);
-          container.appendChild(canvas);
-          this.thumbs.push([this._unit(n, j), canvas]);
-        }
+        if (n > 0 && n < layers - 1 && thumbnails) this.thumbs.push([this._unit(n, j), x, y]);
       }
       const heading = svgElement("text", { x: this.position(n, 0)[0], y: 14, class: "layer-label" });
       heading.textContent = n === 0 ? "inputs" : n === layers - 1 ? "outputs" : `layer ${n}`;
@@ -346,7 +363,9 @@ class NetworkView {
       const chosen = Number(node.dataset.layer) === highlight.layer && Number(node.dataset.neuron) === highlight.neuron;
       node.classList.toggle("chosen", chosen);
     }
-    if (boundary) for (const [unit, canvas] of this.thumbs) boundary.paintUnit(unit, canvas);
+    if (boundary && this.thumbCanvas) {
+      for (const [unit, x, y] of this.thumbs) boundary.paintUnit(unit, this.thumbCanvas, x, y);
+    }
   }
 }
 
