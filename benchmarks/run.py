@@ -395,7 +395,9 @@ def machine() -> dict:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The benchmark's options."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__, allow_abbrev=False
+    )
     parser.add_argument("--quick", action="store_true", help="tiny sizes, 1-2 rounds")
     parser.add_argument("--repeats", type=int, help="rounds of every training case")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")

@@ -49,6 +49,12 @@ DEFAULT_ACTIVATION = "sigmoid"
 DEFAULT_LOSS = "sse"
 DEFAULT_MAX_PARAMS = 20_000
 MAX_LAYER_SIZE = 100_000
+# Layer sizes an architecture may list, the input's included. Every form's code
+# and every view grows with the layers (the loop form writes each layer's loops
+# out, about 48 lines a layer, and black formats them: 100 layers of 2 took 20 s
+# to generate, 10,000 would take hours), and no network that learns by plain
+# backpropagation through sigmoids is that deep.
+MAX_LAYERS = 64
 # File names are at most 255 bytes; leave room for ".py" and the temporary
 # file's prefix and suffix.
 MAX_NAME_LENGTH = 100
@@ -235,6 +241,11 @@ def parse_arch(text: str) -> tuple[int, ...]:
         if size < 1:
             raise UsageError(f"--arch {shown}: layer {position} has size 0: {hint}")
         sizes.append(size)
+    if len(sizes) > MAX_LAYERS:
+        raise UsageError(
+            f"--arch {shown} has {len(sizes)} layers; the most nnsym builds is "
+            f"{MAX_LAYERS} (input and output included)"
+        )
     if len(sizes) < 2:
         raise UsageError(
             f"--arch {shown} has one layer; a network needs an input and an "
@@ -450,6 +461,11 @@ def _check_sizes(sizes: tuple[int, ...]) -> tuple[int, ...]:
         raise UsageError(f"architecture {echo(sizes)}: {hint}") from None
     if len(sizes) < 2:
         raise UsageError(f"architecture {echo(sizes)} has under two layers: {hint}")
+    if len(sizes) > MAX_LAYERS:
+        raise UsageError(
+            f"architecture: {len(sizes)} layers; the most nnsym builds is "
+            f"{MAX_LAYERS} (input and output included)"
+        )
     for position, size in enumerate(sizes, start=1):
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise UsageError(
