@@ -408,6 +408,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             *("xor", "moons", "sweep", "generation", "naive", "pypy", "targets"),
             *("loops", "scale", "digits", "threshold", "engine", "speed"),
             "playground",
+            "devices",
         ),
         action="append",
         help="run only these parts (repeatable)",
@@ -493,6 +494,10 @@ def main(argv: list[str] | None = None) -> int:
 
             report["speed"], ok = speed_case(directory, config.repeats, quick)
             all_agree &= ok
+        if "devices" in parts:
+            from benchmarks.footprint import devices_case
+
+            report["devices"] = devices_case(directory, quick)
         if "playground" in parts:
             from benchmarks.playground import playground_case
 
@@ -539,6 +544,13 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.engine import engine_table
 
         print("\n" + engine_table(report["engine"]))
+    if "devices" in report:
+        from benchmarks.footprint import devices_table, write_docs
+
+        table = devices_table(report["devices"])
+        print("\n" + table)
+        if not args.quick and write_docs(table):
+            print("wrote the table into docs/targets.md")
     if "playground" in report:
         from benchmarks.playground import playground_table
 
