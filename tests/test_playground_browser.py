@@ -320,6 +320,7 @@ def test_a_network_of_four_inputs_shows_a_confusion_matrix(browser, pages):
         )
         table = page.locator("table.confusion").text_content()
         assert "setosa" in table
+        assert "virginica" in page.locator("#network svg").text_content()
         assert page.locator("canvas.boundary").count() == 0
         opened.screenshot("iris")
         opened.check_clean()

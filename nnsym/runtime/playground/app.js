@@ -273,7 +273,9 @@ function setupViews() {
     fitCanvas.height = 300;
     output.appendChild(fitCanvas);
   }
-  const names = { inputs: data.inputNames, outputs: data.targetNames };
+  // Class outputs are named by their classes (one-hot: output k is class k).
+  const byClass = data.classes && data.classes.length === M.N_OUTPUTS;
+  const names = { inputs: data.inputNames, outputs: byClass ? data.classes : data.targetNames };
   network = new NetworkView($("network"), names, onPick, TWO_INPUTS && M.ARCH.length > 2);
 }
 
