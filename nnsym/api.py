@@ -96,7 +96,7 @@ _LAZY = {
     "differentiate_text": "nnsym.explain.chain",
     "format_diff_latex": "nnsym.explain.chain",
     "format_diff_text": "nnsym.explain.chain",
-    "parse_at": "nnsym.explain.point",
+    "parse_at": "nnsym.models.weights",
     "CheckReport": "nnsym.explain.fdcheck",
     "check_gradients": "nnsym.targets.python",
     "check_request": "nnsym.explain.fdcheck",
