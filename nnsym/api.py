@@ -83,6 +83,8 @@ _LAZY = {
     "build_network": "nnsym.pipeline.model",
     "write_atomic": "nnsym.pipeline.write",
     "check_writable_target": "nnsym.pipeline.write",
+    "inspect_drawing": "nnsym.explain.drawing",
+    "mark_drawing": "nnsym.explain.drawing",
     "write_generated": "nnsym.pipeline.write",
     "derive": "nnsym.explain.formulas",
     "derive_layers": "nnsym.explain.layer_formulas",
