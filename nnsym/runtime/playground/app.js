@@ -145,15 +145,30 @@ function recordTest() {
 
 // -- training --------------------------------------------------------------
 
-function train(epochs) {
+/** `epochs` epochs, the held-out loss recorded along the way (about 200 times). */
+function trainRecording(epochs) {
+  const chunk = Math.max(1, Math.ceil(epochs / 200));
+  for (let done = 0; done < epochs; done += chunk) {
+    stepper.runEpochs(Math.min(chunk, epochs - done));
+    recordTest();
+  }
+  phase = -1;
+}
+
+/** `epochs` epochs (a frame's), the held-out loss recorded once; errors shown. */
+function train(epochs, recording = false) {
   try {
-    stepper.runEpochs(epochs);
-    phase = -1;
+    if (recording) trainRecording(epochs);
+    else {
+      stepper.runEpochs(epochs);
+      phase = -1;
+      recordTest();
+    }
   } catch (failure) {
     playing = false;
     error = failure.message;
+    recordTest();
   }
-  recordTest();
 }
 
 function frame() {
