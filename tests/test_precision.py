@@ -9,6 +9,8 @@ and never return a negative loss or overflow.
 from __future__ import annotations
 
 import math
+import random
+import sys
 
 import mpmath
 import pytest
@@ -64,20 +66,121 @@ def _mp_loss(spec, params, x, y):
     return -sum(t * mpmath.log(a) for a, t in zip(values, y))
 
 
+# The gradient by an analytic backward pass, written here layer by layer in
+# plain mpmath (independent of nnsym's derivation), at WORKING_DIGITS so that
+# the naive formulas (a - y, a (g - a.g)) lose nothing, then rounded to 50
+# digits. (mpmath.diff of mp_loss returns 0 for gradients near 1e-34.)
+
+
+def _mp_activation(name, z):
+    """A layer's outputs; softmax shifted by the largest z."""
+    if name == "sigmoid":
+        return [1 / (1 + mpmath.exp(-v)) for v in z]
+    if name == "tanh":
+        return [mpmath.tanh(v) for v in z]
+    if name == "identity":
+        return list(z)
+    if name == "relu":
+        return [v if v > 0 else mpmath.mpf(0) for v in z]
+    if name == "leaky_relu":
+        return [v if v > 0 else v / 100 for v in z]
+    if name == "softmax":
+        top = max(z)
+        e = [mpmath.exp(v - top) for v in z]
+        s = sum(e)
+        return [v / s for v in e]
+    raise KeyError(name)
+
+
+def _mp_derivative(name, z, a):
+    """da/dz of an elementwise activation, neuron by neuron."""
+    if name == "sigmoid":
+        return [v * (1 - v) for v in a]
+    if name == "tanh":
+        return [1 - v * v for v in a]
+    if name == "identity":
+        return [mpmath.mpf(1)] * len(z)
+    if name == "relu":
+        return [mpmath.mpf(1 if v > 0 else 0) for v in z]
+    if name == "leaky_relu":
+        return [mpmath.mpf(1) if v > 0 else mpmath.mpf(1) / 100 for v in z]
+    raise KeyError(name)
+
+
+def _mp_softplus(v):
+    # log(1 + exp(v)), without exp overflowing mpmath's exponent range.
+    if v < 0:
+        return mpmath.log1p(mpmath.exp(v))
+    return v + mpmath.log1p(mpmath.exp(-v))
+
+
+def mp_loss_and_grad(spec, params, x, y):
+    """Loss and dL/dparams of `spec`'s network by a naive backward pass."""
+    arch, activations, loss = spec.arch, spec.activations, spec.loss
+    with mpmath.workdps(WORKING_DIGITS):
+        p = [mpmath.mpf(v) for v in params]
+        y = [mpmath.mpf(v) for v in y]
+        a = [mpmath.mpf(v) for v in x]
+        layers = []
+        index = 0
+        for (n_in, n_out), name in zip(zip(arch, arch[1:]), activations):
+            weights, b = [], []
+            for _ in range(n_out):
+                weights.append(p[index : index + n_in])
+                b.append(p[index + n_in])
+                index += n_in + 1
+            z = [sum(w * v for w, v in zip(row, a)) + bj for row, bj in zip(weights, b)]
+            out = _mp_activation(name, z)
+            layers.append((a, weights, z, out, name))
+            a = out
+        z, name = layers[-1][2], layers[-1][4]
+        if loss in ("sse", "mse"):
+            scale = 1 if loss == "sse" else mpmath.mpf(1) / len(y)
+            value = scale * sum((v - t) ** 2 for v, t in zip(a, y))
+            g = [2 * scale * (v - t) for v, t in zip(a, y)]
+            if name == "softmax":
+                dot = sum(v * gv for v, gv in zip(a, g))
+                delta = [v * (gv - dot) for v, gv in zip(a, g)]
+            else:
+                delta = [gv * d for gv, d in zip(g, _mp_derivative(name, z, a))]
+        elif loss == "bce":
+            value = sum(
+                (1 - t) * _mp_softplus(v) + t * _mp_softplus(-v) for v, t in zip(z, y)
+            )
+            s = [1 / (1 + mpmath.exp(-v)) for v in z]
+            delta = [sv - t for sv, t in zip(s, y)]
+        else:
+            top = max(z)
+            lse = top + mpmath.log(sum(mpmath.exp(v - top) for v in z))
+            value = sum(t * (lse - v) for v, t in zip(z, y))
+            delta = [v * sum(y) - t for v, t in zip(a, y)]
+        grads = [None] * len(p)
+        index = len(p)
+        for li in range(len(layers) - 1, -1, -1):
+            a_in, weights, _, _, _ = layers[li]
+            n_out, n_in = len(weights), len(a_in)
+            index -= n_out * (n_in + 1)
+            for j in range(n_out):
+                for i in range(n_in):
+                    grads[index + j * (n_in + 1) + i] = delta[j] * a_in[i]
+                grads[index + j * (n_in + 1) + n_in] = delta[j]
+            if li:
+                g = [
+                    sum(weights[j][i] * delta[j] for j in range(n_out))
+                    for i in range(n_in)
+                ]
+                prev = layers[li - 1]
+                delta = [
+                    gv * d
+                    for gv, d in zip(g, _mp_derivative(prev[4], prev[2], prev[3]))
+                ]
+        with mpmath.workdps(50):
+            return +value, [+g for g in grads]
+
+
 def mp_gradient(spec, params, x, y):
-    """dL/dparams by mpmath's numerical differentiation at 50 digits."""
-    params = [mpmath.mpf(p) for p in params]
-    grads = []
-    for i in range(len(params)):
-
-        def along(t, i=i):
-            moved = list(params)
-            moved[i] = t
-            return mp_loss(spec, moved, x, y)
-
-        with mpmath.workdps(WORKING_DIGITS):
-            grads.append(+mpmath.diff(along, params[i]))
-    return grads
+    """dL/dparams at 50 digits, by the analytic backward pass."""
+    return mp_loss_and_grad(spec, params, x, y)[1]
 
 
 def torch_reference(spec, params, x, y):
@@ -182,3 +285,67 @@ def test_loss_and_gradient_at_least_as_accurate_as_pytorch(options, scale):
         targets.append([0.2, 0.7, 1.0])
     for y in targets:
         assert_as_accurate_as_torch(spec, params, x, y)
+
+
+def normwise_error(grads, exact):
+    """max |g_i - exact_i| / max |exact_i|: rounding on the gradient's scale."""
+    norm = max(abs(e) for e in exact) or mpmath.mpf(1)
+    return float(max(abs(mpmath.mpf(g) - e) for g, e in zip(grads, exact)) / norm)
+
+
+def random_point(spec, seed, scale):
+    """Parameters uniform in [-scale, scale], inputs in [-1, 1], a one-hot target."""
+    rng = random.Random(seed)
+    n_params = sum((n_in + 1) * n_out for n_in, n_out in zip(spec.arch, spec.arch[1:]))
+    params = [scale * rng.uniform(-1, 1) for _ in range(n_params)]
+    x = [rng.uniform(-1, 1) for _ in range(spec.arch[0])]
+    y = [0.0] * spec.arch[-1]
+    y[rng.randrange(len(y))] = 1.0
+    return params, x, y
+
+
+@pytest.mark.parametrize("form", ["unrolled"])
+@pytest.mark.parametrize(
+    "arch, options",
+    [
+        ("2-3", {"loss": "ce"}),
+        ("2-3-3", {"loss": "ce"}),
+        ("2-3-3", {"activation": "leaky_relu", "loss": "ce"}),
+        ("2-3-3", {"activation": "tanh", "loss": "ce"}),
+    ],
+    ids=["2-3-ce", "2-3-3-ce", "leaky_relu-ce", "tanh-ce"],
+)
+def test_ce_no_worse_than_pytorch_at_random_points(arch, options, form):
+    # The floor: a = exp(z - lse) rounds lse to a double first, an error of
+    # up to |z| eps in every output (PyTorch's exp(z - max) / sum has eps),
+    # so a few roundings times the size of z are not counted a loss.
+    spec = make_spec(arch, form=form, **options)
+    mod = module_for(spec)
+    for seed in range(5):
+        for scale in (1.0, 5.0, 40.0, 300.0):
+            params, x, y = random_point(spec, seed, scale)
+            value, grads = mod.loss_and_grad(params, x, y)
+            exact, exact_grads = mp_loss_and_grad(spec, params, x, y)
+            torch_value, torch_grads = torch_reference(spec, params, x, y)
+            floor = 8 * sys.float_info.epsilon * scale
+            ours = normwise_error(grads, exact_grads)
+            theirs = normwise_error(torch_grads, exact_grads)
+            assert ours <= max(2 * theirs, floor), (seed, scale, ours, theirs)
+            ours = relative_error(value, exact)
+            theirs = relative_error(torch_value, exact)
+            assert ours <= max(2 * theirs, 1e-13), (seed, scale, value, exact)
+
+
+@pytest.mark.parametrize("form", ["unrolled"])
+@pytest.mark.parametrize("z0", [40.0, 300.0, 700.0])
+def test_tiny_ce_loss_stays_positive(z0, form):
+    # Biases (z0, 0, 0), the first class the target: the loss is
+    # log(1 + 2 exp(-z0)), about 2 exp(-z0); log(sum exp(z - max)) gave 0.
+    spec = make_spec("2-3", loss="ce", form=form)
+    params = [0.0, 0.0, z0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    x, y = [0.5, -0.5], [1.0, 0.0, 0.0]
+    value, grads = module_for(spec).loss_and_grad(params, x, y)
+    exact, exact_grads = mp_loss_and_grad(spec, params, x, y)
+    assert relative_error(value, exact) < 1e-13, (value, exact)
+    for g, e in zip(grads, exact_grads):
+        assert relative_error(g, e) < 1e-13, (g, e)

@@ -103,6 +103,29 @@ def _softmax_delta(network: Network, i: int) -> Expr:
     return a[i] * sympy.Add(*(a[k] * (g[i] - g[k]) for k in range(len(a)) if k != i))
 
 
+def _without_cancellation(delta: Expr, a: tuple[Symbol, ...], i: int) -> Expr:
+    """A softmax delta linear in the outputs `a`, with 1 written as sum_k a_k.
+
+    dL/dz_i of the cross-entropy is sum_k y_k a_i - y_i: with the constant
+    term times sum_k a_k (which is 1), the a_i y_i terms cancel symbolically,
+    leaving a_i sum_{k != i} y_k - y_i sum_{k != i} a_k, which never forms
+    1 - a_i (all its digits lost as a_i nears 1).
+    """
+    terms = sympy.Add.make_args(sympy.expand(delta))
+    outputs = set(a)
+    if any(sympy.Poly(t, *a).total_degree() > 1 for t in terms):
+        return delta
+    total = sympy.Add(*a)
+    rewritten = sympy.expand(
+        sympy.Add(*(t if t.free_symbols & outputs else t * total for t in terms))
+    )
+    # a_i (...) plus the rest, the rest grouped by what multiplies the other a_k.
+    own, rest = rewritten.as_independent(a[i], as_Add=True)[::-1]
+    others = [ak for k, ak in enumerate(a) if k != i]
+    grouped = sympy.factor_terms(sympy.collect(rest, others, evaluate=True))
+    return sympy.collect(own, a[i]) + grouped
+
+
 def backpropagate(network: Network) -> Gradients:
     """Compute every delta and parameter gradient of `network` symbolically."""
     layers = network.layers
@@ -117,6 +140,8 @@ def backpropagate(network: Network) -> Gradients:
             deltas[symbol] = _softmax_delta(network, j)
         else:
             deltas[symbol] = sympy.diff(network.loss_on_z, z).xreplace(out_map)
+            if out.activation == "softmax":
+                deltas[symbol] = _without_cancellation(deltas[symbol], out.a, j)
         order.append(symbol)
     for layer, above in zip(reversed(layers[:-1]), reversed(layers[1:])):
         up = local[above.index]
