@@ -66,8 +66,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--lr",
         type=positive_float,
-        default=DEFAULTS.lr,
-        help=f"learning rate (default: {DEFAULTS.lr:g})",
+        default=None,  # None: not given; lm takes none, lbfgs defaults to 1
+        help=f"learning rate (default: {DEFAULTS.lr:g}; lbfgs: 1, as PyTorch's; "
+        "lm takes none)",
     )
     parser.add_argument(
         "--epochs",
@@ -92,7 +93,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--optimizer",
         choices=api.OPTIMIZERS,
         default=DEFAULTS.optimizer,
-        help="sgd (p -= lr * grad), momentum or adam, as PyTorch defines them "
+        help="sgd (p -= lr * grad), momentum or adam, as PyTorch defines them; "
+        "lbfgs (PyTorch's LBFGS with the strong-Wolfe line search: --epochs is "
+        "its max_iter) or lm (Levenberg-Marquardt, MATLAB trainlm's damping; "
+        "one epoch is one accepted step), both on the full batch "
         f"(default: {DEFAULTS.optimizer})",
     )
     parser.add_argument(
@@ -167,8 +171,11 @@ def run(args: argparse.Namespace) -> int:
             f"--momentum is the factor of --optimizer momentum, but the optimizer "
             f"is {args.optimizer}; add --optimizer momentum or leave out --momentum"
         )
+    lr = args.lr
+    if lr is None and args.optimizer not in ("lbfgs", "lm"):
+        lr = DEFAULTS.lr
     settings = api.TrainingSettings(
-        lr=args.lr,
+        lr=lr,
         epochs=args.epochs,
         batch_size=args.batch_size,
         optimizer=args.optimizer,
@@ -192,6 +199,11 @@ def run(args: argparse.Namespace) -> int:
         api.check_save_target(args.save, force=args.force)
     if args.plot is not None:
         api.check_plot_target(args.plot)
+    if args.engine != "python" and args.optimizer in ("lbfgs", "lm"):
+        raise UsageError(
+            f"--engine {args.engine} trains with sgd, momentum or adam; --optimizer "
+            f"{args.optimizer} runs in the Python module (leave out --engine)"
+        )
     engine = api.registry.engine(args.engine)
     if engine is not None:
         api.registry.resolve(engine.prepare)()
@@ -224,11 +236,16 @@ def run(args: argparse.Namespace) -> int:
     trained = api.Trained.from_run(plan, module, result)
     if not args.quiet:
         sys.stdout.write(trained.report())
-        stopped = (
-            f", stopped early at target loss {args.target_loss:g}"
-            if result.epochs_run < args.epochs
-            else ""
-        )
+        stopped = ""
+        if result.epochs_run < args.epochs:
+            reached = args.target_loss is not None and result.history[-1] <= (
+                args.target_loss
+            )
+            stopped = (
+                f", stopped early at target loss {args.target_loss:g}"
+                if reached
+                else ", stopped early: converged (no further progress)"
+            )
         print(
             f"{result.epochs_run} epochs in {result.seconds:.2f} s{stopped}; "
             f"seed {plan.seed}",

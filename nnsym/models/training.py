@@ -31,7 +31,7 @@ from nnsym.models.data import CsvFormat, Dataset, load_data, split_dataset
 from nnsym.models.weights import Weights, params_for, save_weights
 from nnsym.pipeline.build import default_output
 from nnsym.pipeline.spec import Spec, echo
-from nnsym.runtime.optimizers import OPTIMIZERS, REDUCTIONS
+from nnsym.runtime.optimizers import FULL_BATCH_OPTIMIZERS, OPTIMIZERS, REDUCTIONS
 from nnsym.targets.python import prepare_module
 
 # The predictions table shows at most this many samples, and of wider inputs
@@ -42,9 +42,12 @@ TABLE_INPUTS = 6
 
 @dataclass(frozen=True)
 class TrainingSettings:
-    """How to train: the generated module's train() options, checked up front."""
+    """How to train: the generated module's train() options, checked up front.
 
-    lr: float = 1.0
+    lr None: none (lm), or the optimizer's own default (lbfgs: 1, as PyTorch's).
+    """
+
+    lr: float | None = 1.0
     epochs: int = 2000
     batch_size: int | None = None
     optimizer: str = "sgd"
@@ -64,6 +67,18 @@ class TrainingSettings:
                 raise UsageError(
                     f"{option} {echo(value)} is not one of: {', '.join(choices)}"
                 )
+        if self.optimizer == "lm" and self.lr is not None:
+            raise UsageError(
+                "--optimizer lm takes no learning rate (its damping adapts); "
+                "leave out --lr"
+            )
+        if self.lr is None and self.optimizer not in FULL_BATCH_OPTIMIZERS:
+            raise UsageError(f"--optimizer {self.optimizer} needs --lr")
+        if self.optimizer in FULL_BATCH_OPTIMIZERS and self.batch_size is not None:
+            raise UsageError(
+                f"--optimizer {self.optimizer} runs on the full batch; "
+                "leave out --batch-size"
+            )
 
     def record(
         self, data: str, seed: int, epochs_run: int, final_loss: float
@@ -440,6 +455,8 @@ def training_advice(plan: TrainingPlan, history: Sequence[float]) -> str | None:
     """What to try when a run barely lowered its loss at a saturating rate, or None."""
     settings = plan.settings
     batch = settings.batch_size or len(plan.dataset)
+    if settings.lr is None or settings.optimizer in FULL_BATCH_OPTIMIZERS:
+        return None
     rate = settings.lr * min(batch, len(plan.dataset))
     if settings.reduction != "sum" or rate <= SATURATING_RATE or len(history) < 2:
         return None
