@@ -64,6 +64,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--seed, and report the loss and accuracy on them (default: 0, none)",
     )
     parser.add_argument(
+        "--scale",
+        choices=("standard", "minmax", "none"),
+        default=None,  # None: standard for a CSV file, none for a built-in set
+        help="scale the inputs, fitted on the training rows: standard (mean 0, "
+        "standard deviation 1, as scikit-learn's StandardScaler), minmax "
+        "(to [0, 1]) or none; the saved parameters take raw inputs (the scaling "
+        "is folded into layer 1). Default: standard for a CSV file, none for a "
+        "built-in data set",
+    )
+    parser.add_argument(
         "--lr",
         type=positive_float,
         default=None,  # None: not given; lm takes none, lbfgs defaults to 1
@@ -163,6 +173,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
+def _scale_for(args: argparse.Namespace) -> str:
+    # CSV files hold raw features of any size; the built-in sets are the
+    # tutorials' and stay as they are unless asked.
+    if args.scale is not None:
+        return args.scale
+    return "none" if args.data in api.builtin_names() else "standard"
+
+
 def run(args: argparse.Namespace) -> int:
     """Check everything, generate or reuse the module, train, report and save."""
     spec = spec_from_args(args)
@@ -194,6 +212,7 @@ def run(args: argparse.Namespace) -> int:
         header=args.header,
         test_split=args.test_split,
         csv_format=csv_format(args),
+        scale=_scale_for(args),
     )
     if args.save is not None:
         api.check_save_target(args.save, force=args.force)
@@ -250,6 +269,13 @@ def run(args: argparse.Namespace) -> int:
             f"{result.epochs_run} epochs in {result.seconds:.2f} s{stopped}; "
             f"seed {plan.seed}",
         )
+        if plan.scaling is not None:
+            print(
+                f"nnsym: inputs scaled ({plan.scaling.method}, fitted on the "
+                f"{len(plan.dataset)} training rows, folded into layer 1: the "
+                "saved model takes raw inputs; --scale none to keep them raw)",
+                file=sys.stderr,
+            )
         advice = api.training_advice(plan, result.history)
         if advice is not None:
             print(f"nnsym: note: {advice}", file=sys.stderr)
