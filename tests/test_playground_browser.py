@@ -250,7 +250,7 @@ def test_each_data_set_trains_and_draws_a_boundary(browser, pages, dataset):
         page.evaluate("nnsym.step(1)")
         first = page.evaluate("nnsym.loss()")
         page.evaluate("nnsym.play()")
-        page.wait_for_function("() => nnsym.epoch() >= 150")
+        page.wait_for_function("() => nnsym.epoch() >= 80")
         page.evaluate("nnsym.pause()")
         assert page.evaluate("nnsym.loss()") < first
         assert _distinct_colours(page) > 100
@@ -320,6 +320,7 @@ def test_a_network_of_four_inputs_shows_a_confusion_matrix(browser, pages):
         )
         table = page.locator("table.confusion").text_content()
         assert "setosa" in table
+        assert "virginica" in page.locator("#network svg").text_content()
         assert page.locator("canvas.boundary").count() == 0
         opened.screenshot("iris")
         opened.check_clean()

@@ -1,4 +1,13 @@
-"""The C99 target: one header-only trainer (`#define NAME_IMPLEMENTATION`)."""
+"""The C99 target: one header-only trainer (`#define NAME_IMPLEMENTATION`).
+
+In the loop form's training, each sample records its layers' inputs and deltas
+in row `row` of a chunk of `CHUNK` rows, instead of adding its outer products
+to the gradient sums at once; the runtime's add_outer (c/nnsym_outer.h) then
+adds a whole chunk, each weight's sum held in a register through the chunk's
+samples in sample order: the same additions as one sample at a time, without a
+load and a store of every sum for every sample (the moons 2-16-16-1 trainer at
+-O3 -march=native: 53 to 48 us an epoch).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +19,10 @@ import sympy
 from nnsym.pipeline.build import differentiate
 from nnsym.pipeline.cse import Program, eliminate_common_subexpressions
 from nnsym.pipeline.emit import emit
+from nnsym.pipeline.loops import build_loop_program
 from nnsym.pipeline.spec import Spec, format_arch, param_names
 from nnsym.targets.common import identity, print_statements, runtime_text
+from nnsym.targets.loops import Bodies, Syntax, loop_bodies, offsets
 from nnsym.targets.printers import CPrinter
 from nnsym.targets.registry import Baked, Rendered, Request
 
@@ -20,6 +31,9 @@ LOOPS_TEMPLATE = "c/trainer_loops.h.jinja"
 DTYPES = {"float64": "double", "float32": "float"}
 # Parameter names per line of the header comment.
 NAMES_PER_LINE = 8
+# Samples whose layer inputs and deltas are kept before they are added to the
+# gradient sums (see above).
+CHUNK = 16
 
 
 @dataclass(frozen=True)
@@ -123,9 +137,6 @@ class CLoopContext(CContext):
 
 def c_loop_context(spec: Spec, dtype: str = "float64") -> CLoopContext:
     """Print `spec`'s loop program as C loops for the loop template."""
-    from nnsym.pipeline.loops import build_loop_program
-    from nnsym.targets.loops import CHUNK, Syntax, loop_bodies, offsets
-
     prefix, upper = spec.name, spec.name.upper()
     printer = CPrinter(prefix, dtype)
     syntax = Syntax(
@@ -143,7 +154,8 @@ def c_loop_context(spec: Spec, dtype: str = "float64") -> CLoopContext:
         zero=printer.doprint(sympy.Float(0.0)),
         logsumexp=lambda array, count: f"{prefix}_logsumexp({count}, {array})",
     )
-    bodies = loop_bodies(build_loop_program(spec), printer, syntax)
+    program = build_loop_program(spec)
+    bodies = loop_bodies(program, printer, syntax)
     helpers = tuple(printer.helper_definitions())
     # logsumexp is printed by the loops themselves, not by the printer.
     used = set(printer.helpers)
@@ -172,9 +184,27 @@ def c_loop_context(spec: Spec, dtype: str = "float64") -> CLoopContext:
         aliases=bodies.aliases,
         common_lines=bodies.common,
         store_lines=bodies.store,
-        record_lines=bodies.record,
+        record_lines=tuple(record_lines(Bodies(program, printer, syntax))),
         chunk=CHUNK,
     )
+
+
+def record_lines(bodies: Bodies) -> list[str]:
+    """Copy each layer's inputs and deltas to row `row` of its chunk arrays."""
+    s = bodies.syntax
+    lines = []
+    for layer in bodies.program.layers:
+        k = layer.index
+        lines += [
+            s.loop("i", s.size(k - 1)),
+            f"    inputs{k}[row * {s.size(k - 1)} + i] = "
+            f"{bodies.source(k - 1, 'i')};",
+            "}",
+            s.loop("j", s.size(k)),
+            f"    deltas{k}[row * {s.size(k)} + j] = {bodies.d(k)}[j];",
+            "}",
+        ]
+    return lines
 
 
 def render_c(
