@@ -75,11 +75,6 @@ class TrainingSettings:
             )
         if self.lr is None and self.optimizer not in FULL_BATCH_OPTIMIZERS:
             raise UsageError(f"--optimizer {self.optimizer} needs --lr")
-        if self.optimizer in FULL_BATCH_OPTIMIZERS and self.batch_size is not None:
-            raise UsageError(
-                f"--optimizer {self.optimizer} runs on the full batch; "
-                "leave out --batch-size"
-            )
 
     def record(
         self, data: str, seed: int, epochs_run: int, final_loss: float
