@@ -12,6 +12,8 @@
     module = api.module_for_weights(trained.weights, Path("xor.json"))
     api.export_predictor(trained.weights, Path("predictor.py"))
     big = api.make_spec("784-128-10", loss="ce", form="loops")  # loops per layer
+    page = api.build_playground(spec, "xor")  # the page of `nnsym playground`
+    page.save(Path("xor.html"))  # in a notebook, `page` shows itself inline
 
 `nnsym.models.training` holds the steps of a training run, for finer control.
 

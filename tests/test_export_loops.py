@@ -34,7 +34,7 @@ def weights_for(spec, seed=0, classes=None):
             {"activation": name, "output_activation": "identity"}
             for name in ACTIVATIONS
         ),
-        {"activation": "cube=x**3/30 + tanh(x)", "output_activation": "sigmoid"},
+        {"activation": "softcube=x**3/30 + tanh(x)", "output_activation": "sigmoid"},
         {"activation": "gelu", "loss": "ce"},
         {"activation": "tanh", "loss": "bce"},
     ],
