@@ -29,8 +29,6 @@ LAYERS = (
     ("nnsym.models",),
     ("nnsym.targets",),
     ("nnsym.explain",),
-    # The weights file's format, read by `--at weights=` too: spec and files only.
-    ("nnsym.models.weights",),
     ("nnsym.pipeline",),
     ("nnsym.runtime", "nnsym.datasets"),
     ("nnsym.primitives", "nnsym.errors", "nnsym"),

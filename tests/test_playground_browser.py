@@ -304,6 +304,9 @@ def test_saved_weights_work_with_predict(browser, pages, tmp_path, run_cli):
         assert status == 0
         first, second = (float(line) for line in out.split())
         assert first > 0.9 and second < 0.1
+        predictor = tmp_path / "predictor.py"
+        status, _, _ = run_cli(["export", "--model", saved, "-o", predictor])
+        assert status == 0 and predictor.is_file()
         opened.check_clean()
     finally:
         opened.close()
