@@ -230,7 +230,8 @@ def run(args: argparse.Namespace) -> int:
             else ""
         )
         print(
-            f"{result.epochs_run} epochs in {result.seconds:.2f} s{stopped}; "
+            f"{result.epochs_run} epoch{'' if result.epochs_run == 1 else 's'} in "
+            f"{result.seconds:.2f} s{stopped}; "
             f"seed {plan.seed}",
         )
         advice = api.training_advice(plan, result.history)
