@@ -115,13 +115,15 @@ class CLoopContext(CContext):
     aliases: tuple[tuple[str, str], ...] = ()
     common_lines: tuple[str, ...] = ()
     store_lines: tuple[str, ...] = ()
-    record_lines: tuple[str, ...] = ()
+    chunk_arrays: tuple[tuple[str, str], ...] = ()
+    chunk_lines: tuple[str, ...] = ()
     chunk: int = 0
 
 
 def c_loop_context(spec: Spec, dtype: str = "float64") -> CLoopContext:
     """Print `spec`'s loop program as C loops for the loop template."""
     from nnsym.pipeline.loops import build_loop_program
+    from nnsym.targets.c_chunk import chunk_code
     from nnsym.targets.loops import CHUNK, Syntax, loop_bodies, offsets
 
     prefix, upper = spec.name, spec.name.upper()
@@ -141,7 +143,9 @@ def c_loop_context(spec: Spec, dtype: str = "float64") -> CLoopContext:
         zero=printer.doprint(sympy.Float(0.0)),
         logsumexp=lambda array, count: f"{prefix}_logsumexp({count}, {array})",
     )
-    bodies = loop_bodies(build_loop_program(spec), printer, syntax)
+    program = build_loop_program(spec)
+    bodies = loop_bodies(program, printer, syntax)
+    chunked = chunk_code(program, printer, prefix)
     helpers = tuple(printer.helper_definitions())
     # logsumexp is printed by the loops themselves, not by the printer.
     used = set(printer.helpers)
@@ -158,7 +162,7 @@ def c_loop_context(spec: Spec, dtype: str = "float64") -> CLoopContext:
     )
     return CLoopContext(
         **base,
-        # train() adds the gradient sums a chunk at a time with add_outer.
+        # NAME_chunk adds the gradient sums a chunk at a time with add_outer.
         runtime=runtime_for(printer, used) + "\n\n" + runtime_text("c/nnsym_outer.h"),
         helpers=helpers,
         forward_lines=bodies.forward,
@@ -170,7 +174,8 @@ def c_loop_context(spec: Spec, dtype: str = "float64") -> CLoopContext:
         aliases=bodies.aliases,
         common_lines=bodies.common,
         store_lines=bodies.store,
-        record_lines=bodies.record,
+        chunk_arrays=chunked.arrays,
+        chunk_lines=chunked.body,
         chunk=CHUNK,
     )
 

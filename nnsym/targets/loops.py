@@ -13,13 +13,8 @@ same additions in the same order per neuron, but `BLOCK` independent chains of
 them for the processor to overlap, where one sum at a time waits on each
 addition before the next (the moons trainer in C: 74 to 61 us an epoch).
 
-In C's training, each sample records its layers' inputs and deltas in row
-`row` of a chunk of `CHUNK` rows, instead of adding its outer products to the
-gradient sums at once; the runtime's add_outer then adds a whole chunk, each
-weight's sum held in a register through the chunk's samples in sample order:
-the same additions as one sample at a time, without a load and a store of
-every sum for every sample (the moons 2-16-16-1 trainer at -O3 -march=native:
-53 to 48 us an epoch).
+C trains a chunk of `CHUNK` samples at a time through every layer at once
+(`nnsym.targets.c_chunk`), each sample's arithmetic unchanged.
 
 JavaScript trains two samples at a time instead (`pair_body`): each weight
 loaded once for both samples' dot products, and each gradient sum loaded and
@@ -46,8 +41,7 @@ GJ = Symbol("gj", real=True)
 RENAME = {Z: ZJ, A: AJ, Y: YJ, G: GJ}
 # Neurons whose dot products are summed side by side (see above).
 BLOCK = 4
-# Samples whose layer inputs and deltas are kept before they are added to the
-# gradient sums (see above); even, so that pairs of samples fill it exactly.
+# Samples that C's train() takes through the network together (see above).
 CHUNK = 16
 # The four sums of a pair's dot products: two neurons of each sample.
 PAIR_SUMS = ("first0", "first1", "second0", "second1")
@@ -92,12 +86,10 @@ class LoopBodies:
 
     forward: tuple[str, ...]
     # Forward, loss and deltas; then the gradient stored, or added to
-    # (JavaScript's single samples), or the layers' inputs and deltas recorded
-    # in row `row` of the chunk (C: see CHUNK).
+    # (JavaScript's single samples).
     common: tuple[str, ...]
     store: tuple[str, ...]
     accumulate: tuple[str, ...]
-    record: tuple[str, ...]
     # Arrays each body uses: (name, layer) of z, a and d arrays, by body.
     forward_arrays: tuple[tuple[str, int], ...]
     all_arrays: tuple[tuple[str, int], ...]
@@ -308,23 +300,6 @@ class _Bodies:
             ]
             lines += ["    " + b for b in self.bind(hidden, k, "i")]
             lines += [f"    {self.d(k)}[i] = {self.show(hidden)};", "}"]
-        return lines
-
-    def record(self) -> list[str]:
-        """Copy each layer's inputs and deltas to row `row` of its chunk arrays."""
-        s = self.syntax
-        lines = []
-        for layer in self.program.layers:
-            k = layer.index
-            lines += [
-                s.loop("i", s.size(k - 1)),
-                f"    inputs{k}[row * {s.size(k - 1)} + i] = "
-                f"{self.source(k - 1, 'i')};",
-                "}",
-                s.loop("j", s.size(k)),
-                f"    deltas{k}[row * {s.size(k)} + j] = {self.d(k)}[j];",
-                "}",
-            ]
         return lines
 
     def gradients(self, assign: str, layers: tuple) -> list[str]:
@@ -597,7 +572,6 @@ def loop_bodies(
         common=tuple(loss + bodies.deltas()),
         store=tuple(bodies.gradients("=", program.layers)),
         accumulate=tuple(bodies.gradients("+=", program.layers)),
-        record=tuple(bodies.record()),
         forward_arrays=tuple(forward_arrays),
         all_arrays=tuple(all_arrays),
         aliases=tuple(aliases),
