@@ -515,6 +515,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         choices=(
             *("xor", "moons", "sweep", "generation", "naive", "pypy", "targets"),
             *("loops", "scale", "digits", "threshold", "engine", "speed"),
+            "playground",
         ),
         action="append",
         help="run only these parts (repeatable)",
@@ -600,6 +601,10 @@ def main(argv: list[str] | None = None) -> int:
 
             report["speed"], ok = speed_case(directory, config.repeats, quick)
             all_agree &= ok
+        if "playground" in parts:
+            from benchmarks.playground import playground_case
+
+            report["playground"] = playground_case(directory, quick)
     report["training"] = [
         {**asdict(row), "median": row.median, "per_epoch": row.per_epoch}
         | {"ratio": row.ratio}
@@ -642,6 +647,10 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.engine import engine_table
 
         print("\n" + engine_table(report["engine"]))
+    if "playground" in report:
+        from benchmarks.playground import playground_table
+
+        print("\n" + playground_table(report["playground"]))
     output = args.output or RESULTS_DIR / time.strftime("%Y%m%dT%H%M%S.json")
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")

@@ -31,7 +31,6 @@ from pathlib import Path
 from benchmarks.data import XOR_XS, XOR_YS, moons
 from benchmarks.peers import torch_peer
 from benchmarks.speed import epoch_flops, peak_kernel
-from nnsym.pipeline.build import generate, import_generated
 from nnsym.pipeline.spec import Spec, make_spec
 from nnsym.targets import source_for
 from nnsym.targets.cengine import (
@@ -41,6 +40,7 @@ from nnsym.targets.cengine import (
     CTrainer,
     compile_shared,
 )
+from nnsym.targets.python import generate, import_generated
 
 JS_RUNNER = Path(__file__).resolve().parent / "js_run.mjs"
 # float32 PyTorch's final loss agrees with float64's to this, relatively.

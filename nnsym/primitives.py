@@ -20,6 +20,7 @@ that reading a weights file or a request never loads SymPy.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 # leaky_relu's slope for negative inputs: SymPy text (an exact rational) and its
@@ -54,6 +55,9 @@ class Primitive:
     # (torch.nn.functional): the independent reference of `nnsym check`.
     torch: str
     doc: str
+    # The closed interval of the function's values (None: every number), so
+    # that a target no output can reach is refused before training.
+    outputs: tuple[float, float] | None = None
 
 
 PRIMITIVES: dict[str, Primitive] = {
@@ -75,6 +79,7 @@ PRIMITIVES: dict[str, Primitive] = {
             unicode="σ",
             torch="torch.sigmoid(z)",
             doc="logistic function 1/(1 + exp(-x))",
+            outputs=(0.0, 1.0),
         ),
         Primitive(
             "tanh",
@@ -86,6 +91,7 @@ PRIMITIVES: dict[str, Primitive] = {
             unicode="tanh",
             torch="torch.tanh(z)",
             doc="hyperbolic tangent",
+            outputs=(-1.0, 1.0),
         ),
         Primitive(
             "relu",
@@ -97,6 +103,7 @@ PRIMITIVES: dict[str, Primitive] = {
             unicode="relu",
             torch="torch.relu(z)",
             doc="max(x, 0)",
+            outputs=(0.0, math.inf),
         ),
         Primitive(
             "leaky_relu",
@@ -132,6 +139,7 @@ PRIMITIVES: dict[str, Primitive] = {
             unicode="softplus",
             torch="F.softplus(z)",
             doc="log(1 + exp(x)), a smooth relu; also the stable form of bce",
+            outputs=(0.0, math.inf),
         ),
         Primitive(
             "swish",
@@ -167,6 +175,7 @@ PRIMITIVES: dict[str, Primitive] = {
             unicode="elu",
             torch="F.elu(z)",
             doc="x for x > 0, else exp(x) - 1 (alpha 1)",
+            outputs=(-1.0, math.inf),
         ),
         Primitive(
             "step",

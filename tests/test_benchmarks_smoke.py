@@ -126,3 +126,22 @@ def test_the_speed_part_agrees_with_pytorch_on_tiny_cases(tmp_path):
     table = speed_table(rows)
     assert "| moons 2-3-3-1 | float64 |" in table and "GFLOP/s" in table
     assert all(row["float64"]["gflops"] > 0 for row in rows)
+
+
+def test_playground_part_prints_frames_epochs_and_goals(tmp_path, capsys):
+    """`--only playground`: the page in headless Chromium; figures and goals printed."""
+    output = tmp_path / "result.json"
+    assert run.main(["--quick", "--only", "playground", "--output", str(output)]) == 0
+    printed = capsys.readouterr().out
+    report = json.loads(output.read_text())
+    cases = report["playground"]
+    assert [case["case"].split(",")[0] for case in cases] == [
+        "XOR 2-2-1",
+        "moons 2-16-16-1",
+        "moons 2-16-16-1",
+    ]
+    assert all(case["errors"] == [] for case in cases)
+    assert all(case["frames_per_second"] > 0 for case in cases)
+    assert all(case["epochs_per_second"] > 0 for case in cases)
+    assert "goal: XOR 2-2-1 at 60 frames/s with 10 epochs a frame" in printed
+    assert "goal: moons 2-16-16-1, 200 points at 30 frames/s" in printed

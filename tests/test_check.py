@@ -13,12 +13,12 @@ from nnsym.errors import NnsymError, UsageError
 from nnsym.explain.fdcheck import (
     STEP_TABLE,
     central_difference,
-    check_gradients,
     forward_difference,
     torch_loss_and_grad,
 )
 from nnsym.explain.point import parse_at
 from nnsym.pipeline.spec import make_spec
+from nnsym.targets.python import check_gradients
 
 
 def test_difference_formulas_on_a_parabola():

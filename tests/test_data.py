@@ -17,6 +17,8 @@ from nnsym.models.data import builtin_names, load_data, read_csv
 from nnsym.pipeline.spec import make_spec
 
 XOR_NET = make_spec("2-2-1")
+# Any number is a target a linear output can reach.
+LINEAR = make_spec("2-2-1", output_activation="identity")
 CLASSIFIER = make_spec("2-4-3", loss="ce")
 
 
@@ -111,14 +113,14 @@ def test_target_chosen_by_name_or_number(tmp_path):
 
 def test_two_target_columns(tmp_path):
     path = write(tmp_path, "a,b,s,t\n1,2,3,4\n")
-    data = read_csv(path, make_spec("2-2"), target="s,t")
+    data = read_csv(path, make_spec("2-2", output_activation="identity"), target="s,t")
     assert data.ys == ((3, 4),)
 
 
 def test_forced_header_and_no_header(tmp_path):
     path = write(tmp_path, "1,2,3\n4,5,6\n")
-    assert len(read_csv(path, XOR_NET)) == 2
-    headed = read_csv(path, XOR_NET, header=True)
+    assert len(read_csv(path, LINEAR)) == 2
+    headed = read_csv(path, LINEAR, header=True)
     assert headed.input_names == ("1", "2") and len(headed) == 1
     text = write(tmp_path, "a,b,c\n1,2,3\n", "text.csv")
     message = refused(text, header=False)
@@ -182,7 +184,7 @@ def test_any_numeric_table_round_trips(tmp_path_factory, rows):
     csv.writer(buffer).writerows([repr(v) for v in row] for row in rows)
     path = tmp_path_factory.mktemp("csv") / "round.csv"
     path.write_text(buffer.getvalue(), encoding="utf-8")
-    data = read_csv(path, XOR_NET, header=False)
+    data = read_csv(path, LINEAR, header=False)
     assert data.xs == tuple(row[:2] for row in rows)
     assert data.ys == tuple(row[2:] for row in rows)
 

@@ -124,7 +124,8 @@ def test_values_and_gradients_at_a_point_are_hand_computed():
     ],
 )
 def test_graph_gradients_match_finite_differences(arch, options):
-    from nnsym.explain.fdcheck import central_difference, load_generated
+    from nnsym.explain.fdcheck import central_difference
+    from nnsym.targets.python import load_generated
 
     spec = make_spec(arch, **options)
     network = build_network(spec)

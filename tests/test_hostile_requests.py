@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from nnsym import api
 from nnsym.cli import one_line
 from nnsym.commands import COMMANDS
 from nnsym.errors import UsageError
@@ -343,7 +342,7 @@ def test_internal_error_is_one_line_unless_debug(workdir, capsys, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("boom\nsecond line")
 
-    monkeypatch.setattr(api, "generate", broken)
+    monkeypatch.setattr("nnsym.targets.python.generate", broken)
     code, _, err = run_cli(["generate", "--arch", "2-1"], capsys)
     assert code == 1
     assert_one_line_error(err, "RuntimeError: boom\\nsecond line", "--debug")
@@ -357,7 +356,7 @@ def test_interrupt_during_generation_writes_nothing(workdir, capsys, monkeypatch
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(api, "generate", interrupted)
+    monkeypatch.setattr("nnsym.targets.python.generate", interrupted)
     code, _, err = run_cli(["generate", "--arch", "2-1"], capsys)
     assert code == 130
     assert err.count("\n") == 1 and "interrupted" in err

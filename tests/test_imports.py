@@ -88,8 +88,8 @@ def test_no_import_cycle_among_nnsym_modules():
 
 def test_a_function_level_import_counts():
     known = modules()
-    # nnsym.pipeline.build imports SymPy's stages only inside generate().
-    assert "nnsym.pipeline.cse" in imported_by(known["nnsym.pipeline.build"], known)
+    # nnsym.targets.python imports SymPy's stages only inside generate().
+    assert "nnsym.pipeline.cse" in imported_by(known["nnsym.targets.python"], known)
 
 
 def test_commands_use_the_api_and_the_option_helpers():
@@ -141,10 +141,40 @@ def test_load_weights_and_predict_import_no_sympy_jinja_or_black(tmp_path):
         "assert main(['predict', '--model', 'm.json', '1,0', '0,1']) == 0"
     )
     assert loaded_after(predict, tmp_path) == []
-    # Without the module in generated/, predict makes one in memory.
+    # predict computes from the weights: no module is needed, none is made.
     (tmp_path / "generated" / "mlp_2_2_1.py").unlink()
-    assert loaded_after(predict, tmp_path) == sorted(HEAVY)
-    assert not (tmp_path / "generated" / "__pycache__").exists()
+    assert loaded_after(predict, tmp_path) == []
+    assert list((tmp_path / "generated").iterdir()) == []
+
+
+def test_predict_with_the_module_elsewhere_and_a_custom_activation(tmp_path):
+    # The newcomer's case: the module written elsewhere, a user-defined
+    # activation, and a network far too large to generate unrolled.
+    train = (
+        "from nnsym.cli import main\n"
+        "assert main(['train', '--data', 'xor', '--epochs', '5', '--seed', '0', "
+        "'--activation', 'cube=x**3/30 + sigmoid(x)', '--lr', '0.1', '-q', "
+        "'-o', 'other.py', '--save', 'm.json']) == 0"
+    )
+    assert loaded_after(train, tmp_path) == sorted(HEAVY)
+    from nnsym.models.weights import Weights, save_weights
+    from nnsym.pipeline.spec import make_spec
+
+    spec = make_spec("784-128-10", loss="ce", form="loops")
+    params = tuple((i % 7 - 3) / 100 for i in range(spec.n_params))
+    save_weights(tmp_path / "big.json", Weights(spec, params))
+    pixels = ",".join(["0.5"] * 784)
+    for model, sample in [("m.json", "1,0"), ("big.json", pixels)]:
+        predict = (
+            "from nnsym.cli import main\n"
+            f"assert main(['predict', '--model', {model!r}, {sample!r}]) == 0"
+        )
+        assert loaded_after(predict, tmp_path) == [], model
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "big.json",
+        "m.json",
+        "other.py",
+    ]
 
 
 def test_every_api_name_resolves():

@@ -12,11 +12,11 @@ import pytest
 
 from nnsym import api, primitives
 from nnsym.errors import UsageError
-from nnsym.pipeline import build
 from nnsym.pipeline import spec as spec_module
 from nnsym.pipeline.loops import build_loop_program
 from nnsym.pipeline.reference import MAX_CHECKED
 from nnsym.pipeline.spec import AUTO_LOOPS_MIN_PARAMS, make_spec
+from nnsym.targets import python as build
 from tests.helpers import REPO, module_for
 
 # Every activation of the table of primitives, and one defined by the user.

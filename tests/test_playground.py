@@ -52,6 +52,7 @@ def test_trainer_and_formulas_match_the_module(spec, tmp_path):
     result = json.loads(run.stdout)
     expected_mode = "layers" if api.uses_layers_by_default(spec) else "scalar"
     assert result["mode"] == expected_mode
+    assert [case["kernel"] for case in result["training"]] == [True, False] * 3
     for case in result["training"]:
         assert case["epochs"] == 15
         assert case["params"] <= 1e-12, case

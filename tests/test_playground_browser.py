@@ -222,9 +222,10 @@ def test_stepping_one_quantity_at_a_time(browser, pages):
         opened.close()
 
 
-def _distinct_colours(page) -> int:
-    return page.evaluate("""() => {
-          const canvas = document.querySelector('canvas.boundary');
+def _distinct_colours(page, selector: str = "canvas.boundary") -> int:
+    return page.evaluate(
+        """(selector) => {
+          const canvas = document.querySelector(selector);
           const [w, h] = [canvas.width, canvas.height];
           const pixels = canvas.getContext('2d').getImageData(0, 0, w, h).data;
           const seen = new Set();
@@ -232,7 +233,9 @@ def _distinct_colours(page) -> int:
             seen.add((pixels[p] << 16) | (pixels[p + 1] << 8) | pixels[p + 2]);
           }
           return seen.size;
-        }""")
+        }""",
+        selector,
+    )
 
 
 @pytest.mark.parametrize("dataset", ["xor", "circle", "moons", "spiral", "gaussians"])
@@ -251,7 +254,8 @@ def test_each_data_set_trains_and_draws_a_boundary(browser, pages, dataset):
         page.evaluate("nnsym.pause()")
         assert page.evaluate("nnsym.loss()") < first
         assert _distinct_colours(page) > 100
-        assert page.locator("canvas.thumb").count() == 16
+        # The 16 hidden neurons' pictures, on one canvas over the diagram.
+        assert _distinct_colours(page, "canvas.thumbs") > 100
         assert page.locator("#data-info").text_content().startswith(dataset)
         opened.screenshot(dataset)
         opened.check_clean()
@@ -318,6 +322,65 @@ def test_a_network_of_four_inputs_shows_a_confusion_matrix(browser, pages):
         assert "setosa" in table
         assert page.locator("canvas.boundary").count() == 0
         opened.screenshot("iris")
+        opened.check_clean()
+    finally:
+        opened.close()
+
+
+def test_the_notebook_iframe_runs_the_page(browser, tmp_path):
+    """Playground._repr_html_: the page in a sandboxed iframe (srcdoc) trains."""
+    shown = api.build_playground(make_spec("2-2-1"), "xor")._repr_html_()
+    holder = tmp_path / "notebook.html"
+    holder.write_text(f"<!DOCTYPE html><html><body>{shown}</body></html>", "utf-8")
+    opened_context = browser.new_context()
+    try:
+        page = opened_context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on(
+            "console",
+            lambda message: (
+                errors.append(message.text) if message.type == "error" else None
+            ),
+        )
+        page.goto(holder.as_uri())
+        frame = page.frames[1]
+        frame.wait_for_function("() => window.nnsym !== undefined")
+        assert frame.evaluate("nnsym.step(20)") == 20
+        assert frame.locator("math").count() > 10
+        assert errors == []
+    finally:
+        opened_context.close()
+
+
+def test_pointing_at_a_link_and_picking_a_csv_file(browser, pages, tmp_path):
+    """A link's value and gradient on hover; a CSV picked in the page trains."""
+    opened = Opened(browser, pages("xor", make_spec("2-2-1"), "xor"))
+    try:
+        page = opened.page
+        # The second link, input x1 to the first hidden neuron (links cross, so
+        # the event goes to the line itself rather than to a point of the page).
+        page.locator("line.link").nth(1).dispatch_event("mousemove")
+        tip = page.locator("#tip").text_content()
+        assert tip.startswith("w1_0_1 = ") and "∂L/∂w1_0_1 = " in tip
+        page.locator("circle.node").nth(2).click()
+        assert "neuron 0 of layer 1" in page.locator("#tip").text_content()
+        picked = tmp_path / "mine.csv"
+        picked.write_text("a,b,label\n0,0,no\n0,1,yes\n1,0,yes\n1,1,no\n", "utf-8")
+        page.locator("#csv").set_input_files(str(picked))
+        page.wait_for_function(
+            "() => document.querySelector('#dataset').value === 'csv'"
+        )
+        info = page.locator("#data-info").text_content()
+        assert info.startswith("mine.csv: 4 samples") and "inputs a, b" in info
+        assert page.evaluate("nnsym.step(10)") == 10
+        bad = tmp_path / "bad.csv"
+        bad.write_text("a,b\n1,2\n", "utf-8")
+        page.locator("#csv").set_input_files(str(bad))
+        page.wait_for_function(
+            "() => document.querySelector('#data-error').textContent"
+        )
+        assert "bad.csv" in page.locator("#data-error").text_content()
         opened.check_clean()
     finally:
         opened.close()

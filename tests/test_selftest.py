@@ -196,7 +196,7 @@ def test_loop_form_with_a_corrupt_gradient_line_fails(module_file, spec):
 
 
 def test_large_loop_form_checks_central_differences_only(tmp_path, monkeypatch):
-    from nnsym.pipeline import build
+    from nnsym.targets import python as build
 
     monkeypatch.setattr(build, "LOOPS_REFERENCE_MAX_PARAMS", 10)
     path = tmp_path / "large.py"

@@ -10,16 +10,10 @@ from typing import Any
 from nnsym import api
 from nnsym.errors import UsageError
 
-# What `--target` writes, and the file each writes by default.
-TARGETS = ("python", "onnx", "c", "js")
-DEFAULT_OUTPUTS = {
-    "python": "predictor.py",
-    "onnx": "model.onnx",
-    "c": "predictor.h",
-    "js": "predictor.mjs",
-}
-# Targets that take --dtype, and their default.
-DTYPE_DEFAULTS = {"onnx": "float32", "c": "float64"}
+# Not a trainer target (nnsym.interop writes it): ONNX's own default number type.
+ONNX = "onnx"
+ONNX_FILE = "model.onnx"
+ONNX_DTYPE = "float32"
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -35,28 +29,37 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--model", type=Path, required=True, help="weights file from nnsym train --save"
     )
+    registry = api.registry
+    others = [registry.get(name) for name in registry.exportable()]
+    others = [t for t in others if t.name != registry.DEFAULT]
+    trainers = " or ".join(t.name for t in others)
+    languages = " or ".join(t.language for t in others)
     parser.add_argument(
         "--target",
-        choices=TARGETS,
-        default="python",
-        help="python: a standard-library-only module (default); onnx: an ONNX "
-        "model (needs the extra nnsym[onnx]; exit status 1 if it is missing); "
-        "c or js: the generated C99 or JavaScript trainer with the weights "
-        "baked in and a predict function (docs/targets.md)",
+        choices=(*registry.exportable(), ONNX),
+        default=registry.DEFAULT,
+        help=f"{registry.DEFAULT}: a standard-library-only module (default); "
+        f"{ONNX}: an ONNX model (needs the extra nnsym[onnx]; exit status 1 if it "
+        f"is missing); {trainers}: the generated {languages} trainer with the "
+        "weights baked in and a predict function (docs/targets.md)",
     )
+    typed = [t for t in others if len(t.dtypes) > 1]
     parser.add_argument(
         "--dtype",
         choices=("float32", "float64"),
         default=None,
-        help="number type: onnx (default float32) and c (default float64) only",
+        help=f"number type: {ONNX} (default {ONNX_DTYPE}) and "
+        + " and ".join(f"{t.name} (default {t.dtypes[0]})" for t in typed)
+        + " only",
     )
+    files = ", ".join(t.export_file or "" for t in others)
     parser.add_argument(
         "-o",
         "--output",
         type=Path,
         default=None,
-        help="file to write (default: predictor.py; predictor.h, predictor.mjs "
-        "or model.onnx for the other targets)",
+        help=f"file to write (default: {registry.default().export_file}; "
+        f"{files} or {ONNX_FILE} for the other targets)",
     )
     parser.add_argument(
         "--force",
@@ -71,24 +74,31 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Load the weights, render the predictor and write it."""
-    if args.dtype is not None and args.target not in DTYPE_DEFAULTS:
-        raise UsageError(f"--dtype is for --target onnx or c, not {args.target}")
-    output = args.output or Path(DEFAULT_OUTPUTS[args.target])
-    if args.target != "onnx":
+    registry = api.registry
+    record = None if args.target == ONNX else registry.get(args.target)
+    if args.dtype is not None and record is not None and len(record.dtypes) < 2:
+        typed = [ONNX, *(t.name for t in registry.targets() if len(t.dtypes) > 1)]
+        raise UsageError(
+            f"--dtype is for --target {' or '.join(typed)}, not {args.target}"
+        )
+    if record is None:
+        output = args.output or Path(ONNX_FILE)
+    else:
+        output = args.output or Path(record.export_file or "")
         api.check_suffix(output, args.target)
     weights = api.load_weights(args.model)
-    if args.target == "onnx":
-        dtype = args.dtype or "float32"
+    if record is None:
+        dtype = args.dtype or ONNX_DTYPE
         written = api.export_onnx(weights, output, dtype=dtype, force=args.force)
         what = f"an ONNX {dtype} model of {args.model}'s weights"
-    elif args.target in ("c", "js"):
-        dtype = args.dtype or "float64"
-        source = api.export_source(weights, args.target, dtype)
-        written = api.write_generated(output, source, force=args.force)
-        what = f"the {args.target} trainer with {args.model}'s weights baked in"
     else:
-        written = api.export_predictor(weights, output, force=args.force)
-        what = f"predict(x) with {args.model}'s weights baked in"
+        dtype = args.dtype or record.dtypes[0]
+        # Refused before the file is rendered, which takes SymPy (and black).
+        api.check_writable_target(output, force=args.force)
+        source = api.export_source(weights, args.target, dtype, output)
+        written = api.write_generated(output, source, force=args.force)
+        exported = record.exported.format(name=record.name)
+        what = f"{exported} with {args.model}'s weights baked in"
     if not args.quiet:
         state = "wrote" if written else "unchanged"
         print(f"{state} {output}: {what}", file=sys.stderr)

@@ -10,7 +10,6 @@ from typing import Any
 from nnsym import api
 from nnsym.commands.options import (
     DTYPES,
-    TARGETS,
     add_spec_arguments,
     spec_from_args,
     stderr_progress,
@@ -26,24 +25,34 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "chain rule, print the formulas and write a standalone Python module.",
     )
     add_spec_arguments(parser)
+    registry = api.registry
+    targets = registry.targets()
+    files = ", ".join(
+        f"{t.default_file.replace('{name}', 'NAME')} for {t.name}"
+        for t in targets
+        if t.name != registry.DEFAULT
+    )
     parser.add_argument(
         "-o",
         "--output",
         type=Path,
-        help="file to write (default: generated/NAME.py, .h for c, .mjs for js)",
+        help=f"file to write (default: generated/NAME.py; {files})",
     )
+    descriptions = [t.description for t in targets]
     parser.add_argument(
         "--target",
-        choices=TARGETS,
-        default="python",
-        help="language of the trainer: python (default), c (header-only C99), "
-        "js (ES module) or micropython (docs/targets.md)",
+        choices=registry.names(),
+        default=registry.DEFAULT,
+        help="language of the trainer: "
+        + ", ".join(descriptions[:-1])
+        + f" or {descriptions[-1]} (docs/targets.md)",
     )
+    several = " or ".join(f"--target {t.name}" for t in targets if len(t.dtypes) > 1)
     parser.add_argument(
         "--dtype",
         choices=DTYPES,
         default="float64",
-        help="number type of --target c (default: float64)",
+        help=f"number type of {several} (default: float64)",
     )
     parser.add_argument(
         "--expanded",
@@ -62,32 +71,24 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Generate, write and report."""
+    """Generate, write and report, for any target."""
     spec = spec_from_args(args)
-    if args.target != "python" or args.dtype != "float64":
-        return run_target(args, spec)
-    path = args.output if args.output is not None else api.default_output(spec)
-    # Refuse a bad target before spending time on generation.
-    api.check_suffix(path, "python")
-    api.check_target(path, force=args.force)
-    show_progress = not args.quiet and sys.stderr.isatty()
-    generated = api.generate(
-        spec, expanded=args.expanded, progress=stderr_progress(show_progress)
-    )
-    written = api.write_module(generated, path, force=args.force)
-    if not args.quiet:
-        sys.stdout.write(generated.formulas)
-        state = "wrote" if written else "unchanged"
-        print(f"{state} {path} ({spec.n_params} parameters)", file=sys.stderr)
-    return 0
-
-
-def run_target(args: argparse.Namespace, spec: api.Spec) -> int:
-    """Generate and write the trainer in another language than Python."""
     api.check_target_options(args.target, args.dtype)
     path = args.output or api.default_path(spec, args.target)
-    written = api.write_target(spec, args.target, args.dtype, path, args.force)
+    # Refuse a bad file before spending time on generation.
+    api.check_suffix(path, args.target)
+    api.check_target(path, force=args.force)
+    show_progress = not args.quiet and sys.stderr.isatty()
+    request = api.Request(
+        spec,
+        args.dtype,
+        expanded=args.expanded,
+        progress=stderr_progress(show_progress),
+    )
+    rendered = api.render_target(request, args.target)
+    written = api.write_generated(path, rendered.source, force=args.force)
     if not args.quiet:
+        sys.stdout.write(rendered.formulas)
         state = "wrote" if written else "unchanged"
         print(f"{state} {path} ({spec.n_params} parameters)", file=sys.stderr)
     return 0

@@ -12,6 +12,7 @@ import re
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 from nnsym.pipeline.spec import (
     AUTO_LOOPS_MIN_PARAMS,
@@ -30,9 +31,6 @@ from nnsym.pipeline.spec import (
 )
 from nnsym.pipeline.spec import (
     DTYPES as DTYPES,  # re-exported: a trainer's number types
-)
-from nnsym.pipeline.spec import (
-    TARGETS as TARGETS,  # re-exported: a trainer's languages
 )
 
 # Longest whole number an option takes, in digits: int() refuses more than 4300,
@@ -183,3 +181,45 @@ def whole_number(minimum: int) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+# --- CSV layout: nnsym train and nnsym predict ----------------------------------
+
+_DELIMITER_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
+
+
+def delimiter(text: str) -> str:
+    """argparse type: one character, or comma, semicolon, tab or pipe (`\\t` too)."""
+    value = _DELIMITER_NAMES.get(text.lower(), "\t" if text == "\\t" else text)
+    if len(value) != 1 or value in '\r\n"' or value.isalnum():
+        raise argparse.ArgumentTypeError(
+            f"{echo(text)} is not a delimiter: give one character, e.g. ';', or "
+            f"{', '.join(_DELIMITER_NAMES)}"
+        )
+    return value
+
+
+def add_csv_format_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add --delimiter and --skip-rows."""
+    parser.add_argument(
+        "--delimiter",
+        type=delimiter,
+        metavar="CHAR",
+        help="the CSV file's field separator: one character, or comma, "
+        "semicolon, tab, pipe (default: detected, the first of , ; tab | that "
+        "splits the first lines alike)",
+    )
+    parser.add_argument(
+        "--skip-rows",
+        type=whole_number(0),
+        default=0,
+        metavar="N",
+        help="lines at the top of the CSV file to skip, before its header",
+    )
+
+
+def csv_format(args: argparse.Namespace) -> Any:
+    """The CsvFormat (nnsym.models.data) the options ask for."""
+    from nnsym import api
+
+    return api.CsvFormat(delimiter=args.delimiter, skip_rows=args.skip_rows)

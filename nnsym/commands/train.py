@@ -9,7 +9,9 @@ from typing import Any
 
 from nnsym import api
 from nnsym.commands.options import (
+    add_csv_format_arguments,
     add_spec_arguments,
+    csv_format,
     fraction,
     integer,
     non_negative,
@@ -52,6 +54,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="the CSV file's first row is (or is not) a header "
         "(default: it is when none of its fields is a number)",
     )
+    add_csv_format_arguments(parser)
     parser.add_argument(
         "--test-split",
         type=fraction,
@@ -114,8 +117,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--engine",
-        choices=("python", "c"),
-        default="python",
+        choices=api.registry.engines(),
+        default=api.registry.DEFAULT,
         help="run the training loop in the Python module (default) or in its "
         "generated C, compiled with the C compiler on PATH (the same parameters "
         "for the full batch; mini-batches in the C trainer's splitmix64 order)",
@@ -183,29 +186,26 @@ def run(args: argparse.Namespace) -> int:
         target=args.target,
         header=args.header,
         test_split=args.test_split,
+        csv_format=csv_format(args),
     )
     if args.save is not None:
         api.check_save_target(args.save, force=args.force)
     if args.plot is not None:
         api.check_plot_target(args.plot)
-    if args.engine == "c":
-        api.require_compiler()
-        if args.batch_size is not None and not args.quiet:
-            print(
-                "nnsym: note: --engine c shuffles mini-batches in the C trainer's "
-                "splitmix64 order, so its parameters differ from --engine "
-                "python's (docs/targets.md)",
-                file=sys.stderr,
-            )
+    engine = api.registry.engine(args.engine)
+    if engine is not None:
+        api.registry.resolve(engine.prepare)()
+        if args.batch_size is not None and not args.quiet and engine.batch_note:
+            print(f"nnsym: note: {engine.batch_note}", file=sys.stderr)
     path = args.output if args.output is not None else api.default_output(spec)
-    api.check_suffix(path, "python")
+    api.check_suffix(path, api.registry.DEFAULT)
     show_progress = not args.quiet and sys.stderr.isatty()
     report = stderr_progress(show_progress)
     module = api.prepare_module(spec, path, force=args.force, progress=report)
-    if args.engine == "c":
+    if engine is not None:
         # Seconds for small networks, minutes for large unrolled ones.
-        report("compiling the C trainer")
-        module = api.c_engine(spec, module)
+        report(f"compiling the {api.registry.get(args.engine).language} trainer")
+        module = api.registry.resolve(engine.load)(spec, module)
     progress = api.ProgressLine(args.epochs, sys.stderr) if show_progress else None
     try:
         result = api.run_training(module, plan, progress)

@@ -23,7 +23,6 @@ from typing import Any
 
 from nnsym.errors import NnsymError, UsageError
 from nnsym.explain.point import Point
-from nnsym.pipeline import build
 from nnsym.pipeline.spec import Spec
 
 DEFAULT_STEP = 1e-4  # the tutorial's eps
@@ -119,11 +118,6 @@ class CheckReport:
         )
 
 
-def load_generated(spec: Spec) -> ModuleType:
-    """Generate `spec`'s module in a temporary directory and import it."""
-    return build.import_generated(build.generate(spec))
-
-
 def forward_difference(loss: Loss, params: Sequence[float], i: int, h: float) -> float:
     """(f(p + h e_i) - f(p)) / h: the tutorial's estimate of df/dp_i."""
     moved = list(params)
@@ -192,12 +186,14 @@ def check_gradients(
     step: float = DEFAULT_STEP,
     tolerance: float = DEFAULT_TOLERANCE,
     against_torch: bool = False,
-    module: ModuleType | None = None,
+    *,
+    module: ModuleType,
 ) -> CheckReport:
-    """Compare the generated module's gradients with finite differences (and torch)."""
+    """Compare the generated `module`'s gradients with finite differences (and torch).
+
+    `nnsym.targets.python.check_gradients` generates the module first.
+    """
     check_request(spec, step, tolerance)
-    if module is None:
-        module = load_generated(spec)
     torch_grads = None
     if against_torch:
         torch_grads = torch_loss_and_grad(spec, point)[1]

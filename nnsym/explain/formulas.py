@@ -7,7 +7,6 @@ LaTeX through SymPy's LaTeX printer, and Markdown with LaTeX in `$$` blocks.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import sympy
@@ -19,6 +18,7 @@ from sympy.printing.pretty.stringpict import prettyForm
 
 from nnsym.errors import UsageError
 from nnsym.explain.limits import FORMULA_FORMATS, MAX_EXPANDED_PARAMS
+from nnsym.explain.names import INDEXED_NAME, indexed_parts, split_name
 from nnsym.pipeline.functions import (
     X,
     definition_of,
@@ -56,6 +56,12 @@ class Equation:
     def _repr_latex_(self) -> str:
         return "$$%s$$" % latex_equation(self, aligned=False)
 
+    def _repr_html_(self) -> str:
+        # Notebooks render MathML natively; LaTeX is the fallback above.
+        from nnsym.explain.mathml import equation
+
+        return equation(self)
+
 
 @dataclass(frozen=True)
 class Derivation:
@@ -88,6 +94,12 @@ class Derivation:
             rows.append(r"&\text{%s}" % _latex_text(heading))
             rows += [latex_equation(eq) for eq in equations]
         return "$$\\begin{aligned}\n%s\n\\end{aligned}$$" % " \\\\\n".join(rows)
+
+    def _repr_html_(self) -> str:
+        # The same sections as MathML, which notebooks and browsers render.
+        from nnsym.explain.mathml import derivation_html
+
+        return derivation_html(self)
 
 
 def derive(gradients: Gradients, expanded: bool = False) -> Derivation:
@@ -238,17 +250,9 @@ def select_parameter(derivation: Derivation, name: str) -> Derivation:
     )
 
 
-# Our names carry their indices as digits: w1_0_1, delta2_0, x0. Typeset, they
-# become a base with comma-separated subscripts, w_{1,0,1}, so that w_{1,10}
-# and w_{11,0} stay apart.
-_INDEXED_NAME = re.compile(r"([A-Za-z]+?)([0-9]+(?:_[0-9]+)*)", re.ASCII)
-
-
-def _split_name(name: str) -> tuple[str, list[str]] | None:
-    match = _INDEXED_NAME.fullmatch(name)
-    if match is None:
-        return None
-    return match.group(1), match.group(2).split("_")
+# Names and their indices (w1_0_1: w with subscripts 1,0,1): nnsym.explain.names.
+_INDEXED_NAME = INDEXED_NAME
+_split_name = split_name
 
 
 def latex_name(name: str) -> str:
@@ -274,11 +278,7 @@ def unicode_name(name: str) -> str:
 _SUBSCRIPT_LETTERS = {"i": "ᵢ", "j": "ⱼ", "k": "ₖ", "m": "ₘ"}
 
 
-def _indexed_parts(expr: Indexed) -> tuple[str, str, list[str]]:
-    """(base, layer or "", index names) of an indexed name such as w1[j, i]."""
-    parts = _split_name(expr.base.name)
-    base, layer = (parts[0], parts[1][0]) if parts else (expr.base.name, "")
-    return base, layer, [str(index) for index in expr.indices]
+_indexed_parts = indexed_parts
 
 
 def latex_indexed(expr: Indexed) -> str:

@@ -66,6 +66,13 @@ class Graph:
     nodes: list[Node]
     root: int
 
+    def _repr_svg_(self) -> str | None:
+        # In a notebook: the drawing, when graphviz and its dot program are there.
+        try:
+            return render(self, ".svg")  # type: ignore[return-value]
+        except NnsymError:
+            return None
+
     @property
     def edges(self) -> list[tuple[int, int]]:
         """(input, output) pairs of value nodes."""

@@ -10,18 +10,20 @@ always text, never markup.
 from __future__ import annotations
 
 from collections.abc import Callable
+from html import escape
+from typing import Any
 
 from sympy import Expr, Indexed, Symbol
 from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.pretty.pretty_symbology import pretty_symbol
 
-from nnsym.explain.formulas import (
-    Derivation,
-    Equation,
-    _indexed_parts,
-    _split_name,
-)
+from nnsym.explain.names import indexed_parts, split_name
 from nnsym.pipeline.functions import entry_of
+
+# An Equation or a Derivation of nnsym.explain.formulas (which imports this
+# module for their _repr_html_, so this one takes them as they come).
+Equation = Any
+Derivation = Any
 
 MATH_NAMESPACE = "http://www.w3.org/1998/Math/MathML"
 
@@ -64,14 +66,14 @@ class FormulaMathML(MathMLPresentationPrinter):
             element.setAttribute("class", "q")
             element.setAttribute("data-q", key)
             return element
-        parts = _split_name(sym.name)
+        parts = split_name(sym.name)
         if parts is None:
             return self._text("mi", pretty_symbol(sym.name))
         base, indices = parts
         return self._name(base, ",".join(indices))
 
     def _print_Indexed(self, e: Indexed) -> object:
-        base, layer, indices = _indexed_parts(e)
+        base, layer, indices = indexed_parts(e)
         return self._name(base, ",".join(indices), layer)
 
     def _print_Function(self, e: Expr) -> object:
@@ -136,10 +138,9 @@ def equation(eq: Equation) -> str:
 
 def derivation_html(derivation: Derivation) -> str:
     """A derivation as HTML: a heading per section and one MathML line an equation."""
-    from html import escape
-
     parts = [f"<h3>{escape(derivation.title)}</h3>"]
     for heading, equations in derivation.sections():
+        heading = heading.replace("delta = dL/dz", "δ = ∂L/∂z")
         parts.append(f"<h4>{escape(heading)}</h4>")
         parts += [f"<div>{equation(eq)}</div>" for eq in equations]
     return "\n".join(parts)

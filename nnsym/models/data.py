@@ -10,14 +10,19 @@ import csv
 import gzip
 import io
 import math
+import os
 import random
-from collections.abc import Sequence
+import select
+import stat
+import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from nnsym.errors import UsageError
 from nnsym.pipeline.spec import Spec, echo, echo_list, format_arch
 from nnsym.pipeline.write import check_regular_or_missing
+from nnsym.primitives import PRIMITIVES
 
 Row = tuple[float, ...]
 
@@ -113,17 +118,59 @@ def split_dataset(
     return subset(train_rows, "train"), subset(test_rows, "test")
 
 
+# `--data -`: the CSV comes from standard input.
+STDIN = "-"
+# Delimiters tried, in this order, when none is given.
+DELIMITERS = (",", ";", "\t", "|")
+# Lines the delimiter is detected from.
+SNIFF_LINES = 20
+# Seconds a named pipe may take to start sending before the run gives up.
+FIFO_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class CsvFormat:
+    """How a CSV file is laid out beyond its header: delimiter and lines to skip."""
+
+    # None: detected from the first lines (see `detect_delimiter`).
+    delimiter: str | None = None
+    # Lines before the header (or the first row) that are not part of the table.
+    skip_rows: int = 0
+
+
+@dataclass(frozen=True)
+class Table:
+    """A CSV file's non-blank rows, with the line each starts on, and its header."""
+
+    source: str
+    rows: tuple[tuple[int, list[str]], ...]
+    names: tuple[str, ...]
+    header: bool
+    # Whether the header was guessed (no --header or --no-header given).
+    guessed: bool
+    # The line that fixed the number of columns (the header or the first row).
+    first_line: int
+    delimiter: str
+
+    def column_label(self, column: int) -> str:
+        """`'column 3 (name)'` for a 0-based column; without a header, `'column 3'`."""
+        label = f"column {column + 1}"
+        return f"{label} ({self.names[column]})" if self.header else label
+
+
 def load_data(
     source: str,
     spec: Spec,
     target: str | None = None,
     header: bool | None = None,
+    csv_format: CsvFormat | None = None,
 ) -> Dataset:
     """A built-in data set by name, or a CSV file, checked against `spec`'s network.
 
     `target` selects the target column(s) of a CSV file: comma-separated names
     (from the header) or 1-based column numbers. `header` None means: the first
-    row is a header when none of its fields is a number.
+    row is a header when none of its fields is a number. `source` "-" reads the
+    CSV from standard input; a named pipe is read too.
     """
     if source in BUILTIN or source in PACKAGED:
         if target is not None:
@@ -138,15 +185,67 @@ def load_data(
                 "has no header row"
             )
         return _fit_builtin(source, spec)
+    table = read_table(source, header=header, csv_format=csv_format)
+    return fit_table(table, spec, target=target)
+
+
+def read_source(source: str) -> bytes:
+    """The bytes of a CSV file, of standard input ("-") or of a named pipe.
+
+    A pipe that no program writes to is given up after FIFO_TIMEOUT seconds;
+    a device or a socket is refused: it may never end.
+    """
+    if source == STDIN:
+        if sys.stdin is None or sys.stdin.isatty():
+            raise UsageError(
+                "--data - reads the CSV from standard input, which is a terminal "
+                "here; pipe a file in, e.g. --data - < data.csv"
+            )
+        return sys.stdin.buffer.read()
     path = Path(source)
-    # A FIFO or a device would be read until it ends, which it may never do.
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        mode = 0
+    if stat.S_ISFIFO(mode):
+        return _read_pipe(path)
     check_regular_or_missing(path, "--data")
     if not path.exists():
         raise UsageError(
             f"--data {echo(source)} is neither a built-in data set "
             f"({', '.join(builtin_names())}) nor an existing file"
         )
-    return read_csv(path, spec, target=target, header=header)
+    try:
+        return path.read_bytes()
+    except IsADirectoryError:
+        raise UsageError(f"--data {path} is a directory; give a CSV file") from None
+    except PermissionError:
+        raise UsageError(f"--data {path}: permission denied") from None
+
+
+def _read_pipe(path: Path) -> bytes:
+    # Opened without blocking, so that a pipe with no writer cannot hang the
+    # run: select() waits for the first bytes (or the writer's end) at most
+    # FIFO_TIMEOUT seconds, then the rest is read as from any pipe.
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except PermissionError:
+        raise UsageError(f"--data {path}: permission denied") from None
+    try:
+        ready, _, _ = select.select([descriptor], [], [], FIFO_TIMEOUT)
+        if not ready:
+            raise UsageError(
+                f"--data {path} is a named pipe (FIFO) that nothing wrote to in "
+                f"{FIFO_TIMEOUT:g} s; start the program that writes it first, "
+                "or give a file"
+            )
+        os.set_blocking(descriptor, True)
+        chunks = []
+        while chunk := os.read(descriptor, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(descriptor)
 
 
 def _fit_builtin(name: str, spec: Spec) -> Dataset:
@@ -229,29 +328,132 @@ def _is_number(field: str) -> bool:
     return True
 
 
-def _read_rows(path: Path) -> list[tuple[int, list[str]]]:
-    """Non-blank CSV rows with the line number each starts on."""
+def detect_delimiter(lines: Sequence[str]) -> str:
+    """The first of DELIMITERS that splits every line into the same number (> 1)
+    of fields; failing that, every line but the first (a title line above the
+    table); else ",".
+    """
+    sample = [line for line in lines if line.strip()]
+    for candidates in (sample, sample[1:]):
+        for delimiter in DELIMITERS:
+            try:
+                widths = {
+                    len(row) for row in csv.reader(candidates, delimiter=delimiter)
+                }
+            except csv.Error:
+                continue
+            if len(widths) == 1 and widths.pop() > 1:
+                return delimiter
+    return ","
+
+
+def _describe(delimiter: str) -> str:
+    return {",": "commas", ";": "semicolons", "\t": "tabs", "|": "'|'"}.get(
+        delimiter, repr(delimiter)
+    )
+
+
+def read_table(
+    source: str | Path,
+    header: bool | None = None,
+    csv_format: CsvFormat | None = None,
+) -> Table:
+    """A CSV source's rows (see `read_source`), header and delimiter; UsageError if
+    it is empty, not UTF-8 text, or has rows of different lengths.
+    """
+    csv_format = csv_format or CsvFormat()
+    source = str(source)
+    where = "standard input" if source == STDIN else source
+    raw = read_source(source)
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle)
-            rows = []
-            line = 1
-            for row in reader:
-                if row and not (len(row) == 1 and not row[0].strip()):
-                    rows.append((line, row))
-                line = reader.line_num + 1
-    except IsADirectoryError:
-        raise UsageError(f"--data {path} is a directory; give a CSV file") from None
-    except PermissionError:
-        raise UsageError(f"--data {path}: permission denied") from None
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise UsageError(
-            f"{path}: not a UTF-8 text file (byte {error.start}); "
+            f"{where}: not a UTF-8 text file (byte {error.start}); "
             "save it as comma-separated UTF-8 text"
         ) from None
+    start = 0
+    for _ in range(csv_format.skip_rows):
+        newline = text.find("\n", start)
+        start = len(text) if newline < 0 else newline + 1
+    body = text[start:]
+    offset = csv_format.skip_rows
+    delimiter = csv_format.delimiter
+    if delimiter is None:
+        delimiter = detect_delimiter(body.split("\n", SNIFF_LINES)[:SNIFF_LINES])
+    rows = _split_rows(body, delimiter, offset, where)
+    if not rows:
+        skipped = f" after {offset} skipped line(s)" if offset else ""
+        raise UsageError(
+            f"{where} line {offset + 1}: the file is empty{skipped}; expected "
+            "comma-separated rows of numbers, e.g. 0,1,1"
+        )
+    first_line, first = rows[0]
+    guessed = header is None
+    if header is None:
+        header = not any(_is_number(field) for field in first)
+    if header:
+        names = tuple(field.strip() for field in first)
+        data = rows[1:]
+        if not data:
+            raise UsageError(
+                f"{where} line {first_line}: the file has a header but no data rows"
+            )
+    else:
+        names = tuple(f"column {i}" for i in range(1, len(first) + 1))
+        data = rows
+    width = len(names)
+    for line, row in data:
+        if len(row) != width:
+            raise UsageError(
+                f"{where} line {line}: {len(row)} fields, but line {first_line} "
+                f"has {width}; every row needs the same number of columns"
+                + _skip_hint(rows, first_line, offset, delimiter)
+            )
+    return Table(where, tuple(data), names, header, guessed, first_line, delimiter)
+
+
+def _split_rows(
+    body: str, delimiter: str, offset: int, where: str
+) -> list[tuple[int, list[str]]]:
+    # Non-blank rows with the line each starts on. Without quotes and lone
+    # carriage returns a line is its fields split at the delimiter, as the csv
+    # module would read it, at three times its speed.
+    unix = body.replace("\r\n", "\n") if "\r" in body else body
+    if '"' not in unix and "\r" not in unix:
+        return [
+            (number, line.split(delimiter))
+            for number, line in enumerate(unix.split("\n"), start=offset + 1)
+            if line.strip()
+        ]
+    reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter)
+    rows = []
+    line = 1
+    try:
+        for row in reader:
+            if row and not (len(row) == 1 and not row[0].strip()):
+                rows.append((line + offset, row))
+            line = reader.line_num + 1
     except csv.Error as error:
-        raise UsageError(f"{path} line {reader.line_num}: {error}") from None
+        raise UsageError(f"{where} line {reader.line_num + offset}: {error}") from None
     return rows
+
+
+def _skip_hint(
+    rows: list[tuple[int, list[str]]], first_line: int, offset: int, delimiter: str
+) -> str:
+    # A line above the table (a title, or counts such as "569,30,a,b") has a
+    # width of its own while the lines after it agree with each other.
+    widths = [len(row) for _, row in rows[1:6]]
+    if len(rows) > 2 and len(set(widths)) == 1 and widths[0] != len(rows[0][1]):
+        # --skip-rows counts from the top of the file, this line included.
+        return (
+            f"; if line {first_line} is not part of the table, skip it with "
+            f"--skip-rows {first_line}"
+        )
+    if delimiter != ",":
+        return f" (fields separated by {_describe(delimiter)}; see --delimiter)"
+    return ""
 
 
 def _column_index(token: str, names: tuple[str, ...], path: Path, line: int) -> int:
@@ -275,36 +477,78 @@ def _column_index(token: str, names: tuple[str, ...], path: Path, line: int) -> 
 
 
 def read_csv(
-    path: Path, spec: Spec, target: str | None = None, header: bool | None = None
+    path: Path,
+    spec: Spec,
+    target: str | None = None,
+    header: bool | None = None,
+    csv_format: CsvFormat | None = None,
 ) -> Dataset:
     """Read numeric CSV rows into a Dataset for `spec`; UsageError if malformed."""
-    rows = _read_rows(path)
-    if not rows:
-        raise UsageError(
-            f"{path} line 1: the file is empty; expected comma-separated rows of "
-            "numbers, e.g. 0,1,1"
-        )
-    first_line, first = rows[0]
-    guessed = header is None
-    if header is None:
-        header = not any(_is_number(field) for field in first)
-    if header:
-        names = tuple(field.strip() for field in first)
-        rows = rows[1:]
-        if not rows:
-            raise UsageError(
-                f"{path} line {first_line}: the file has a header but no data rows"
-            )
-    else:
-        names = tuple(f"column {i}" for i in range(1, len(first) + 1))
-    width = len(names)
-    shape_line = first_line  # the line that fixed the number of columns
+    return fit_table(read_table(path, header, csv_format), spec, target)
+
+
+def column_numbers(
+    table: Table,
+    columns: Sequence[int],
+    hint: Callable[[int, int], str] | None = None,
+) -> tuple[Row, ...]:
+    """Each row's fields in `columns` as floats; UsageError naming the line and
+    column of a missing value, text, NaN or infinity (`hint(line, column)` is
+    added to the message of text)."""
+    path, rows = table.source, table.rows
+
+    def number(line: int, row: list[str], column: int) -> float:
+        field = row[column].strip()
+        where = f"{path} line {line}, {table.column_label(column)}"
+        if not field:
+            raise UsageError(f"{where}: missing value")
+        try:
+            value = float(field)
+        except ValueError:
+            extra = hint(line, column) if hint is not None else ""
+            raise UsageError(f"{where}: {echo(field)} is not a number{extra}") from None
+        if not math.isfinite(value):
+            raise UsageError(f"{where}: {echo(field)} is not a finite number")
+        return value
+
+    # float() over each row's fields at once; only a row that fails is read
+    # again field by field, for the message that names the column. A sum that
+    # is not finite holds a NaN or an infinity (or overflows, which the slow
+    # path accepts).
+    columns = list(columns)
+    first, last = columns[0], columns[-1] + 1
+    contiguous = columns == list(range(first, last))
+    found = []
     for line, row in rows:
-        if len(row) != width:
-            raise UsageError(
-                f"{path} line {line}: {len(row)} fields, but line {shape_line} "
-                f"has {width}; every row needs the same number of columns"
-            )
+        fields = row[first:last] if contiguous else [row[c] for c in columns]
+        try:
+            values = tuple(map(float, fields))
+            if math.isfinite(sum(values)):
+                found.append(values)
+                continue
+        except ValueError:
+            pass
+        found.append(tuple(number(line, row, c) for c in columns))
+    return tuple(found)
+
+
+def _text_labels_hint(spec: Spec, labels: Sequence[str]) -> str:
+    classes = len(set(labels))
+    arch = list(spec.arch)
+    arch[-1] = max(classes, 2)
+    return (
+        f"; for class labels use --loss ce with one output per class, e.g. "
+        f"--arch {format_arch(arch)} --loss ce"
+    )
+
+
+def fit_table(table: Table, spec: Spec, target: str | None = None) -> Dataset:
+    """A table's columns as a Dataset for `spec`'s network; UsageError if they do
+    not fit it (see `read_csv`)."""
+    path, rows, names = table.source, table.rows, table.names
+    guessed, first_line = table.guessed, table.first_line
+    width = len(names)
+    shape_line = first_line
 
     n_inputs, n_outputs = spec.arch[0], spec.arch[-1]
     arch = format_arch(spec.arch)
@@ -320,10 +564,19 @@ def read_csv(
         target_columns = list(range(max(width - n_outputs, 0), width))
     input_columns = [i for i in range(width) if i not in target_columns]
     if len(input_columns) != n_inputs:
+        hint = "fix --arch or choose targets with --target"
+        if spec.loss != "ce" and target is None and width == n_inputs + 1:
+            labels = [row[-1].strip() for _, row in rows]
+            hint = (
+                f"if its last column holds class labels, use --loss ce with one "
+                f"output per class, e.g. --arch "
+                f"{format_arch((*spec.arch[:-1], max(len(set(labels)), 2)))} "
+                f"--loss ce; else {hint}"
+            )
         raise UsageError(
             f"{path} line {shape_line}: {len(input_columns)} input column(s) and "
             f"{len(target_columns)} target column(s), but --arch {arch} takes "
-            f"{n_inputs} input(s); fix --arch or choose targets with --target"
+            f"{n_inputs} input(s); {hint}"
         )
     labels_column = spec.loss == "ce" and len(target_columns) == 1
     if not labels_column and len(target_columns) != n_outputs:
@@ -337,30 +590,20 @@ def read_csv(
             f"but --arch {arch} has {n_outputs} output(s){hint}"
         )
 
+    def hint(line: int, column: int) -> str:
+        if guessed and line == first_line:
+            return f"; if line {line} is a header, pass --header"
+        if column in target_columns and not labels_column:
+            return _text_labels_hint(spec, [r[column].strip() for _, r in rows])
+        return ""
+
+    def numbers(columns: list[int]) -> tuple[Row, ...]:
+        return column_numbers(table, columns, hint)
+
     def column_label(column: int) -> str:
-        # Without a header the name would only repeat the number.
-        label = f"column {column + 1}"
-        return f"{label} ({names[column]})" if header else label
+        return table.column_label(column)
 
-    def number(line: int, row: list[str], column: int) -> float:
-        field = row[column].strip()
-        where = f"{path} line {line}, {column_label(column)}"
-        if not field:
-            raise UsageError(f"{where}: missing value")
-        try:
-            value = float(field)
-        except ValueError:
-            hint = (
-                f"; if line {line} is a header, pass --header"
-                if guessed and line == first_line
-                else ""
-            )
-            raise UsageError(f"{where}: {echo(field)} is not a number{hint}") from None
-        if not math.isfinite(value):
-            raise UsageError(f"{where}: {echo(field)} is not a finite number")
-        return value
-
-    xs = tuple(tuple(number(line, row, c) for c in input_columns) for line, row in rows)
+    xs = numbers(input_columns)
     target_names = tuple(names[c] for c in target_columns)
     input_names = tuple(names[c] for c in input_columns)
     if labels_column:
@@ -376,7 +619,40 @@ def read_csv(
         lines = f" lines {rows[0][0]}-{rows[-1][0]}, column {column + 1}"
         classes, ys = _one_hot(labels, n_outputs, str(path), lines)
         return Dataset(str(path), xs, ys, input_names, target_names, classes)
-    ys = tuple(
-        tuple(number(line, row, c) for c in target_columns) for line, row in rows
-    )
+    ys = numbers(target_columns)
+    _check_reachable(spec, ys, rows, path, [column_label(c) for c in target_columns])
     return Dataset(str(path), xs, ys, input_names, target_names)
+
+
+def _check_reachable(
+    spec: Spec,
+    ys: tuple[Row, ...],
+    rows: Sequence[tuple[int, list[str]]],
+    path: str,
+    columns: list[str],
+) -> None:
+    # A target outside what the output activation can take can never be met:
+    # training would only push the outputs against their bound.
+    name = spec.output_activation
+    entry = PRIMITIVES.get(name)
+    bounds = (0.0, 1.0) if name == "softmax" else entry and entry.outputs
+    if not bounds:
+        return
+    low, high = bounds
+    classes = max(len({y[0] for y in ys}), 2)
+    for (line, _), y in zip(rows, ys):
+        for value, column in zip(y, columns):
+            if low <= value <= high:
+                continue
+            reach = f"{low:g} to {high:g}" if high != math.inf else f"{low:g} or more"
+            hint = (
+                "for class labels use --loss ce with one output per class, e.g. "
+                f"--arch {format_arch((*spec.arch[:-1], classes))} --loss ce; "
+                if value.is_integer() and len(y) == 1
+                else ""
+            )
+            raise UsageError(
+                f"{path} line {line}, {column}: the target {value:g} is outside what "
+                f"a {name} output can reach ({reach}); {hint}for other numbers use "
+                "--output-activation identity"
+            )

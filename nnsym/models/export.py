@@ -1,84 +1,28 @@
-"""A trained model as one standalone, standard-library-only inference module.
+"""A trained model as one standalone file: a target's source with the weights baked in.
 
-The forward pass goes through the same pipeline as a generated module (SymPy
-network, common subexpressions, nnsym's printer, Jinja, black); the trained
-parameters are baked in as float literals that round-trip exactly.
+`export_source(weights, target)` works for every target whose registry record
+exports (Python's standard-library predictor, C, JavaScript); the target's
+render function does the printing (`nnsym.targets.predictor` for Python).
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
-from dataclasses import dataclass
 from pathlib import Path
 
 from nnsym.errors import UsageError
 from nnsym.models.weights import Weights, to_json
-from nnsym.pipeline.cse import eliminate_common_subexpressions
-from nnsym.pipeline.emit import HelperDefinition, build_context, emit
-from nnsym.pipeline.gradients import backpropagate
-from nnsym.pipeline.model import build_network
-from nnsym.pipeline.reference import SEEDS, reference_outputs, sample_point
-from nnsym.pipeline.sections import Section
-from nnsym.pipeline.spec import check_name, param_names
+from nnsym.pipeline.spec import check_name
 from nnsym.pipeline.write import check_writable_target, write_generated
-from nnsym.runtime.optimizers import OPTIMIZERS, REDUCTIONS
-
-PREDICTOR_TEMPLATE = "predictor.py.jinja"
-# Only these come from a weights file into the docstring, and only as numbers or
-# one of a fixed set of words: nothing else a file holds reaches the code.
-_TRAINING_NUMBERS = ("lr", "epochs_run", "seed", "final_loss")
-_TRAINING_WORDS = {"optimizer": OPTIMIZERS, "reduction": REDUCTIONS}
+from nnsym.targets import registry, source_for
+from nnsym.targets.registry import Baked
 
 
-@dataclass(frozen=True)
-class PredictorContext:
-    """Everything the predictor template needs, already printed as Python source."""
-
-    title: str
-    name: str
-    model_hash: str
-    example: str
-    example_cli: str
-    training: str
-    arch: str
-    activations: str
-    loss: str
-    n_inputs: int
-    n_outputs: int
-    classes: str
-    params: tuple[tuple[str, str], ...]
-    unpack_params: str
-    unpack_inputs: str
-    forward_math: str
-    forward_lines: tuple[str, ...]
-    forward_sections: tuple[Section, ...]
-    outputs: tuple[str, ...]
-    helpers: tuple[str, ...]
-    # (inputs, outputs) pairs printed as tuples, for the selftest.
-    reference_outputs: tuple[str, ...]
-    helper_definitions: tuple[HelperDefinition, ...]
-
-
-def _training_summary(training: dict) -> str:
-    parts = []
-    for key, allowed in _TRAINING_WORDS.items():
-        if training.get(key) in allowed:
-            parts.append(f"{key} {training[key]}")
-    for key in _TRAINING_NUMBERS:
-        value = training.get(key)
-        if (
-            isinstance(value, (int, float))
-            and not isinstance(value, bool)
-            and math.isfinite(value)
-        ):
-            parts.append(f"{key} {value!r}")
-    return ", ".join(parts)
-
-
-def _module_name(output: Path) -> str:
+def _module_name(output: Path | None) -> str:
     # The docstring's example imports the module by its file name, when that is
     # a plain identifier; anything else the user typed stays out of the code.
+    if output is None:
+        return "predictor"
     try:
         check_name(output.stem)
     except UsageError:
@@ -86,59 +30,47 @@ def _module_name(output: Path) -> str:
     return output.stem
 
 
-def predictor_source(weights: Weights, output: Path) -> str:
-    """The source of a standalone module that predicts with `weights`."""
-    spec = weights.spec
-    program = eliminate_common_subexpressions(backpropagate(build_network(spec)))
-    context = build_context(spec, program, formulas="", title="")
-    helpers = tuple(
-        helper
-        for helper in context.helpers
-        if any(f"{helper}(" in line for line in context.forward_lines)
-    )
-    vectors = []
-    for seed in SEEDS:
-        x, _ = sample_point(seed, spec.arch[0], spec.arch[-1])
-        outputs = reference_outputs(program.network, weights.params, x)
-        vectors.append(repr((x, outputs)))
+def export_source(
+    weights: Weights,
+    target: str = registry.DEFAULT,
+    dtype: str = "float64",
+    output: Path | None = None,
+) -> str:
+    """`target`'s file with `weights`' parameters baked in, and predict.
+
+    `output`: where it will be written (the Python predictor imports by its name).
+    """
+    choices = registry.exportable()
+    if target not in choices:
+        listed = ", ".join(choices[:-1]) + " or " + choices[-1]
+        raise UsageError(f"nnsym export --target is {listed}")
+    registry.check_options(target, dtype)
     model_hash = hashlib.sha256(to_json(weights).encode("utf-8")).hexdigest()
-    example = ", ".join(["0.0"] * spec.arch[0])
-    values = tuple(repr(float(v)) for v in weights.params)
-    classes = (
-        "None"
-        if weights.classes is None
-        else "(" + "".join(f"{label!r}, " for label in weights.classes) + ")"
+    origin = "nnsym export"
+    if target != registry.DEFAULT:
+        origin += f" --target {target}"
+    if dtype != "float64":
+        origin += f" --dtype {dtype}"
+    baked = Baked(
+        tuple(weights.params),
+        f"weights sha256 {model_hash[:16]}",
+        classes=weights.classes,
+        training=dict(weights.training),
+        module_name=_module_name(output),
+        model_hash=model_hash,
     )
-    predictor = PredictorContext(
-        title=spec.title,
-        name=_module_name(output),
-        model_hash=model_hash[:16],
-        example=example,
-        example_cli=",".join(["0"] * spec.arch[0]),
-        training=_training_summary(weights.training),
-        arch=context.arch,
-        activations=context.activations,
-        loss=context.loss,
-        n_inputs=spec.arch[0],
-        n_outputs=spec.arch[-1],
-        classes=classes,
-        params=tuple(zip(param_names(spec.arch), values)),
-        unpack_params=context.unpack_params,
-        unpack_inputs=context.unpack_inputs,
-        forward_math=context.forward_math,
-        forward_lines=context.forward_lines,
-        forward_sections=context.forward_sections,
-        outputs=context.outputs,
-        helpers=helpers,
-        reference_outputs=tuple(vectors),
-        helper_definitions=context.forward_helper_definitions,
+    return source_for(
+        weights.spec,
+        target,
+        dtype,
+        baked=baked,
+        origin=f"{origin} (weights sha256 {model_hash})",
     )
-    return emit(
-        PREDICTOR_TEMPLATE,
-        f"nnsym export (weights sha256 {model_hash})",
-        "export the model again instead",
-        p=predictor,
-    )
+
+
+def predictor_source(weights: Weights, output: Path) -> str:
+    """The source of a standalone Python module that predicts with `weights`."""
+    return export_source(weights, registry.DEFAULT, output=output)
 
 
 def export_predictor(weights: Weights, output: str | Path, force: bool = False) -> bool:

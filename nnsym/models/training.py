@@ -10,8 +10,9 @@
     trained.save(Path("xor.json"))
 
 `train` is `plan_training` (everything that can be refused, before any file is
-written), `build.prepare_module`, `run_training` and `objective`; `nnsym train`
-calls the same steps, printing between them, and saves with `Trained.save`.
+written), `prepare_module` (nnsym.targets.python), `run_training` and
+`objective`; `nnsym train` calls the same steps, printing between them, and
+saves with `Trained.save`.
 """
 
 from __future__ import annotations
@@ -26,11 +27,12 @@ from types import ModuleType
 from typing import Any, TextIO
 
 from nnsym.errors import NnsymError, UsageError
-from nnsym.models.data import Dataset, load_data, split_dataset
+from nnsym.models.data import CsvFormat, Dataset, load_data, split_dataset
 from nnsym.models.weights import Weights, params_for, save_weights
-from nnsym.pipeline import build
+from nnsym.pipeline.build import default_output
 from nnsym.pipeline.spec import Spec, echo
 from nnsym.runtime.optimizers import OPTIMIZERS, REDUCTIONS
+from nnsym.targets.python import prepare_module
 
 # The predictions table shows at most this many samples, and of wider inputs
 # (an image's pixels) the first few.
@@ -126,6 +128,7 @@ def plan_training(
     target: str | None = None,
     header: bool | None = None,
     test_split: float = 0.0,
+    csv_format: CsvFormat | None = None,
 ) -> TrainingPlan:
     """Load the data (and `init`'s parameters) for `spec`; no file is written.
 
@@ -134,7 +137,7 @@ def plan_training(
     `test_split` holds that fraction of the samples out of training, chosen
     by `seed`.
     """
-    dataset = load_data(data, spec, target=target, header=header)
+    dataset = load_data(data, spec, target=target, header=header, csv_format=csv_format)
     initial = params_for(init, spec, "--init ") if init is not None else None
     seed = random_seed() if seed is None else seed
     test = None
@@ -273,6 +276,9 @@ class Trained:
         training = plan.settings.record(
             plan.data, plan.seed, self.result.epochs_run, self.final_loss
         )
+        # The data's column names, so that predict --data finds them in a CSV.
+        training["inputs"] = list(plan.dataset.input_names)
+        training["targets"] = list(plan.dataset.target_names)
         return Weights(
             plan.spec, tuple(self.result.params), plan.dataset.classes, training
         )
@@ -295,6 +301,7 @@ def train(
     output: Path | None = None,
     force: bool = False,
     progress: ProgressLine | None = None,
+    csv_format: CsvFormat | None = None,
 ) -> Trained:
     """What `nnsym train` does, without the printing: plan, generate, train.
 
@@ -303,10 +310,17 @@ def train(
     write. Save the result with `Trained.save`.
     """
     plan = plan_training(
-        spec, data, settings, seed=seed, init=init, target=target, header=header
+        spec,
+        data,
+        settings,
+        seed=seed,
+        init=init,
+        target=target,
+        header=header,
+        csv_format=csv_format,
     )
-    path = build.default_output(spec) if output is None else output
-    module = build.prepare_module(spec, path, force=force)
+    path = default_output(spec) if output is None else output
+    module = prepare_module(spec, path, force=force)
     return Trained.from_run(plan, module, run_training(module, plan, progress))
 
 

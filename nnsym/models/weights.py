@@ -20,7 +20,7 @@ import json
 import math
 import re
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -29,6 +29,7 @@ from nnsym.errors import NnsymError, UsageError
 from nnsym.pipeline.spec import (
     DEFAULT_FORM,
     DEFAULT_MAX_PARAMS,
+    OUTPUT_ACTIVATIONS,
     Spec,
     count_params,
     echo,
@@ -154,8 +155,13 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"holds {name}, which is not a finite number")
 
 
-def load_weights(path: str | Path) -> Weights:
-    """Read and check a weights file; raise UsageError with one line if it is bad."""
+def load_weights(path: str | Path, symbolic: bool = True) -> Weights:
+    """Read and check a weights file; raise UsageError with one line if it is bad.
+
+    `symbolic=False` reads a user-defined activation ('name=expression') without
+    SymPy, for computing from the weights (nnsym.models.inference) only: its
+    expression is not registered for generating code.
+    """
     path = Path(path)
     retrain = "save it again with nnsym train --save"
     check_regular_or_missing(path, "weights file")
@@ -196,7 +202,7 @@ def load_weights(path: str | Path) -> Weights:
             f"{path} has weights format version {version!r}; this nnsym reads "
             f"version {VERSION}"
         )
-    spec = _read_spec(path, document.get("spec"))
+    spec = _read_spec(path, document.get("spec"), symbolic)
     params = _read_params(path, spec, document.get("params"))
     classes = _read_classes(path, spec, document.get("classes"))
     training = document.get("training")
@@ -225,7 +231,7 @@ def params_for(path: Path, spec: Spec, option: str) -> tuple[float, ...]:
     return weights.params
 
 
-def _read_spec(path: Path, raw: object) -> Spec:
+def _read_spec(path: Path, raw: object, symbolic: bool = True) -> Spec:
     keys = SPEC_KEYS
     if not isinstance(raw, dict) or any(key not in raw for key in keys):
         raise UsageError(
@@ -247,11 +253,22 @@ def _read_spec(path: Path, raw: object) -> Spec:
         raise UsageError(
             f'{path}: "form" must be "unrolled" or "loops", got {echo(form)}'
         )
+    activation, output_activation = raw["activation"], raw["output_activation"]
+    custom = {} if symbolic else _custom_activations(activation, output_activation)
+    if len({name for name, _ in custom.values()}) < len(custom):
+        raise UsageError(
+            f"{path}: bad spec: the activations {echo(activation)} and "
+            f"{echo(output_activation)} define one name twice"
+        )
     try:
-        return make_spec(
+        spec = make_spec(
             tuple(arch),
-            activation=raw["activation"],
-            output_activation=raw["output_activation"],
+            # Checked as identity, the one activation that asks nothing of the
+            # others; the expression is checked where it is compiled.
+            activation="identity" if activation in custom else activation,
+            output_activation=(
+                "identity" if output_activation in custom else output_activation
+            ),
             loss=raw["loss"],
             name=raw["name"],
             max_params=max(count_params(tuple(arch)) if len(arch) > 1 else 0, 1),
@@ -259,6 +276,24 @@ def _read_spec(path: Path, raw: object) -> Spec:
         )
     except UsageError as error:
         raise UsageError(f"{path}: bad spec: {error}") from None
+    if not custom:
+        return spec
+    return replace(
+        spec,
+        activation=custom.get(activation, (activation,))[0],
+        output_activation=custom.get(output_activation, (output_activation,))[0],
+        custom=tuple(sorted(set(custom.values()))),
+    )
+
+
+def _custom_activations(*options: str) -> dict[str, tuple[str, str]]:
+    # option -> (name, expression) for each 'name=expression' the file records.
+    found = {}
+    for option in options:
+        name, sep, text = option.partition("=")
+        if sep and name.isidentifier() and name not in OUTPUT_ACTIVATIONS:
+            found[option] = (name, text)
+    return found
 
 
 def _read_params(path: Path, spec: Spec, raw: object) -> tuple[float, ...]:

@@ -1,12 +1,14 @@
-"""The pipeline end to end: a Spec in, a generated module's source (or module) out."""
+"""Using a generated module: where it goes, whether it is up to date, importing it.
+
+`nnsym.targets.python.generate` runs the stages end to end (with the formulas
+of `nnsym.explain` in the docstring, which is why it lives above both).
+"""
 
 from __future__ import annotations
 
 import importlib.util
 import sys
-import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -18,35 +20,17 @@ from nnsym.pipeline.write import (
     Existing,
     check_writable_target,
     inspect_existing,
-    write_generated,
 )
 
 if TYPE_CHECKING:
-    from nnsym.explain.formulas import Derivation
     from nnsym.pipeline.gradients import Gradients
 
-# SymPy, Jinja and black are imported inside the functions that generate: using an
-# up-to-date module in generated/ (is_up_to_date, load_module, module_for) must
-# not pay for them.
+# SymPy is imported inside differentiate: using an up-to-date module in
+# generated/ (is_up_to_date, load_module) must not pay for it.
 
 GENERATED_DIR = Path("generated")
 
 Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class Generated:
-    """The result of generating one module."""
-
-    spec: Spec
-    gradients: Gradients | None  # None for the loop form, which has no per-scalar ones
-    derivation: Derivation
-    formulas: str
-    source: str
-
-
-def _quiet(stage: str) -> None:
-    pass
 
 
 def differentiate(spec: Spec) -> Gradients:
@@ -55,87 +39,6 @@ def differentiate(spec: Spec) -> Gradients:
     from nnsym.pipeline.model import build_network
 
     return backpropagate(build_network(spec))
-
-
-def generate(
-    spec: Spec, expanded: bool = False, progress: Progress = _quiet
-) -> Generated:
-    """Run the pipeline for `spec` in memory: formulas and module source."""
-    from nnsym.explain.formulas import derive, format_text
-    from nnsym.explain.layer_formulas import (
-        derive_layers,
-        format_layers_text,
-        uses_layers_by_default,
-    )
-    from nnsym.pipeline.cse import eliminate_common_subexpressions
-    from nnsym.pipeline.emit import build_context, render_module
-    from nnsym.pipeline.gradients import backpropagate
-    from nnsym.pipeline.model import build_network
-    from nnsym.pipeline.reference import selftest_reference
-
-    if spec.form == "loops":
-        return _generate_loops(spec, expanded, progress)
-    progress("building the network")
-    network = build_network(spec)
-    progress("differentiating (chain rule, layer by layer)")
-    gradients = backpropagate(network)
-    if expanded or not uses_layers_by_default(spec):
-        derivation = derive(gradients, expanded=expanded)
-        formulas = format_text(derivation)
-        # The module's docstring holds the chain-rule formulas, never the expanded.
-        docstring = format_text(replace(derivation, expanded=()), title=False)
-    else:
-        # Per parameter they would run to thousands of lines: per layer instead.
-        derivation = derive_layers(spec)
-        formulas = format_layers_text(derivation)
-        docstring = format_layers_text(derivation, title=False)
-    progress("sharing common subexpressions")
-    program = eliminate_common_subexpressions(gradients)
-    progress("computing the selftest's reference values (30 digits)")
-    reference = selftest_reference(gradients)
-    progress("printing and formatting the module")
-    context = build_context(spec, program, docstring, spec.title, selftest=reference)
-    source = render_module(spec, context)
-    return Generated(spec, gradients, derivation, formulas, source)
-
-
-# Up to this many parameters, the loop form's selftest also has reference values
-# from the per-parameter chain rule: about a second at 5,000 parameters (64-64-10
-# takes 1.1 s to differentiate, 0.2 s to evaluate). Above, the per-parameter
-# derivation the loop form exists to avoid would dominate generation: the
-# selftest then checks central differences only.
-LOOPS_REFERENCE_MAX_PARAMS = 5000
-
-
-def _generate_loops(spec: Spec, expanded: bool, progress: Progress) -> Generated:
-    from nnsym.explain.formulas import derive, format_text
-    from nnsym.explain.layer_formulas import format_layers_text, layer_derivation
-    from nnsym.pipeline.loops import build_loop_program
-    from nnsym.pipeline.loops_emit import build_loop_context, render_loop_module
-    from nnsym.pipeline.reference import selftest_reference
-
-    progress("differentiating one generic neuron per layer")
-    program = build_loop_program(spec)
-    layers = layer_derivation(program)
-    formulas = format_layers_text(layers)
-    if expanded:  # asked for: per parameter, written out (small networks only)
-        formulas = format_text(derive(differentiate(spec), expanded=True))
-    reference = None
-    if spec.n_params <= LOOPS_REFERENCE_MAX_PARAMS:
-        # An independent derivation (per parameter, by the chain rule), not the
-        # generic neuron the module is printed from.
-        progress("computing the selftest's reference values (30 digits)")
-        reference = selftest_reference(differentiate(spec))
-    progress("printing and formatting the module")
-    context = build_loop_context(
-        spec,
-        program,
-        format_layers_text(layers, title=False),
-        spec.title,
-        selftest=reference,
-    )
-    source = render_loop_module(spec, context)
-    return Generated(spec, None, layers, formulas, source)
 
 
 def default_output(spec: Spec) -> Path:
@@ -147,12 +50,6 @@ def check_target(path: str | Path, force: bool = False) -> None:
     """Raise unless a generated module may be written at `path`."""
     path = Path(path)
     check_writable_target(path, force=force)
-
-
-def write_module(generated: Generated, path: str | Path, force: bool = False) -> bool:
-    """Write a generated module atomically; return False if it was unchanged."""
-    path = Path(path)
-    return write_generated(path, generated.source, force=force)
 
 
 def is_up_to_date(spec: Spec, path: str | Path) -> bool:
@@ -185,36 +82,3 @@ def load_module(path: str | Path) -> ModuleType:
     finally:
         sys.dont_write_bytecode = dont_write_bytecode
     return module
-
-
-def prepare_module(
-    spec: Spec, path: str | Path, force: bool = False, progress: Progress = _quiet
-) -> ModuleType:
-    """Import the module for `spec` at `path`, generating it unless up to date."""
-    path = Path(path)
-    if not is_up_to_date(spec, path):
-        check_target(path, force=force)
-        write_module(generate(spec, progress=progress), path, force=force)
-    return load_module(path)
-
-
-def import_generated(generated: Generated) -> ModuleType:
-    """Import a generated module without leaving a file behind.
-
-    It is written to a temporary folder, imported and the folder removed.
-    """
-    with tempfile.TemporaryDirectory(prefix="nnsym-") as folder:
-        path = Path(folder) / f"{generated.spec.name}.py"
-        write_module(generated, path)
-        return load_module(path)
-
-
-def module_for(spec: Spec) -> ModuleType:
-    """`spec`'s module: the up-to-date one in generated/, else one made in memory.
-
-    Nothing is written outside a temporary folder.
-    """
-    default = default_output(spec)
-    if is_up_to_date(spec, default):
-        return load_module(default)
-    return import_generated(generate(spec))

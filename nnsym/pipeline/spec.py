@@ -38,8 +38,7 @@ AUTO_LOOPS_MIN_PARAMS = 1000
 # gradient, the update), each a float object (24 bytes) and a pointer (8).
 LOOP_BYTES_PER_PARAM = 6 * 32
 
-# Languages a trainer is generated in (docs/targets.md), and number types of C.
-TARGETS = ("python", "c", "js", "micropython")
+# Number types a trainer may have (each target's record says which it has).
 DTYPES = ("float64", "float32")
 DEFAULT_ACTIVATION = "sigmoid"
 DEFAULT_LOSS = "sse"

@@ -27,7 +27,10 @@ from nnsym.pipeline.spec import Spec
 RUNTIME_DIR = Path(__file__).resolve().parent.parent / "runtime" / "playground"
 TEMPLATE = "playground/page.html.jinja"
 # The page's scripts, in order; each sees M (the module) and G (the formulas).
-PAGE_SCRIPTS = ("data.js", "trainer.js", "quantities.js", "view.js", "app.js")
+PAGE_SCRIPTS = (
+    *("data.js", "trainer.js", "quantities.js", "view.js", "app.js"),
+    "controls.js",
+)
 # The ones that need no document (tested under Node).
 CORE_SCRIPTS = PAGE_SCRIPTS[:3]
 # The data sets the page draws itself (data.js), besides nnsym's own.
@@ -36,6 +39,16 @@ GENERATORS = ("xor", "circle", "moons", "spiral", "gaussians")
 RUNTIME_NAMES = ("SplitMix64", "_shuffle", "_sgdStep", "_momentumStep", "_adamStep")
 # The runtime functions the formulas' JavaScript calls, printed as in the module.
 PRINTED_NAMES = ("_logsumexp", "_tanh")
+# The kernel train() runs for each sample, when the module has it as the page
+# knows it: the loss of the sample at x[xo...], y[yo...] with the parameters in
+# paramsBuffer, its gradient written to gradBuffer. The page's trainer calls it
+# as train() does; without it, through lossAndGrad() (the same numbers, slower:
+# the arguments checked and copied for every sample).
+KERNEL = (
+    r"^function _lossAndGradAt\(x, xo, y, yo\) \{",
+    r"^const paramsBuffer = new Float64Array\(N_PARAMS\);",
+    r"^const gradBuffer = new Float64Array\(N_PARAMS\);",
+)
 # Beyond this many parameters the page would be slow and large.
 MAX_PARAMS = 5000
 # How the page begins: the mark that lets nnsym overwrite its own pages.
@@ -91,8 +104,14 @@ def module_object(source: str) -> str:
     body = _EXPORT.sub(lambda match: match.group(0)[len("export ") :], source)
     if re.search(r"^export\b", body, re.M):
         raise ValueError("the generated module has an export the page cannot read")
-    members = ", ".join([*names, *RUNTIME_NAMES, *PRINTED_NAMES])
-    return f"const M = (() => {{\n{body}\nreturn {{ {members} }};\n}})();"
+    members = [*names, *RUNTIME_NAMES, *PRINTED_NAMES]
+    if all(re.search(pattern, source, re.M) for pattern in KERNEL):
+        members.append(
+            "kernel: { lossAndGradAt: _lossAndGradAt, params: paramsBuffer, "
+            "grad: gradBuffer }"
+        )
+    listed = ", ".join(members)
+    return f"const M = (() => {{\n{body}\nreturn {{ {listed} }};\n}})();"
 
 
 def json_script_text(value: Any) -> str:

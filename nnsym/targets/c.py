@@ -7,11 +7,13 @@ from dataclasses import dataclass, replace
 
 import sympy
 
-from nnsym.pipeline.cse import Program
+from nnsym.pipeline.build import differentiate
+from nnsym.pipeline.cse import Program, eliminate_common_subexpressions
 from nnsym.pipeline.emit import emit
 from nnsym.pipeline.spec import Spec, format_arch, param_names
-from nnsym.targets.common import Baked, identity, print_statements, runtime_text
+from nnsym.targets.common import identity, print_statements, runtime_text
 from nnsym.targets.printers import CPrinter
+from nnsym.targets.registry import Baked, Rendered, Request
 
 TEMPLATE = "c/trainer.h.jinja"
 LOOPS_TEMPLATE = "c/trainer_loops.h.jinja"
@@ -207,3 +209,15 @@ def render_c(
         )
         advice = baked.advice
     return emit(template, origin, advice, comment="//", formatter=identity, c=context)
+
+
+def render(request: Request) -> Rendered:
+    """The registry's render: the unrolled form prints the cse'd program, the
+    loop form its per-layer one."""
+    spec = request.spec
+    program = None
+    if spec.form != "loops":
+        program = eliminate_common_subexpressions(differentiate(spec))
+    return Rendered(
+        render_c(spec, program, request.origin, request.dtype, request.baked)
+    )

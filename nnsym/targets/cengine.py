@@ -13,6 +13,7 @@ import itertools
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
@@ -36,6 +37,9 @@ PORTABLE_FLAGS = (*LIBRARY_FLAGS, "-O2")
 OPTIMIZER_CODES = {"sgd": 0, "momentum": 1, "adam": 2}
 REDUCTION_CODES = {"sum": 0, "mean": 1}
 OK, DIVERGED, BAD_OPTIONS = 0, 1, 2
+# The longest call into C that train() makes when it trains in chunks: a
+# signal (Ctrl-C, SIGTERM) is handled only once the call returns.
+CHUNK_SECONDS = 0.1
 
 
 def find_compiler() -> str | None:
@@ -90,26 +94,45 @@ def compile_shared(
     return library
 
 
-def options_struct() -> type[ctypes.Structure]:
-    """The ctypes mirror of NAME_options (see the generated header)."""
+def options_struct(real: Any = ctypes.c_double) -> type[ctypes.Structure]:
+    """The ctypes mirror of NAME_options; `real` is the ctypes type of NAME_real."""
 
     class Options(ctypes.Structure):
         _fields_ = [
             ("optimizer", ctypes.c_int),
             ("reduction", ctypes.c_int),
-            ("lr", ctypes.c_double),
+            ("lr", real),
             ("epochs", ctypes.c_long),
             ("batch_size", ctypes.c_size_t),
-            ("momentum", ctypes.c_double),
-            ("beta1", ctypes.c_double),
-            ("beta2", ctypes.c_double),
-            ("eps", ctypes.c_double),
+            ("momentum", real),
+            ("beta1", real),
+            ("beta2", real),
+            ("eps", real),
             ("seed", ctypes.c_ulong),
             ("has_target_loss", ctypes.c_int),
-            ("target_loss", ctypes.c_double),
+            ("target_loss", real),
         ]
 
     return Options
+
+
+def trainer_struct(options: Any, real: Any = ctypes.c_double) -> type[ctypes.Structure]:
+    """The ctypes mirror of NAME_trainer, a run trained in steps."""
+
+    class TrainerState(ctypes.Structure):
+        _fields_ = [
+            ("options", options),
+            ("n_samples", ctypes.c_size_t),
+            ("order", ctypes.POINTER(ctypes.c_size_t)),
+            ("moments", ctypes.POINTER(real)),
+            ("epochs_run", ctypes.c_long),
+            ("steps", ctypes.c_long),
+            ("shuffle", ctypes.c_ulonglong),
+            ("objective", real),
+            ("finished", ctypes.c_int),
+        ]
+
+    return TrainerState
 
 
 class FlatRows:
@@ -130,7 +153,8 @@ class CTrainer:
         self.prefix = spec.name
         self.real = ctypes.c_float if dtype == "float32" else ctypes.c_double
         self._typecode = "f" if dtype == "float32" else "d"
-        self.Options = options_struct()
+        self.Options = options_struct(self.real)
+        self.State = trainer_struct(self.Options, self.real)
         self.n_params = spec.n_params
         self.n_inputs = spec.arch[0]
         self.n_outputs = spec.arch[-1]
@@ -155,6 +179,22 @@ class CTrainer:
                 real_p,
                 ctypes.POINTER(ctypes.c_long),
             ],
+        )
+        self._trainer_init = self._function(
+            "trainer_init",
+            ctypes.c_int,
+            [
+                ctypes.POINTER(self.State),
+                ctypes.POINTER(self.Options),
+                ctypes.c_size_t,
+                ctypes.POINTER(ctypes.c_size_t),
+                real_p,
+            ],
+        )
+        self._train_epochs = self._function(
+            "train_epochs",
+            ctypes.c_int,
+            [ctypes.POINTER(self.State), real_p, real_p, real_p, ctypes.c_long, real_p],
         )
 
     def _function(self, name: str, restype: Any, argtypes: list[Any]) -> Any:
@@ -279,11 +319,15 @@ class CTrainer:
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         target_loss: float | None = None,
+        between: Callable[[int, float], bool] | None = None,
     ) -> tuple[int, list[float], list[float]]:
         """NAME_train: (result code, params, history).
 
         On divergence, params are the last finite ones and history ends with the
-        loss that was not finite.
+        loss that was not finite. With `between`, the run goes through
+        NAME_trainer_init and NAME_train_epochs, a chunk of epochs per call, and
+        between(last epoch, its objective) is called after each chunk (True
+        stops the run): Python's signal handlers run only between calls into C.
         """
         n = len(xs)
         if len(ys) != n:
@@ -317,18 +361,65 @@ class CTrainer:
         history = (self.real * max(epochs, 1))()
         order = (ctypes.c_size_t * max(n, 1))()
         epochs_run = ctypes.c_long(0)
-        code = self._train(
-            state,
-            flat_x,
-            flat_y,
-            n,
-            ctypes.byref(options),
-            order,
-            history,
-            ctypes.byref(epochs_run),
-        )
+        if between is not None:
+            code, epochs_run.value = self._train_in_chunks(
+                state, flat_x, flat_y, n, options, order, history, between
+            )
+        else:
+            code = self._train(
+                state,
+                flat_x,
+                flat_y,
+                n,
+                ctypes.byref(options),
+                order,
+                history,
+                ctypes.byref(epochs_run),
+            )
         run = epochs_run.value + (code == DIVERGED)
         return code, list(state), list(history[:run])
+
+    def _train_in_chunks(
+        self,
+        params: Any,
+        xs: Any,
+        ys: Any,
+        n: int,
+        options: Any,
+        order: Any,
+        history: Any,
+        between: Callable[[int, float], bool],
+    ) -> tuple[int, int]:
+        # Chunks grow while they take under CHUNK_SECONDS, and shrink when
+        # longer, so that a signal is seen within about that long.
+        run = self.State()
+        moments = (self.real * max(2 * self.n_params, 1))()
+        code = self._trainer_init(
+            ctypes.byref(run), ctypes.byref(options), n, order, moments
+        )
+        size, chunk = ctypes.sizeof(self.real), 1
+        while code == OK and not run.finished:
+            began = time.perf_counter()
+            done = run.epochs_run
+            code = self._train_epochs(
+                ctypes.byref(run),
+                params,
+                xs,
+                ys,
+                chunk,
+                ctypes.cast(
+                    ctypes.addressof(history) + done * size, ctypes.POINTER(self.real)
+                ),
+            )
+            took = time.perf_counter() - began
+            last = run.epochs_run - 1
+            if code == OK and last >= 0 and between(last, history[last]):
+                break
+            if took < CHUNK_SECONDS / 2:
+                chunk *= 2
+            elif took > CHUNK_SECONDS and chunk > 1:
+                chunk //= 2
+        return code, run.epochs_run
 
 
 def load_trainer(spec: Spec, source: str, dtype: str = "float64") -> CTrainer:
@@ -388,7 +479,12 @@ class CEngine:
         target_loss: float | None = None,
         callback: Callable[[int, float], bool] | None = None,
     ) -> tuple[list[float], list[float]]:
-        """The Python module's train(), run in C; callback is told of the last epoch."""
+        """The Python module's train(), run in C a chunk of epochs at a time.
+
+        callback(epoch, objective) is told of each chunk's last epoch (True
+        stops the run there); Ctrl-C and SIGTERM take effect between chunks,
+        each under about CHUNK_SECONDS.
+        """
         start = self.module.init_params(seed) if params is None else list(params)
         code, trained, history = self.trainer.train(
             xs,
@@ -404,6 +500,7 @@ class CEngine:
             betas=betas,
             eps=eps,
             target_loss=target_loss,
+            between=callback or (lambda epoch, objective: False),
         )
         if code == BAD_OPTIONS:
             raise ValueError("the C trainer refused its options")
@@ -417,8 +514,6 @@ class CEngine:
                 last,
                 trained,
             )
-        if callback is not None and history:
-            callback(len(history) - 1, history[-1])
         return trained, history
 
     # The report's numbers, from the C trainer too (the Python module's at

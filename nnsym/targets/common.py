@@ -25,15 +25,6 @@ def identity(source: str) -> str:
 
 
 @dataclass(frozen=True)
-class Baked:
-    """Trained parameters to bake into an exported file, and where they came from."""
-
-    params: tuple[float, ...]
-    source: str
-    advice: str = "export the model again instead"
-
-
-@dataclass(frozen=True)
 class Statements:
     """The bodies of forward and loss_and_grad, as lines of the target language."""
 

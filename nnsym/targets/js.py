@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 
-from nnsym.pipeline.cse import Program
+from nnsym.pipeline.build import differentiate
+from nnsym.pipeline.cse import Program, eliminate_common_subexpressions
 from nnsym.pipeline.emit import emit
 from nnsym.pipeline.spec import Spec, param_names
-from nnsym.targets.common import Baked, identity, print_statements, runtime_text
+from nnsym.targets.common import identity, print_statements, runtime_text
 from nnsym.targets.printers import JsPrinter
+from nnsym.targets.registry import Baked, Rendered, Request
 
 TEMPLATE = "js/trainer.mjs.jinja"
 LOOPS_TEMPLATE = "js/trainer_loops.mjs.jinja"
@@ -180,3 +182,13 @@ def render_js(
         )
         advice = baked.advice
     return emit(template, origin, advice, comment="//", formatter=identity, j=context)
+
+
+def render(request: Request) -> Rendered:
+    """The registry's render: the unrolled form prints the cse'd program, the
+    loop form its per-layer one."""
+    spec = request.spec
+    program = None
+    if spec.form != "loops":
+        program = eliminate_common_subexpressions(differentiate(spec))
+    return Rendered(render_js(spec, program, request.origin, request.baked))

@@ -12,10 +12,11 @@ Everything else is the Python module's code, unchanged.
 
 from __future__ import annotations
 
-from nnsym.pipeline.build import generate
 from nnsym.pipeline.header import make_header, split_header
 from nnsym.pipeline.spec import Spec
 from nnsym.targets.common import runtime_text
+from nnsym.targets.python import generate
+from nnsym.targets.registry import Rendered, Request
 
 COMPAT = "micropython/compat.py"
 
@@ -52,3 +53,8 @@ def micropython_source(spec: Spec, origin: str) -> str:
         raise ValueError("a generated module without a header")
     body = micropython_body(parts[1])
     return make_header(origin, body, "regenerate with the command above") + body
+
+
+def render(request: Request) -> Rendered:
+    """The registry's render: the Python module, as the MicroPython profile."""
+    return Rendered(micropython_source(request.spec, request.origin))

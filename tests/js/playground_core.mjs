@@ -28,18 +28,22 @@ const cases = [
 ];
 for (const options of cases) {
   const expected = ref.train(xs, ys, { ...options, epochs: 15, seed: 3 });
-  const stepper = new Stepper(xs, ys);
-  stepper.setOptions(options);
-  stepper.reset(3);
-  stepper.runEpochs(4);
-  for (let s = 0; s < 5; s++) stepper.stepSample();
-  stepper.runEpochs(10);
-  result.training.push({
-    options,
-    epochs: stepper.epoch,
-    params: maxDiff(Array.from(stepper.params), expected.params),
-    history: maxDiff(stepper.history, expected.history),
-  });
+  // With the module's kernel, and through lossAndGrad() without it.
+  for (const kernel of [core.M.kernel, null]) {
+    const stepper = new Stepper(xs, ys, kernel);
+    stepper.setOptions(options);
+    stepper.reset(3);
+    stepper.runEpochs(4);
+    for (let s = 0; s < 5; s++) stepper.stepSample();
+    stepper.runEpochs(10);
+    result.training.push({
+      options,
+      kernel: Boolean(kernel),
+      epochs: stepper.epoch,
+      params: maxDiff(Array.from(stepper.params), expected.params),
+      history: maxDiff(stepper.history, expected.history),
+    });
+  }
 }
 
 // The formulas' own numbers against the trainer's lossAndGrad and forward.

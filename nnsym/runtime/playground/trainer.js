@@ -10,10 +10,15 @@
 // train()'s numbers (tests/test_playground_node.py compares them).
 //
 // Included in the page inside a function of (M, G): M is the generated module's
-// exports plus the runtime functions named above.
+// exports plus the runtime functions named above, and M.kernel, when the module
+// has it, the per-sample function train() itself runs (_lossAndGradAt, reading
+// the parameters from the module's paramsBuffer, writing the gradient to its
+// gradBuffer): what lossAndGrad() calls after checking and copying its
+// arguments, which would cost as much again as the arithmetic.
 
 class Stepper {
-  constructor(xs, ys) {
+  constructor(xs, ys, kernel = M.kernel ?? null) {
+    this.kernel = kernel;
     this.options = {
       lr: 1,
       optimizer: "sgd",
@@ -33,6 +38,16 @@ class Stepper {
     if (xs.length === 0) throw new RangeError("the data set is empty");
     this.xs = xs;
     this.ys = ys;
+    // The samples packed as train() packs them, for the kernel.
+    this.x = new Float64Array(xs.length * M.N_INPUTS);
+    this.y = new Float64Array(xs.length * M.N_OUTPUTS);
+    xs.forEach((row, s) => {
+      if (row.length !== M.N_INPUTS || ys[s].length !== M.N_OUTPUTS) {
+        throw new RangeError(`sample ${s} has ${row.length} inputs and ${ys[s].length} targets`);
+      }
+      this.x.set(row, s * M.N_INPUTS);
+      this.y.set(ys[s], s * M.N_OUTPUTS);
+    });
     if (this.seed !== undefined) this.reset(this.seed);
   }
 
@@ -92,7 +107,16 @@ class Stepper {
     if (this.diverged) throw new Error(this.diverged);
     this._beginEpoch();
     const sample = this.order[this.cursor];
-    const [loss, grad] = M.lossAndGrad(this.params, this.xs[sample], this.ys[sample]);
+    let loss;
+    let grad;
+    if (this.kernel) {
+      // The kernel's buffers are shared: load the parameters for every sample.
+      this.kernel.params.set(this.params);
+      loss = this.kernel.lossAndGradAt(this.x, sample * M.N_INPUTS, this.y, sample * M.N_OUTPUTS);
+      grad = this.kernel.grad;
+    } else {
+      [loss, grad] = M.lossAndGrad(this.params, this.xs[sample], this.ys[sample]);
+    }
     this.batchLoss += loss;
     const sums = this.sums;
     for (let p = 0; p < sums.length; p++) sums[p] += grad[p];

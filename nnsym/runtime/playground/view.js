@@ -26,16 +26,29 @@ function svgElement(tag, attributes) {
   return node;
 }
 
+// Orange (0) through white (0.5) to blue (1) in 1024 steps, three bytes each:
+// looked up per pixel, so that painting allocates nothing.
+const SCALE_STEPS = 1024;
+const SCALE = new Uint8ClampedArray(SCALE_STEPS * 3);
+for (let step = 0; step < SCALE_STEPS; step++) {
+  const u = step / (SCALE_STEPS - 1);
+  const [low, high] = [CLASS_COLOURS[0], CLASS_COLOURS[1]];
+  for (let ch = 0; ch < 3; ch++) {
+    SCALE[step * 3 + ch] =
+      u < 0.5 ? low[ch] + (255 - low[ch]) * u * 2 : 255 + (high[ch] - 255) * (u - 0.5) * 2;
+  }
+}
+
+/** Where t (0 to 1, clamped) is in SCALE: the index of its red byte. */
+function scaleAt(t) {
+  const u = t > 0 ? (t < 1 ? t : 1) : 0;
+  return Math.round(u * (SCALE_STEPS - 1)) * 3;
+}
+
 /** Orange (0) through white (0.5) to blue (1), as [r, g, b]. */
 function diverging(t) {
-  const u = t < 0 ? 0 : t > 1 ? 1 : t;
-  const [low, high] = [CLASS_COLOURS[0], CLASS_COLOURS[1]];
-  if (u < 0.5) {
-    const s = u * 2;
-    return low.map((c) => c + (255 - c) * s);
-  }
-  const s = (u - 0.5) * 2;
-  return high.map((c) => 255 + (c - 255) * s);
+  const at = scaleAt(t);
+  return [SCALE[at], SCALE[at + 1], SCALE[at + 2]];
 }
 
 /** The view box of two-input data: [x0 low, x0 high, x1 low, x1 high], a little wider. */
@@ -63,15 +76,22 @@ function extentOf(xs) {
 class BoundaryView {
   constructor(container, grid) {
     this.grid = grid;
+    // The picture at the grid's own size, scaled up smoothly by the browser, and
+    // the points on a canvas of their own above it, redrawn only when they
+    // change: painting less each frame is what keeps the frame rate up.
+    this.box = element("div", "boundary-box");
     this.canvas = element("canvas", "boundary");
-    this.canvas.width = 360;
-    this.canvas.height = 360;
-    this.canvas.setAttribute("aria-label", "decision boundary and data points");
-    container.appendChild(this.canvas);
-    this.picture = document.createElement("canvas");
-    this.picture.width = grid;
-    this.picture.height = grid;
-    this.pixels = this.picture.getContext("2d").createImageData(grid, grid);
+    this.canvas.width = grid;
+    this.canvas.height = grid;
+    this.canvas.setAttribute("aria-label", "decision boundary");
+    this.points = element("canvas", "points");
+    this.points.width = 360;
+    this.points.height = 360;
+    this.points.setAttribute("aria-label", "data points");
+    this.box.append(this.canvas, this.points);
+    container.appendChild(this.box);
+    this.pixels = this.canvas.getContext("2d").createImageData(grid, grid);
+    this.pointsDrawn = null;
     this.n_units = M.ARCH.slice(1).reduce((a, b) => a + b, 0);
     this.values = new Float64Array(grid * grid * this.n_units);
     this.out = new Float64Array(this.n_units);
@@ -102,33 +122,42 @@ class BoundaryView {
     const pixels = this.pixels.data;
     for (let p = 0; p < grid * grid; p++) {
       const base = p * this.n_units + first;
-      let colour;
       if (outputs === 1) {
-        colour = diverging((this.values[base] - low) / (high - low));
-      } else {
-        colour = [0, 0, 0];
-        let total = 0;
-        for (let k = 0; k < outputs; k++) total += Math.max(0, this.values[base + k]);
+        const at = scaleAt((this.values[base] - low) / (high - low));
+        pixels[p * 4] = SCALE[at];
+        pixels[p * 4 + 1] = SCALE[at + 1];
+        pixels[p * 4 + 2] = SCALE[at + 2];
+        pixels[p * 4 + 3] = 255;
+        continue;
+      }
+      // More outputs: the classes' colours mixed by the outputs, a little paler.
+      let total = 0;
+      for (let k = 0; k < outputs; k++) total += Math.max(0, this.values[base + k]);
+      for (let ch = 0; ch < 3; ch++) {
+        let mixed = 0;
         for (let k = 0; k < outputs; k++) {
           const weight = total > 0 ? Math.max(0, this.values[base + k]) / total : 1 / outputs;
-          const c = CLASS_COLOURS[k % CLASS_COLOURS.length];
-          for (let ch = 0; ch < 3; ch++) colour[ch] += weight * c[ch];
+          mixed += weight * CLASS_COLOURS[k % CLASS_COLOURS.length][ch];
         }
-        // Paler where the network is unsure.
-        colour = colour.map((c) => 255 - (255 - c) * 0.75);
+        pixels[p * 4 + ch] = 255 - (255 - mixed) * 0.75;
       }
-      pixels[p * 4] = colour[0];
-      pixels[p * 4 + 1] = colour[1];
-      pixels[p * 4 + 2] = colour[2];
       pixels[p * 4 + 3] = 255;
     }
-    this.picture.getContext("2d").putImageData(this.pixels, 0, 0);
-    const context = this.canvas.getContext("2d");
-    context.imageSmoothingEnabled = true;
-    context.drawImage(this.picture, 0, 0, this.canvas.width, this.canvas.height);
+    this.canvas.getContext("2d").putImageData(this.pixels, 0, 0);
+    const key = `${data.version}:${selected}`;
+    if (this.pointsDrawn !== key) {
+      this.pointsDrawn = key;
+      this.drawPoints(extent, data, low, high, selected);
+    }
+  }
+
+  drawPoints(extent, data, low, high, selected) {
+    const outputs = M.N_OUTPUTS;
+    const context = this.points.getContext("2d");
     const [lo0, hi0, lo1, hi1] = extent;
-    const w = this.canvas.width;
-    const h = this.canvas.height;
+    const w = this.points.width;
+    const h = this.points.height;
+    context.clearRect(0, 0, w, h);
     const drawPoints = (xs, ys, test) => {
       xs.forEach((x, s) => {
         const px = ((x[0] - lo0) / (hi0 - lo0)) * w;
@@ -156,10 +185,10 @@ class BoundaryView {
     }
   }
 
-  /** One hidden neuron's picture (unit `unit` in layer order) into a small canvas. */
-  paintUnit(unit, canvas) {
+  /** One hidden neuron's picture (unit `unit` in layer order), centred at (x, y) of `canvas`. */
+  paintUnit(unit, canvas, x, y) {
     const grid = this.grid;
-    const step = Math.max(1, Math.floor(grid / canvas.width));
+    const step = Math.max(1, Math.floor(grid / THUMB));
     const size = Math.floor(grid / step);
     let low = Infinity;
     let high = -Infinity;
@@ -169,23 +198,25 @@ class BoundaryView {
     }
     const range = high - low > 1e-12 ? high - low : 1;
     const context = canvas.getContext("2d");
-    const image = context.createImageData(size, size);
+    if (!this.thumbImage || this.thumbImage.width !== size) this.thumbImage = context.createImageData(size, size);
+    const image = this.thumbImage;
     for (let row = 0; row < size; row++) {
       for (let col = 0; col < size; col++) {
         const value = this.values[(row * step * grid + col * step) * this.n_units + unit];
-        const c = diverging((value - low) / range);
+        const c = scaleAt((value - low) / range);
         const at = (row * size + col) * 4;
-        image.data[at] = c[0];
-        image.data[at + 1] = c[1];
-        image.data[at + 2] = c[2];
+        image.data[at] = SCALE[c];
+        image.data[at + 1] = SCALE[c + 1];
+        image.data[at + 2] = SCALE[c + 2];
         image.data[at + 3] = 255;
       }
     }
-    if (canvas.width !== size) {
-      canvas.width = size;
-      canvas.height = size;
-    }
-    context.putImageData(image, 0, 0);
+    const left = Math.round(x - size / 2);
+    const top = Math.round(y - size / 2);
+    context.putImageData(image, left, top);
+    context.strokeStyle = "#555";
+    context.lineWidth = 1;
+    context.strokeRect(left - 0.5, top - 0.5, size + 1, size + 1);
   }
 }
 
@@ -197,6 +228,8 @@ function classOf(y, low, high) {
   return best;
 }
 
+// A hidden neuron's picture is about this many pixels wide.
+const THUMB = 24;
 // At most this many neurons of a layer are drawn; the others are summed up as "+N".
 const MAX_DRAWN = 16;
 
@@ -245,6 +278,14 @@ class NetworkView {
     }
     this.nodes = [];
     this.thumbs = [];
+    // Every hidden neuron's picture on one canvas over the diagram.
+    this.thumbCanvas = null;
+    if (thumbnails) {
+      this.thumbCanvas = element("canvas", "thumbs");
+      this.thumbCanvas.width = this.width;
+      this.thumbCanvas.height = this.height;
+      container.appendChild(this.thumbCanvas);
+    }
     for (let n = 0; n < layers; n++) {
       for (let j = 0; j < drawn[n]; j++) {
         const [x, y] = this.position(n, j);
@@ -253,17 +294,7 @@ class NetworkView {
         node.dataset.neuron = String(j);
         this.svg.appendChild(node);
         this.nodes.push(node);
-        if (n > 0 && n < layers - 1 && thumbnails) {
-          const canvas = element("canvas", "thumb");
-          canvas.width = 24;
-          canvas.height = 24;
-          canvas.style.left = `${x - 12}px`;
-          canvas.style.top = `${y - 12}px`;
-          canvas.dataset.layer = String(n);
-          canvas.dataset.neuron = String(j);
-          container.appendChild(canvas);
-          this.thumbs.push([this._unit(n, j), canvas]);
-        }
+        if (n > 0 && n < layers - 1 && thumbnails) this.thumbs.push([this._unit(n, j), x, y]);
       }
       const heading = svgElement("text", { x: this.position(n, 0)[0], y: 14, class: "layer-label" });
       heading.textContent = n === 0 ? "inputs" : n === layers - 1 ? "outputs" : `layer ${n}`;
@@ -316,17 +347,25 @@ class NetworkView {
   update(params, boundary, highlight) {
     let largest = 1e-9;
     for (const [p] of this.links) largest = Math.max(largest, Math.abs(params[p]));
-    for (const [p, line] of this.links) {
+    for (const link of this.links) {
+      const [p, line] = link;
       const w = params[p];
-      line.setAttribute("stroke", w >= 0 ? "#0877bd" : "#f59322");
-      line.setAttribute("stroke-width", (0.5 + 5 * Math.sqrt(Math.abs(w) / largest)).toFixed(2));
-      line.classList.toggle("chosen", highlight.param === p);
+      // Set only what changed as drawn: restyling every line each frame costs
+      // the browser more than the training does.
+      const colour = w >= 0 ? "#0877bd" : "#f59322";
+      const width = (0.5 + 5 * Math.sqrt(Math.abs(w) / largest)).toFixed(1);
+      if (link[2] !== colour) line.setAttribute("stroke", (link[2] = colour));
+      if (link[3] !== width) line.setAttribute("stroke-width", (link[3] = width));
+      const chosen = highlight.param === p;
+      if (link[4] !== chosen) line.classList.toggle("chosen", (link[4] = chosen));
     }
     for (const node of this.nodes) {
       const chosen = Number(node.dataset.layer) === highlight.layer && Number(node.dataset.neuron) === highlight.neuron;
       node.classList.toggle("chosen", chosen);
     }
-    if (boundary) for (const [unit, canvas] of this.thumbs) boundary.paintUnit(unit, canvas);
+    if (boundary && this.thumbCanvas) {
+      for (const [unit, x, y] of this.thumbs) boundary.paintUnit(unit, this.thumbCanvas, x, y);
+    }
   }
 }
 
