@@ -134,9 +134,11 @@ class _Chunk:
         def block(step: int, start: str, stop: str) -> list[str]:
             names = [f"sum{k}" for k in range(step)]
             out = [
-                f"for (size_t j = {start}; j < {stop}; j += {step}) {{"
-                if step > 1
-                else f"for (size_t j = {start}; j < {stop}; j++) {{",
+                (
+                    f"for (size_t j = {start}; j < {stop}; j += {step}) {{"
+                    if step > 1
+                    else f"for (size_t j = {start}; j < {stop}; j++) {{"
+                ),
                 f"    const {self.real} *w = params + {self.offset(n)} + j * {width};",
             ]
             out += ["    " + line for line in self.sums(names)]
@@ -149,9 +151,7 @@ class _Chunk:
                 for k in range(step)
             ]
             out += [f"        for (size_t c = 0; c < {self.chunk}; c++) {{"]
-            out += [
-                f"            sum{k}[c] += w{k} * input[c];" for k in range(step)
-            ]
+            out += [f"            sum{k}[c] += w{k} * input[c];" for k in range(step)]
             out += ["        }", "    }"]
             out += [f"    for (size_t c = 0; c < {self.chunk}; c++) {{"]
             out += [
@@ -247,9 +247,11 @@ class _Chunk:
         def block(step: int, start: str, stop: str) -> list[str]:
             names = [f"sum{m}" for m in range(step)]
             out = [
-                f"for (size_t i = {start}; i < {stop}; i += {step}) {{"
-                if step > 1
-                else f"for (size_t i = {start}; i < {stop}; i++) {{"
+                (
+                    f"for (size_t i = {start}; i < {stop}; i += {step}) {{"
+                    if step > 1
+                    else f"for (size_t i = {start}; i < {stop}; i++) {{"
+                )
             ]
             out += ["    " + line for line in self.sums(names)]
             out += [
