@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import json
 import statistics
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks import run as base
+from benchmarks import common as base
 from benchmarks.data import moons
 from benchmarks.peers import handwritten
 from nnsym.pipeline.spec import make_spec
@@ -175,7 +176,7 @@ def _measured_process(args: list[str]) -> tuple[float, int, str]:
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
     )
     started = time.perf_counter()
-    done = base.subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-c", script],
         capture_output=True,
         text=True,
@@ -212,7 +213,7 @@ def scale_case(directory: Path, repeats: int, quick: bool) -> dict:
     imports = []
     for _ in range(repeats):
         started = time.perf_counter()
-        done = base.subprocess.run(
+        done = subprocess.run(
             [sys.executable, "-c", IMPORT_SCRIPT, str(path)],
             capture_output=True,
             text=True,

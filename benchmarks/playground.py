@@ -53,6 +53,18 @@ CASES = (
 )
 
 
+# The browser's own ceiling in the same run: an empty page that only counts
+# its animation frames.
+EMPTY_PAGE = """<!DOCTYPE html><html><body><script>
+let frames = 0;
+const start = performance.now();
+function tick() { frames++; requestAnimationFrame(tick); }
+requestAnimationFrame(tick);
+window.count = () => ({ frames, seconds: (performance.now() - start) / 1000 });
+</script></body></html>
+"""
+
+
 def chromium() -> str | None:
     """Debian's chromium, if installed."""
     return shutil.which("chromium") or (
@@ -71,6 +83,25 @@ def playground_case(directory: Path, quick: bool) -> list[dict]:
             executable_path=chromium(), args=CHROMIUM_ARGS
         )
         try:
+            empty = directory / "empty.html"
+            empty.write_text(EMPTY_PAGE, encoding="utf-8")
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(empty.as_uri())
+            page.wait_for_timeout(seconds * 1000)
+            count = page.evaluate("window.count()")
+            page.close()
+            results.append(
+                {
+                    "case": "an empty page (the browser's own frame rate)",
+                    "epochs_per_frame": 0,
+                    "frames_per_second": count["frames"] / count["seconds"],
+                    "epochs_per_second": 0.0,
+                    "ms_per_frame": 0.0,
+                    "unpaced_frames_per_second": None,
+                    "goal_fps": None,
+                    "errors": [],
+                }
+            )
             for case, arch, options, data, hash_, goal, per_frame in CASES:
                 spec = make_spec(arch, **options)
                 path = directory / f"playground_{spec.name}.html"
@@ -112,6 +143,11 @@ def playground_table(results: list[dict]) -> str:
     ]
     for r in results:
         unpaced = r["unpaced_frames_per_second"]
+        if unpaced is None:
+            lines.append(
+                f"| {r['case']} | - | {r['frames_per_second']:.1f} | - | - | - |"
+            )
+            continue
         lines.append(
             f"| {r['case']} | {r['epochs_per_frame']} | {r['frames_per_second']:.1f} "
             f"| {r['epochs_per_second']:.0f} | {r['ms_per_frame']:.2f} ms "

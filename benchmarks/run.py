@@ -16,72 +16,36 @@ import argparse
 import json
 import os
 import platform
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from benchmarks.common import (
+    Row,
+    Trainer,
+    agree,
+    check_peers,
+    format_seconds,
+    generate_module,
+    interleave,
+    run_process,
+)
 from benchmarks.data import XOR_XS, XOR_YS, moons
 from benchmarks.peers import handwritten, micrograd_peer, torch_peer, var
 from benchmarks.targets import flop_lines, js_goals, targets_case
 from benchmarks.targets import goals as target_goals
-from nnsym import api
 from nnsym.pipeline.spec import make_spec
 
-ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-# Final losses and parameters of two peers agree to this relative tolerance; they
-# differ only by rounding (e.g. sigmoid as tanh or as 1 / (1 + exp(-z))).
-TOLERANCE = 1e-6
 PYPY_VERSION = (
     "import platform, sys; print('Python %s, PyPy %s' % (platform.python_version(),"
     " '.'.join(map(str, sys.pypy_version_info[:3]))))"
 )
-
-
-@dataclass
-class Row:
-    """One line of the table."""
-
-    case: str
-    peer: str
-    seconds: list[float]
-    epochs: int
-    ratios: list[float] = field(default_factory=list)
-    check: str = ""
-    note: str = ""
-    # FLOPs of one epoch (benchmarks.speed.epoch_flops), where counted.
-    flops: int = 0
-
-    @property
-    def median(self) -> float:
-        """Median time of one run."""
-        return statistics.median(self.seconds)
-
-    @property
-    def per_epoch(self) -> float:
-        """Median time of one epoch."""
-        return self.median / self.epochs if self.epochs else self.median
-
-    @property
-    def ratio(self) -> float | None:
-        """Median over rounds of this peer's time per epoch over nnsym's."""
-        return statistics.median(self.ratios) if self.ratios else None
-
-
-@dataclass
-class Trainer:
-    """A peer: `run(epochs)` trains from the shared initial parameters."""
-
-    name: str
-    run: Callable[[int], tuple[list[float], list[float]]]
-    epochs: int
 
 
 @dataclass
@@ -127,56 +91,6 @@ QUICK = Config(
     naive_arch="2-2-1",
     pypy_repeats=2,
 )
-
-
-def generate_module(spec, directory: Path):
-    """Generate `spec`'s module into `directory` and import it."""
-    path = directory / f"{spec.name}.py"
-    api.write_module(api.generate(spec), path, force=True)
-    return api.load_module(path), path
-
-
-def interleave(case: str, trainers: list[Trainer], repeats: int) -> list[Row]:
-    """Time every trainer once per round, in rotating order; nnsym is trainers[0]."""
-    rows = [Row(case, t.name, [], t.epochs) for t in trainers]
-    for round_index in range(repeats):
-        order = list(range(len(trainers)))
-        shift = round_index % len(order)
-        order = order[shift:] + order[:shift]
-        times = {}
-        for index in order:
-            started = time.perf_counter()
-            trainers[index].run(trainers[index].epochs)
-            times[index] = time.perf_counter() - started
-        for index, row in enumerate(rows):
-            row.seconds.append(times[index])
-            if index:
-                per_epoch = times[index] / trainers[index].epochs
-                row.ratios.append(per_epoch / (times[0] / trainers[0].epochs))
-    return rows
-
-
-def agree(a: list[float], b: list[float]) -> bool:
-    """Equal to TOLERANCE, relative to the larger magnitude (or absolute near 0)."""
-    return len(a) == len(b) and all(
-        abs(x - y) <= TOLERANCE * max(1.0, abs(x), abs(y)) for x, y in zip(a, b)
-    )
-
-
-def check_peers(trainers: list[Trainer], rows: list[Row]) -> bool:
-    """Compare each peer's final loss and parameters with nnsym's, same epochs."""
-    reference = trainers[0]
-    all_agree = True
-    for trainer, row in zip(trainers, rows):
-        params, history = trainer.run(trainer.epochs)
-        ref_params, ref_history = reference.run(trainer.epochs)
-        ok = agree([history[-1], *params], [ref_history[-1], *ref_params])
-        row.check = (
-            "same" if ok else f"DIFFERENT (loss {history[-1]!r} vs {ref_history[-1]!r})"
-        )
-        row.note = f"final loss {history[-1]:.6g} after {trainer.epochs} epochs"
-        all_agree &= ok
-    return all_agree
 
 
 def xor_case(config: Config, directory: Path, use_torch: bool) -> tuple[list, bool]:
@@ -306,21 +220,6 @@ def crossover(rows: list[Row]) -> str:
     return "none of the swept widths"
 
 
-def run_process(command: list[str], timeout: float = 900) -> tuple[float, float, str]:
-    """Run a command; return (wall seconds, CPU seconds of the child, stdout)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    done = subprocess.run(
-        command, capture_output=True, text=True, timeout=timeout, cwd=ROOT, check=False
-    )
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, done.stdout
-
-
 def nnsym_command(arch: str, output: Path) -> list[str]:
     """`nnsym generate` for `arch`, run with this interpreter."""
     return [sys.executable, "-m", "nnsym", "generate", "--arch", arch, "-q"] + [
@@ -425,15 +324,6 @@ def pypy_case(config: Config, directory: Path, pypy: str) -> list[Row]:
     return rows
 
 
-def format_seconds(seconds: float) -> str:
-    """A duration with a readable unit."""
-    if seconds < 1e-3:
-        return f"{seconds * 1e6:.1f} us"
-    if seconds < 1:
-        return f"{seconds * 1e3:.2f} ms"
-    return f"{seconds:.2f} s"
-
-
 def training_table(rows: list[Row]) -> str:
     """Markdown table of the training rows."""
     lines = [
@@ -505,7 +395,9 @@ def machine() -> dict:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The benchmark's options."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__, allow_abbrev=False
+    )
     parser.add_argument("--quick", action="store_true", help="tiny sizes, 1-2 rounds")
     parser.add_argument("--repeats", type=int, help="rounds of every training case")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
@@ -516,6 +408,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             *("xor", "moons", "sweep", "generation", "naive", "pypy", "targets"),
             *("loops", "scale", "digits", "threshold", "engine", "speed"),
             "playground",
+            "devices",
         ),
         action="append",
         help="run only these parts (repeatable)",
@@ -601,6 +494,10 @@ def main(argv: list[str] | None = None) -> int:
 
             report["speed"], ok = speed_case(directory, config.repeats, quick)
             all_agree &= ok
+        if "devices" in parts:
+            from benchmarks.footprint import devices_case
+
+            report["devices"] = devices_case(directory, quick)
         if "playground" in parts:
             from benchmarks.playground import playground_case
 
@@ -647,6 +544,13 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.engine import engine_table
 
         print("\n" + engine_table(report["engine"]))
+    if "devices" in report:
+        from benchmarks.footprint import devices_table, write_docs
+
+        table = devices_table(report["devices"])
+        print("\n" + table)
+        if not args.quick and write_docs(table):
+            print("wrote the table into docs/targets.md")
     if "playground" in report:
         from benchmarks.playground import playground_table
 

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from benchmarks.common import Row
 from benchmarks.data import XOR_XS, XOR_YS, moons
 from benchmarks.peers import torch_peer
 from benchmarks.speed import epoch_flops, peak_kernel
@@ -152,7 +153,6 @@ def _case(
     repeats,
     use_torch,
 ) -> tuple[list, bool]:
-    from benchmarks.run import Row
 
     module = import_generated(generate(spec))
     start = module.init_params(0)

@@ -12,6 +12,8 @@
     module = api.module_for_weights(trained.weights, Path("xor.json"))
     api.export_predictor(trained.weights, Path("predictor.py"))
     big = api.make_spec("784-128-10", loss="ce", form="loops")  # loops per layer
+    page = api.build_playground(spec, "xor")  # the page of `nnsym playground`
+    page.save(Path("xor.html"))  # in a notebook, `page` shows itself inline
 
 `nnsym.models.training` holds the steps of a training run, for finer control.
 
@@ -83,6 +85,8 @@ _LAZY = {
     "build_network": "nnsym.pipeline.model",
     "write_atomic": "nnsym.pipeline.write",
     "check_writable_target": "nnsym.pipeline.write",
+    "inspect_drawing": "nnsym.explain.drawing",
+    "mark_drawing": "nnsym.explain.drawing",
     "write_generated": "nnsym.pipeline.write",
     "derive": "nnsym.explain.formulas",
     "derive_layers": "nnsym.explain.layer_formulas",
@@ -94,7 +98,7 @@ _LAZY = {
     "differentiate_text": "nnsym.explain.chain",
     "format_diff_latex": "nnsym.explain.chain",
     "format_diff_text": "nnsym.explain.chain",
-    "parse_at": "nnsym.explain.point",
+    "parse_at": "nnsym.models.weights",
     "CheckReport": "nnsym.explain.fdcheck",
     "check_gradients": "nnsym.targets.python",
     "check_request": "nnsym.explain.fdcheck",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import re
 import signal
 import sys
@@ -26,11 +27,28 @@ from nnsym.errors import (
     termination_requested,
 )
 
+UNRECOGNIZED = "unrecognized arguments: "
+
 
 class ArgumentParser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line on stderr and exit status 2."""
+    """argparse, but a usage error is one line on stderr and exit status 2.
+
+    Options are never abbreviated (`--epoch` is not taken for `--epochs`); an
+    unknown one is shown under the command's usage, with the nearest option.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        usage = ""
+        if message.startswith(UNRECOGNIZED) and not looks_like_negative_sample(message):
+            words = message[len(UNRECOGNIZED) :].split(" ")
+            message += "".join(self.did_you_mean(word) for word in words)
+            usage = self.format_usage()
+        elif message.startswith("argument COMMAND: invalid choice: "):
+            message += self.did_you_mean(message.split("'")[1], commands=True)
         if message.endswith("expected one argument"):
             # argparse reads a value such as `-2-1` as an option, not a value.
             message += "; a value that starts with '-' is written --option=VALUE"
@@ -41,9 +59,35 @@ class ArgumentParser(argparse.ArgumentParser):
             )
         self.exit(
             EXIT_USAGE,
-            f"{self.prog}: error: {shorten(one_line(message))} "
+            f"{usage}{self.prog}: error: {shorten(one_line(message))} "
             f"(see {self.prog} --help)\n",
         )
+
+    def did_you_mean(self, word: str, commands: bool = False) -> str:
+        """`'; did you mean --epochs?'` for `--epoch`, or '' if nothing is near."""
+        if commands:
+            choices = [
+                name
+                for action in self._actions
+                if isinstance(action, argparse._SubParsersAction)
+                for name in action.choices
+            ]
+        elif word.startswith("--"):
+            word = word.split("=", 1)[0]
+            choices = [
+                option for option in self._option_string_actions if option[1] == "-"
+            ]
+        else:
+            return ""
+        # An option it begins (what argparse used to take silently), else the
+        # closest by difflib's ratio.
+        # Compared without the leading '--', which every option shares.
+        near = [choice for choice in choices if choice.startswith(word)]
+        if len(near) != 1:
+            bare = {choice.lstrip("-"): choice for choice in choices}
+            closest = difflib.get_close_matches(word.lstrip("-"), bare, n=1)
+            near = [bare[name] for name in closest]
+        return f"; {word}: did you mean {near[0]}?" if near else ""
 
 
 def looks_like_negative_sample(message: str) -> bool:
@@ -79,8 +123,10 @@ def build_parser() -> ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
+    parser.subcommands = {}
     for command in COMMANDS:
         sub = command.add_parser(subparsers)
+        parser.subcommands[sub.prog.split()[-1]] = sub
         sub.set_defaults(run=command.run)
         # SUPPRESS: absent after the subcommand must not undo `nnsym --debug CMD`.
         sub.add_argument(
@@ -153,7 +199,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        # Reported by the subcommand, whose usage and options they belong to.
+        subcommand = parser.subcommands.get(getattr(args, "command", None), parser)
+        subcommand.error(UNRECOGNIZED + " ".join(unknown))
     try:
         return int(args.run(args) or 0)
     except NnsymError as error:

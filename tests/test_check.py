@@ -176,21 +176,25 @@ def test_against_torch_autograd(arch, options):
 
 def test_at_weights_file(tmp_path):
     from nnsym.models.weights import Weights, save_weights
+    from nnsym.models.weights import parse_at as parse_at_reading_files
 
     spec = make_spec("2-2-1")
     saved = tuple(0.1 * (k - 4) for k in range(9))
     path = tmp_path / "xor.json"
     save_weights(path, Weights(spec, saved))
-    point = parse_at(f"weights={path},x=1,0,y=1", spec)
+    point = parse_at_reading_files(f"weights={path},x=1,0,y=1", spec)
     assert point.params == saved and point.seed is None
     assert f"from {path}" in point.describe()
     assert check_gradients(spec, point).agrees
     with pytest.raises(UsageError, match="--arch 2-2-1"):
-        parse_at(f"weights={path}", make_spec("2-3-1"))
+        parse_at_reading_files(f"weights={path}", make_spec("2-3-1"))
     with pytest.raises(UsageError, match="one of seed, params or weights"):
-        parse_at(f"weights={path},seed=1", spec)
+        parse_at_reading_files(f"weights={path},seed=1", spec)
     with pytest.raises(UsageError):
-        parse_at(f"weights={tmp_path / 'missing.json'}", spec)
+        parse_at_reading_files(f"weights={tmp_path / 'missing.json'}", spec)
+    # The explain tools read no files themselves: the caller passes the reader.
+    with pytest.raises(UsageError, match="nnsym.api.parse_at"):
+        parse_at(f"weights={path}", spec)
 
 
 @pytest.mark.parametrize(

@@ -126,7 +126,7 @@ def hostile(tmp_path, monkeypatch, capsys) -> Path:
 
 REQUESTS = [
     (["generate", "--arch", "2-" + DIGITS], "5000-digit"),
-    (["generate", "--arch", "-".join(["2"] * BIG)], "parameters"),
+    (["generate", "--arch", "-".join(["2"] * BIG)], "10000 layers"),
     (["generate", "--arch", "2-" * BIG + "x"], "not a whole number"),
     (["generate", "--arch", "２-1"], "FULLWIDTH DIGIT TWO"),
     (["generate", "--arch", "2-1", "--name", "x" * BIG], "10000 characters"),
@@ -168,6 +168,11 @@ REQUESTS = [
 def test_bad_requests_are_one_short_line(hostile, capsys, args, fragment):
     before = snapshot(hostile)
     code, out, err = run_cli(args, capsys)
+    if fragment == "unrecognized arguments":
+        # An unknown option is shown under the command's usage.
+        usage, _, err = err.rstrip("\n").rpartition("\n")
+        assert usage.startswith(f"usage: nnsym {args[0]} ")
+        err += "\n"
     assert_refused(code, err, 2, fragment)
     assert snapshot(hostile) == before
 
@@ -182,7 +187,7 @@ BAD_WEIGHTS = {
     "binary.json": "not UTF-8",
     "nan.json": "not a finite number",
     "big_int.json": "digits",
-    "wide_arch.json": "does not match its architecture",
+    "wide_arch.json": "10000 layers; the most nnsym builds is 64",
     "huge_layer.json": "bad spec",
     "classes.json": '"classes" must be null',
     "long_name.json": "not a valid module name",

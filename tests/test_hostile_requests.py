@@ -15,6 +15,7 @@ from nnsym.commands import COMMANDS
 from nnsym.errors import UsageError
 from nnsym.pipeline.spec import (
     DEFAULT_MAX_PARAMS,
+    MAX_LAYERS,
     MAX_NAME_LENGTH,
     count_params,
     estimated_seconds,
@@ -319,8 +320,56 @@ def test_argparse_errors_are_one_line_with_status_2(args, fragment, workdir, cap
     code, out, err = run_cli(args, capsys)
     assert code == 2
     assert out == ""
+    if "unrecognized" in fragment or "arguments: line" in fragment:
+        # Under the command's usage: the error is the one line after it.
+        usage, err = err.split(f"\nnnsym {args[0]}: error: ")
+        assert usage.startswith(f"usage: nnsym {args[0]} ")
+        err = f"nnsym {args[0]}: error: {err}"
     assert_one_line_error(err, fragment, "--help")
     assert files_under(workdir) == []
+
+
+UNKNOWN_OPTIONS = [
+    (["train", "--data=xor", "--epoch", "5"], "--epochs"),  # no abbreviation
+    (["train", "--data=xor", "--epoch=5"], "--epochs"),
+    (["train", "--data=xor", "--optimiser", "adam"], "--optimizer"),
+    (["check", "--tolerence", "1"], "--tolerance"),
+    (["formulas", "--layer"], "--layers"),
+    (["graph", "--perlayer"], "--per-layer"),
+    (["generate", "--q"], "--quiet"),
+]
+
+
+@pytest.mark.parametrize(("args", "suggestion"), UNKNOWN_OPTIONS)
+def test_an_unknown_option_shows_the_commands_usage_and_the_nearest(
+    args, suggestion, workdir, capsys
+):
+    code, out, err = run_cli(args, capsys)
+    assert code == 2 and out == "" and files_under(workdir) == []
+    command = args[0]
+    assert err.startswith(f"usage: nnsym {command} "), err
+    last = err.splitlines()[-1]
+    assert last.startswith(f"nnsym {command}: error: unrecognized arguments: ")
+    assert f"did you mean {suggestion}?" in last
+    assert last.endswith(f"(see nnsym {command} --help)")
+
+
+def test_nothing_near_suggests_nothing_and_commands_are_suggested_too(capsys):
+    _, _, err = run_cli(["train", "--data=xor", "--bogus"], capsys)
+    assert "did you mean" not in err
+    code, _, err = run_cli(["genrate"], capsys)
+    assert code == 2 and "did you mean generate?" in err
+
+
+def test_no_parser_abbreviates():
+    from nnsym.cli import build_parser
+
+    parser = build_parser()
+    assert not parser.allow_abbrev
+    assert all(not sub.allow_abbrev for sub in parser.subcommands.values())
+    assert set(parser.subcommands) == {
+        c.__name__.split(".")[-1].rstrip("_") for c in COMMANDS
+    }
 
 
 @pytest.mark.parametrize(
@@ -383,7 +432,11 @@ def test_every_command_reports_argparse_errors_in_one_line(command, workdir, cap
     code, out, err = run_cli([command, "--no-such-option"], capsys)
     assert code == 2
     assert out == ""
-    assert_one_line_error(err, "--help")
+    # One error line, under the command's usage where the option is unknown
+    # (a command missing a required option says that first).
+    usage, _, last = err.rstrip("\n").rpartition("\n")
+    assert usage == "" or usage.startswith(f"usage: nnsym {command.rstrip('_')} ")
+    assert_one_line_error(last + "\n", "--help")
     assert files_under(workdir) == []
 
 
@@ -396,3 +449,26 @@ def test_the_header_command_line_reproduces_the_form_under_the_auto_default():
     big = "2-40-22-1"
     assert make_spec(big, form="auto").command_line().endswith("--form loops")
     assert make_spec(big).command_line().endswith("--form unrolled")
+
+
+@pytest.mark.parametrize(
+    "arch",
+    [
+        "-".join(["1"] * 10_000),  # 19,999 parameters: under the unrolled limit
+        "2-" * 500_000 + "1",
+        "-".join(["2"] * 65),
+    ],
+)
+def test_too_deep_an_architecture_is_refused_before_any_work(arch):
+    # 10,000 layers of 1 used to run for minutes (each layer's code written out
+    # and formatted): the depth is refused while reading --arch.
+    with pytest.raises(
+        UsageError, match=f"layers; the most nnsym builds is {MAX_LAYERS}"
+    ):
+        make_spec(arch)
+    with pytest.raises(UsageError, match="the most nnsym builds is"):
+        make_spec(tuple(int(size) for size in arch.split("-")))
+
+
+def test_the_deepest_architecture_allowed_is_built():
+    assert make_spec("-".join(["2"] * MAX_LAYERS)).n_layers == MAX_LAYERS - 1

@@ -1,6 +1,7 @@
-"""Imports flow one way: no cycle among nnsym's modules (function-level imports
-included), and loading weights or predicting with an up-to-date module imports
-neither SymPy, Jinja nor black."""
+"""Imports flow one way: no cycle among nnsym's and the benchmarks' modules
+(function-level imports included), every package imports only the layers
+below it, no module is longer than one sitting's read, and loading weights or
+predicting with an up-to-date module imports neither SymPy, Jinja nor black."""
 
 from __future__ import annotations
 
@@ -17,6 +18,25 @@ from nnsym.pipeline import expression
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = REPO / "nnsym"
 HEAVY = ("sympy", "jinja2", "black")
+# nnsym's packages from the top down (docs/design.md, "Package layout"): a module
+# imports only modules of its own layer or of the layers below it.
+LAYERS = (
+    ("nnsym.__main__", "nnsym.cli", "nnsym.commands", "nnsym.examples"),
+    # The playground page is made through the API, as a command would.
+    ("nnsym.playground",),
+    ("nnsym.api",),
+    ("nnsym.interop",),
+    ("nnsym.models",),
+    ("nnsym.targets",),
+    ("nnsym.explain",),
+    ("nnsym.pipeline",),
+    ("nnsym.runtime", "nnsym.datasets"),
+    ("nnsym.primitives", "nnsym.errors", "nnsym"),
+)
+# About what one can read in one sitting (GUIDE.md).
+MAX_LINES = 500
+# Modules over the limit, each held to its present length until it is split.
+OVER_THE_LIMIT = {"nnsym.models.data": 658, "nnsym.targets.cengine": 568}
 
 
 def module_name(path: Path) -> str:
@@ -24,8 +44,24 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def modules() -> dict[str, Path]:
-    return {module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
+def modules(*folders: Path) -> dict[str, Path]:
+    return {
+        module_name(path): path
+        for folder in folders or (PACKAGE,)
+        for path in sorted(folder.rglob("*.py"))
+    }
+
+
+def layer_of(name: str) -> int:
+    """The index in LAYERS of the package `name` belongs to (the longest match)."""
+    best, index = "", None
+    for i, packages in enumerate(LAYERS):
+        for package in packages:
+            inside = name == package or name.startswith(package + ".")
+            if inside and len(package) > len(best):
+                best, index = package, i
+    assert index is not None, f"{name} is in no layer: add its package to LAYERS"
+    return index
 
 
 def imported_by(path: Path, known: dict[str, Path]) -> set[str]:
@@ -84,6 +120,50 @@ def test_no_import_cycle_among_nnsym_modules():
     assert graph["nnsym.commands.train"] >= {"nnsym.api", "nnsym.commands.options"}
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle(graph) is None
+
+
+def test_no_import_cycle_among_the_benchmarks_and_nnsym():
+    known = modules(PACKAGE, REPO / "benchmarks")
+    graph = {name: imported_by(path, known) for name, path in known.items()}
+    assert graph["benchmarks.layers"] >= {"benchmarks.common"}
+    assert find_cycle(graph) is None
+
+
+def test_every_package_imports_only_its_layer_and_below():
+    known = modules()
+    upward = sorted(
+        f"{name} imports {target}"
+        for name, path in known.items()
+        for target in imported_by(path, known)
+        if layer_of(target) < layer_of(name)
+    )
+    assert upward == []
+    # The rule can fail: the pipeline is below the explain tools, which are
+    # below the targets.
+    assert layer_of("nnsym.pipeline.build") > layer_of("nnsym.explain.formulas")
+    assert layer_of("nnsym.explain.fdcheck") > layer_of("nnsym.targets.python")
+
+
+def test_nothing_in_the_pipeline_imports_the_explain_tools():
+    known = modules()
+    for name, path in known.items():
+        if name.startswith("nnsym.pipeline"):
+            explain = {t for t in imported_by(path, known) if "explain" in t}
+            assert explain == set(), name
+
+
+def test_no_module_of_nnsym_is_longer_than_one_sitting():
+    lengths = {
+        name: path.read_text(encoding="utf-8").count("\n")
+        for name, path in modules().items()
+    }
+    assert max(lengths.values()) > 100  # the count is of real files
+    too_long = {
+        name: count
+        for name, count in lengths.items()
+        if count > OVER_THE_LIMIT.get(name, MAX_LINES)
+    }
+    assert too_long == {}
 
 
 def test_a_function_level_import_counts():

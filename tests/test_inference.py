@@ -37,7 +37,7 @@ def test_gelu_scale_is_sqrt_8_over_pi():
         assert inference._GELU_SCALE == float(mpmath.sqrt(8 / mpmath.pi))
 
 
-@pytest.mark.parametrize("activation", [*ACTIVATIONS, "cube=x**3/30 + tanh(x)"])
+@pytest.mark.parametrize("activation", [*ACTIVATIONS, "softcube=x**3/30 + tanh(x)"])
 def test_outputs_are_the_loop_modules_to_the_bit(activation):
     loops = make_spec(
         "3-4-3-2", activation=activation, output_activation="identity", form="loops"
@@ -102,11 +102,11 @@ def test_user_expressions_compute_as_written():
 
 
 def test_a_weights_file_with_a_hostile_expression_is_refused(tmp_path, capsys):
-    spec = make_spec("2-2-1", activation="cube=x**3/3")
+    spec = make_spec("2-2-1", activation="tcube=x**3/3")
     path = tmp_path / "m.json"
     save_weights(path, random_weights(spec))
     document = json.loads(path.read_text())
-    document["spec"]["activation"] = "cube=__import__('os').getcwd()"
+    document["spec"]["activation"] = "tcube=__import__('os').getcwd()"
     path.write_text(json.dumps(document))
     code, out, err = run_cli_in_process(["predict", "--model", path, "1,0"], capsys)
     assert code == 2 and "define one name twice" in err
@@ -115,7 +115,7 @@ def test_a_weights_file_with_a_hostile_expression_is_refused(tmp_path, capsys):
     code, out, err = run_cli_in_process(["predict", "--model", path, "1,0"], capsys)
     assert code == 2 and out == "" and "not plain arithmetic of x" in err
     assert load_weights(path, symbolic=False).spec.custom == (
-        ("cube", "__import__('os').getcwd()"),
+        ("tcube", "__import__('os').getcwd()"),
     )
 
 

@@ -30,6 +30,8 @@ SPECS = [
     # Per layer (above 100 parameters): the formulas in index notation.
     make_spec("2-16-16-1", activation="tanh"),
     make_spec("2-40-3", activation="swish", loss="ce"),
+    # The loop form's module (what --form auto writes from 1,000 parameters).
+    make_spec("2-16-16-1", activation="tanh", form="loops"),
 ]
 
 

@@ -250,7 +250,7 @@ def test_each_data_set_trains_and_draws_a_boundary(browser, pages, dataset):
         page.evaluate("nnsym.step(1)")
         first = page.evaluate("nnsym.loss()")
         page.evaluate("nnsym.play()")
-        page.wait_for_function("() => nnsym.epoch() >= 150")
+        page.wait_for_function("() => nnsym.epoch() >= 80")
         page.evaluate("nnsym.pause()")
         assert page.evaluate("nnsym.loss()") < first
         assert _distinct_colours(page) > 100
@@ -304,6 +304,9 @@ def test_saved_weights_work_with_predict(browser, pages, tmp_path, run_cli):
         assert status == 0
         first, second = (float(line) for line in out.split())
         assert first > 0.9 and second < 0.1
+        predictor = tmp_path / "predictor.py"
+        status, _, _ = run_cli(["export", "--model", saved, "-o", predictor])
+        assert status == 0 and predictor.is_file()
         opened.check_clean()
     finally:
         opened.close()
@@ -320,6 +323,7 @@ def test_a_network_of_four_inputs_shows_a_confusion_matrix(browser, pages):
         )
         table = page.locator("table.confusion").text_content()
         assert "setosa" in table
+        assert "virginica" in page.locator("#network svg").text_content()
         assert page.locator("canvas.boundary").count() == 0
         opened.screenshot("iris")
         opened.check_clean()

@@ -57,13 +57,17 @@ def run(args: argparse.Namespace) -> int:
     """Build, evaluate and write the graph."""
     # Drawn per layer, nothing is unrolled: the size limit is for the full graph.
     spec = spec_from_args(args, task=None)
-    if args.output is not None:
-        # Refused before any work: a file nnsym did not write, a device, a FIFO.
-        api.check_writable_target(args.output, force=args.force, option="-o")
     suffix = ".dot" if args.output is None else args.output.suffix.lower()
     if suffix not in GRAPH_SUFFIXES:
         raise UsageError(
             f"-o {args.output}: the suffix must be one of {', '.join(GRAPH_SUFFIXES)}"
+        )
+    if args.output is not None:
+        # Refused before any work: a file nnsym did not write, a device, a FIFO.
+        # A drawing carries nnsym's mark in its own syntax (nnsym.explain.drawing).
+        inspect = None if suffix in (".dot", ".gv") else api.inspect_drawing
+        api.check_writable_target(
+            args.output, force=args.force, option="-o", inspect=inspect
         )
     point = api.parse_at(args.at, spec) if args.at is not None else None
     if spec.form == "loops" or args.per_layer:
@@ -96,9 +100,8 @@ def run(args: argparse.Namespace) -> int:
         text = api.dot_file(graph, graph_command(args))
         api.write_generated(args.output, text, force=args.force, option="-o")
     else:
-        # An SVG or PNG has no room for nnsym's header: it was checked above, and
-        # a second drawing over it needs --force.
-        drawing = api.render(graph, suffix)
+        # Marked as nnsym's, so that drawing it again replaces it.
+        drawing = api.mark_drawing(api.render(graph, suffix), suffix)
         try:
             api.write_atomic(args.output, drawing)
         except OSError as error:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import random
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,8 +103,16 @@ def _floats(key: str, tokens: list[str], count: int) -> tuple[float, ...]:
     return values
 
 
-def parse_at(text: str | None, spec: Spec) -> Point:
-    """The Point described by an `--at` value (None: every default)."""
+def parse_at(
+    text: str | None,
+    spec: Spec,
+    read_params: Callable[[Path, Spec, str], Sequence[float]] | None = None,
+) -> Point:
+    """The Point described by an `--at` value (None: every default).
+
+    `read_params(path, spec, option)` reads `weights=`'s file (see
+    `nnsym.models.weights.parse_at`, which passes it).
+    """
     items = _split_items(text) if text else {}
     if sum(key in items for key in ("seed", "params", "weights")) > 1:
         raise UsageError("--at: give one of seed, params or weights")
@@ -111,10 +120,13 @@ def parse_at(text: str | None, spec: Spec) -> Point:
     weights = None
     if "weights" in items:
         weights = ",".join(items["weights"])
-        # Imported here: nnsym.models.weights is only needed when a file is named.
-        from nnsym.models.weights import params_for
-
-        params = params_for(Path(weights), spec, "--at weights=")
+        if read_params is None:
+            # The explain tools sit below the weights files' module: the caller
+            # that reads them passes the reader (nnsym.models.weights.parse_at).
+            raise UsageError(
+                "--at weights= needs nnsym.api.parse_at, which reads files"
+            )
+        params = read_params(Path(weights), spec, "--at weights=")
     elif "params" in items:
         params = _floats("params", items["params"], spec.n_params)
     else:

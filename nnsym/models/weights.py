@@ -26,6 +26,7 @@ from types import ModuleType
 from typing import Any
 
 from nnsym.errors import NnsymError, UsageError
+from nnsym.explain import point
 from nnsym.pipeline.spec import (
     DEFAULT_FORM,
     DEFAULT_MAX_PARAMS,
@@ -366,3 +367,8 @@ def check_module(weights: Weights, module: ModuleType, path: Path) -> None:
             f"{path} holds a {spec.summary} network, but the module is "
             f"{network_summary(*found)}"
         )
+
+
+def parse_at(text: str | None, spec: Spec) -> point.Point:
+    """`--at`'s Point (see `nnsym.explain.point`), reading a `weights=` file."""
+    return point.parse_at(text, spec, read_params=params_for)

@@ -18,6 +18,7 @@ from sympy import Expr, Symbol
 from nnsym.pipeline.functions import definition_of, function_of
 from nnsym.pipeline.gradients import Gradients
 from nnsym.pipeline.model import LOSS_SYMBOL, Network
+from nnsym.pipeline.spec import Spec
 from nnsym.primitives import PRIMITIVES
 from nnsym.runtime.init import _initial_params, _sample_point
 
@@ -179,3 +180,29 @@ def selftest_reference(gradients: Gradients) -> SelftestReference:
             )
             points.append(Point(seed, x, y, float(values[LOSS_SYMBOL]), grads))
     return SelftestReference(indices, tuple(points))
+
+
+def layer_outputs(
+    spec: Spec, params: Sequence[float], x: Sequence[float]
+) -> tuple[float, ...]:
+    """The outputs at 30 digits, layer by layer, rounded to floats.
+
+    For networks of any size: nothing is built per scalar, each activation's
+    definition is evaluated once per neuron (softmax as exp over their sum).
+    """
+    with mpmath.workdps(DIGITS):
+        values = [mpmath.mpf(v) for v in x]
+        start = 0
+        for (n_in, n_out), name in zip(zip(spec.arch, spec.arch[1:]), spec.activations):
+            z = []
+            for _ in range(n_out):
+                row = [mpmath.mpf(p) for p in params[start : start + n_in + 1]]
+                start += n_in + 1
+                z.append(mpmath.fsum(w * v for w, v in zip(row, values)) + row[-1])
+            if name == "softmax":
+                total = mpmath.fsum(mpmath.exp(v) for v in z)
+                values = [mpmath.exp(v) / total for v in z]
+            else:
+                definition = _definition(name)
+                values = [evaluate(definition, {_X: v}) for v in z]
+        return tuple(float(v) for v in values)

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import hashlib
 import keyword
-import os
 import re
 import shlex
 import sys
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from nnsym import primitives
 from nnsym.errors import UsageError, echo
 from nnsym.errors import echo_list as echo_list  # re-exported for the callers
+from nnsym.pipeline.arch import MAX_LAYER_SIZE as MAX_LAYER_SIZE  # re-exported
+from nnsym.pipeline.arch import MAX_LAYERS as MAX_LAYERS
+from nnsym.pipeline.arch import check_sizes
+from nnsym.pipeline.arch import parse_arch as parse_arch
+from nnsym.pipeline.costs import (  # re-exported: spec's callers use them
+    PARAMS_PER_SECOND as PARAMS_PER_SECOND,
+)
+from nnsym.pipeline.costs import estimated_seconds as estimated_seconds
+from nnsym.pipeline.costs import format_duration as format_duration
+from nnsym.pipeline.costs import physical_memory as physical_memory
 
 HIDDEN_ACTIVATIONS = primitives.ACTIVATIONS
 OUTPUT_ACTIVATIONS = primitives.OUTPUT_ACTIVATIONS
@@ -42,22 +50,11 @@ LOOP_BYTES_PER_PARAM = 6 * 32
 DTYPES = ("float64", "float32")
 DEFAULT_ACTIVATION = "sigmoid"
 DEFAULT_LOSS = "sse"
-# Used only to tell the user what a refused request would cost. Measured with
-# `nnsym generate -q --arch A` on a shared 2-core machine: 2-32-32-1 (1185
-# parameters) 3.8 s, 2-64-64-1 (4417) 12.7 s, 64-64-64-10 (8970) 26 s, i.e. about
-# 310-350 parameters a second. A busy machine can be twice as slow, so the
-# estimate assumes less than half that: it should err on the long side.
-PARAMS_PER_SECOND = 150
 DEFAULT_MAX_PARAMS = 20_000
-MAX_LAYER_SIZE = 100_000
 # File names are at most 255 bytes; leave room for ".py" and the temporary
 # file's prefix and suffix.
 MAX_NAME_LENGTH = 100
 
-# ASCII digits only: Python's int() would also take '２' or '٣', which no one
-# types on purpose in an architecture; such text is refused with the offending
-# character named.
-_LAYER_RE = re.compile(r"[0-9]+", re.ASCII)
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
 # A generated module must not shadow a module that it, or the standard library
 # behind it, imports (a generated random.py next to other modules breaks them).
@@ -185,87 +182,6 @@ def format_arch(arch: Sequence[int]) -> str:
     return "-".join(str(size) for size in arch)
 
 
-def parse_arch(text: str) -> tuple[int, ...]:
-    """Parse `'2-2-1'` into `(2, 2, 1)`; raise UsageError on anything else.
-
-    Surrounding whitespace is ignored; anything else but ASCII digits and single
-    dashes between them is refused, with the layer and the reason named.
-    """
-    hint = "write layer sizes from input to output joined by '-', e.g. 2-2-1"
-    if not isinstance(text, str):
-        raise UsageError(f"--arch must be text such as '2-2-1', got {echo(text)}")
-    shown = echo(text)
-    stripped = text.strip()
-    if not stripped:
-        raise UsageError(f"--arch is empty: {hint}")
-    for char in stripped:
-        if not char.isascii():
-            raise UsageError(
-                f"--arch {shown} contains {char!r} "
-                f"(U+{ord(char):04X} {unicodedata.name(char, 'unnamed')}); "
-                f"use the ASCII digits 0-9 and '-': {hint}"
-            )
-    if stripped.startswith("-"):
-        raise UsageError(f"--arch {shown}: layer sizes cannot be negative: {hint}")
-    parts = stripped.split("-")
-    sizes = []
-    for position, part in enumerate(parts, start=1):
-        if part == "":
-            where = (
-                "trailing '-'"
-                if position == len(parts)
-                else "doubled '-'; sizes cannot be negative"
-            )
-            raise UsageError(
-                f"--arch {shown}: layer {position} is missing ({where}): {hint}"
-            )
-        if not _LAYER_RE.fullmatch(part):
-            raise UsageError(
-                f"--arch {shown}: layer {position} is {echo(part)}, "
-                f"not a whole number: {hint}"
-            )
-        digits = part.lstrip("0") or "0"
-        # Compare lengths first: int() refuses numbers of over 4300 digits.
-        if len(digits) > len(str(MAX_LAYER_SIZE)) or int(digits) > MAX_LAYER_SIZE:
-            count = digits if len(digits) <= 12 else f"a {len(digits)}-digit number of"
-            raise UsageError(
-                f"--arch {shown}: layer {position} has {count} units; "
-                f"the most nnsym builds is {MAX_LAYER_SIZE}"
-            )
-        size = int(digits)
-        if size < 1:
-            raise UsageError(f"--arch {shown}: layer {position} has size 0: {hint}")
-        sizes.append(size)
-    if len(sizes) < 2:
-        raise UsageError(
-            f"--arch {shown} has one layer; a network needs an input and an "
-            f"output layer: {hint}"
-        )
-    return tuple(sizes)
-
-
-def physical_memory() -> int | None:
-    """Bytes of physical memory, or None where the platform does not say."""
-    try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (AttributeError, ValueError, OSError):
-        return None
-
-
-def estimated_seconds(n_params: int) -> float:
-    """A deliberately generous estimate of how long generating a network takes."""
-    return n_params / PARAMS_PER_SECOND
-
-
-def format_duration(seconds: float) -> str:
-    """`75` -> `'75 seconds'`, `600` -> `'10 minutes'`, `9000` -> `'2.5 hours'`."""
-    if seconds < 90:
-        return f"{max(seconds, 1):.0f} seconds"
-    if seconds < 90 * 60:
-        return f"{seconds / 60:.0f} minutes"
-    return f"{seconds / 3600:.1f} hours"
-
-
 def default_name(
     arch: tuple[int, ...],
     activation: str,
@@ -336,7 +252,7 @@ def make_spec(
         raise UsageError(f"--max-params must be a whole number, got {echo(max_params)}")
     if max_params is not None and max_params < 1:
         raise UsageError(f"--max-params must be at least 1, got {max_params}")
-    sizes = parse_arch(arch) if isinstance(arch, str) else _check_sizes(arch)
+    sizes = parse_arch(arch) if isinstance(arch, str) else check_sizes(arch)
     if activation == "softmax":
         raise UsageError(
             "--activation softmax: softmax is only for the output layer; "
@@ -463,28 +379,6 @@ def check_name(name: str) -> None:
             f"--name {name!r} is not a valid module name: it would shadow the "
             f"standard-library module {name}; choose another"
         )
-
-
-def _check_sizes(sizes: tuple[int, ...]) -> tuple[int, ...]:
-    hint = "give two or more positive whole numbers, e.g. (2, 2, 1)"
-    try:
-        sizes = tuple(sizes)
-    except TypeError:
-        raise UsageError(f"architecture {echo(sizes)}: {hint}") from None
-    if len(sizes) < 2:
-        raise UsageError(f"architecture {echo(sizes)} has under two layers: {hint}")
-    for position, size in enumerate(sizes, start=1):
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            raise UsageError(
-                f"architecture: layer {position} is {echo(size)}, not a positive "
-                f"whole number: {hint}"
-            )
-        if size > MAX_LAYER_SIZE:
-            raise UsageError(
-                f"architecture: layer {position} has {echo(size)} units; "
-                f"the most nnsym builds is {MAX_LAYER_SIZE}"
-            )
-    return sizes
 
 
 def _activation_choice(

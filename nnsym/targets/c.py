@@ -1,4 +1,9 @@
-"""The C99 target: one header-only trainer (`#define NAME_IMPLEMENTATION`)."""
+"""The C99 target: one header-only trainer (`#define NAME_IMPLEMENTATION`).
+
+In the loop form's training, NAME_chunk takes a chunk of `CHUNK` samples
+through every layer at once (printed by `nnsym.targets.c_chunk`), each
+sample's arithmetic unchanged.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,11 @@ import sympy
 from nnsym.pipeline.build import differentiate
 from nnsym.pipeline.cse import Program, eliminate_common_subexpressions
 from nnsym.pipeline.emit import emit
+from nnsym.pipeline.loops import build_loop_program
 from nnsym.pipeline.spec import Spec, format_arch, param_names
 from nnsym.targets.common import identity, print_statements, runtime_text
+from nnsym.targets.c_chunk import chunk_code
+from nnsym.targets.loops import Syntax, loop_bodies, offsets
 from nnsym.targets.printers import CPrinter
 from nnsym.targets.registry import Baked, Rendered, Request
 
@@ -20,6 +28,9 @@ LOOPS_TEMPLATE = "c/trainer_loops.h.jinja"
 DTYPES = {"float64": "double", "float32": "float"}
 # Parameter names per line of the header comment.
 NAMES_PER_LINE = 8
+# Samples that train() takes through the network together (see above); the
+# header's NAME_CHUNK default, 1 where int has 16 bits.
+CHUNK = 16
 
 
 @dataclass(frozen=True)
@@ -124,10 +135,6 @@ class CLoopContext(CContext):
 
 def c_loop_context(spec: Spec, dtype: str = "float64") -> CLoopContext:
     """Print `spec`'s loop program as C loops for the loop template."""
-    from nnsym.pipeline.loops import build_loop_program
-    from nnsym.targets.c_chunk import chunk_code
-    from nnsym.targets.loops import CHUNK, Syntax, loop_bodies, offsets
-
     prefix, upper = spec.name, spec.name.upper()
     printer = CPrinter(prefix, dtype)
     syntax = Syntax(

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 
 from nnsym.pipeline.cse import eliminate_common_subexpressions
-from nnsym.pipeline.emit import HelperDefinition, build_context, emit
+from nnsym.pipeline.emit import HelperDefinition, build_context, emit, format_source
 from nnsym.pipeline.gradients import backpropagate
 from nnsym.pipeline.model import build_network
 from nnsym.pipeline.reference import SEEDS, reference_outputs, sample_point
@@ -21,6 +21,9 @@ from nnsym.runtime.optimizers import OPTIMIZERS, REDUCTIONS
 from nnsym.targets.registry import Baked
 
 PREDICTOR_TEMPLATE = "predictor.py.jinja"
+LOOPS_PREDICTOR_TEMPLATE = "predictor_loops.py.jinja"
+# PARAMS lines of the loop predictor: as many numbers as fit in this width.
+PARAM_LINE_WIDTH = 75
 # Only these come from a weights file into the docstring, and only as numbers or
 # one of a fixed set of words: nothing else a file holds reaches the code.
 _TRAINING_NUMBERS = ("lr", "epochs_run", "seed", "final_loss")
@@ -73,7 +76,13 @@ def _training_summary(training: dict) -> str:
 
 
 def predictor_source(spec: Spec, baked: Baked, origin: str) -> str:
-    """The source of a standalone module that predicts with `baked`'s parameters."""
+    """The source of a standalone module that predicts with `baked`'s parameters.
+
+    A loop-form model gets a loop predictor, whose size grows with the number
+    of layers and of parameters only through the PARAMS literal.
+    """
+    if spec.form == "loops":
+        return loop_predictor_source(spec, baked, origin)
     program = eliminate_common_subexpressions(backpropagate(build_network(spec)))
     context = build_context(spec, program, formulas="", title="")
     helpers = tuple(
@@ -118,3 +127,110 @@ def predictor_source(spec: Spec, baked: Baked, origin: str) -> str:
         helper_definitions=context.forward_helper_definitions,
     )
     return emit(PREDICTOR_TEMPLATE, origin, baked.advice, p=predictor)
+
+
+@dataclass(frozen=True)
+class LoopPredictorContext:
+    """What the loop predictor template needs, already printed as Python source."""
+
+    title: str
+    name: str
+    model_hash: str
+    example: str
+    example_cli: str
+    training: str
+    arch: str
+    activations: str
+    loss: str
+    n_inputs: int
+    n_outputs: int
+    n_layers: int
+    classes: str
+    param_lines: tuple[str, ...]
+    unpack_layers: str
+    math_binding: str
+    forward_lines: tuple[str, ...]
+    helpers: tuple[str, ...]
+    helper_definitions: tuple[HelperDefinition, ...]
+    # (seed, outputs) pairs printed as tuples, for the selftest.
+    reference_outputs: tuple[str, ...]
+
+
+def _param_lines(params: tuple[float, ...]) -> tuple[str, ...]:
+    # Numbers joined into lines of PARAM_LINE_WIDTH (black leaves them, between
+    # fmt: off and on): one a line would make a large model's file three times
+    # as long.
+    lines: list[str] = []
+    line = ""
+    for value in params:
+        text = repr(float(value)) + ","
+        if line and len(line) + 1 + len(text) > PARAM_LINE_WIDTH:
+            lines.append(line)
+            line = text
+        else:
+            line = f"{line} {text}" if line else text
+    if line:
+        lines.append(line)
+    return tuple(lines)
+
+
+def loop_predictor_source(spec: Spec, baked: Baked, origin: str) -> str:
+    """The loop-form predictor: the loop module's forward pass over baked layers."""
+    from nnsym.pipeline.loops import build_loop_program
+    from nnsym.pipeline.loops_emit import build_loop_context
+    from nnsym.pipeline.reference import layer_outputs
+
+    # The loop module's helpers, all of them: one may call another (gelu calls
+    # sigmoid), and each is a few lines.
+    context = build_loop_context(spec, build_loop_program(spec), "", "")
+    vectors = []
+    for seed in SEEDS:
+        x, _ = sample_point(seed, spec.arch[0], spec.arch[-1])
+        vectors.append(repr((seed, layer_outputs(spec, baked.params, x))))
+    classes = (
+        "None"
+        if baked.classes is None
+        else "(" + "".join(f"{label!r}, " for label in baked.classes) + ")"
+    )
+    predictor = LoopPredictorContext(
+        title=spec.title,
+        name=baked.module_name,
+        model_hash=baked.model_hash[:16],
+        example=", ".join(["0.0"] * spec.arch[0]),
+        example_cli=",".join(["0"] * spec.arch[0]),
+        training=_training_summary(baked.training),
+        arch=context.arch,
+        activations=context.activations,
+        loss=context.loss,
+        n_inputs=spec.arch[0],
+        n_outputs=spec.arch[-1],
+        n_layers=spec.n_layers,
+        classes=classes,
+        param_lines=_param_lines(baked.params),
+        unpack_layers=context.unpack_layers,
+        math_binding=context.math_binding,
+        forward_lines=context.forward_lines,
+        helpers=context.helpers,
+        helper_definitions=context.helper_definitions,
+        reference_outputs=tuple(vectors),
+    )
+    return emit(
+        LOOPS_PREDICTOR_TEMPLATE,
+        origin,
+        baked.advice,
+        formatter=_format_around_params,
+        p=predictor,
+    )
+
+
+_PARAMS_PLACEHOLDER = "# fmt: off\nPARAMS = ()\n# fmt: on\n"
+
+
+def _format_around_params(source: str) -> str:
+    # black keeps a fmt: off block as it is, but still reads it: on a large
+    # model most of its time. The block is set aside while black formats the
+    # rest, which gives the same text.
+    start = source.index("# fmt: off\n")
+    end = source.index("# fmt: on\n") + len("# fmt: on\n")
+    formatted = format_source(source[:start] + _PARAMS_PLACEHOLDER + source[end:])
+    return formatted.replace(_PARAMS_PLACEHOLDER, source[start:end], 1)

@@ -6,8 +6,13 @@ const given = JSON.parse(document.getElementById("nnsym-data").textContent);
 const $ = (id) => document.getElementById(id);
 const TWO_INPUTS = M.N_INPUTS === 2 && G.activationsAt !== null;
 const GRID = 50;
-// The formulas' numbers are refreshed every this many frames while playing.
+// While playing, the formulas' numbers are refreshed every this many frames,
+// and the diagram's links every LINKS_EVERY: in a browser without a GPU,
+// repainting a few hundred crossing lines each frame takes longer than the
+// rest of the frame (2-16-16-1 in headless Chromium: 13 frames a second with
+// them, 44 without).
 const FORMULA_EVERY = 6;
+const LINKS_EVERY = 4;
 
 const defaults = {
   data: config.start,
@@ -140,15 +145,30 @@ function recordTest() {
 
 // -- training --------------------------------------------------------------
 
-function train(epochs) {
+/** `epochs` epochs, the held-out loss recorded along the way (about 200 times). */
+function trainRecording(epochs) {
+  const chunk = Math.max(1, Math.ceil(epochs / 200));
+  for (let done = 0; done < epochs; done += chunk) {
+    stepper.runEpochs(Math.min(chunk, epochs - done));
+    recordTest();
+  }
+  phase = -1;
+}
+
+/** `epochs` epochs (a frame's), the held-out loss recorded once; errors shown. */
+function train(epochs, recording = false) {
   try {
-    stepper.runEpochs(epochs);
-    phase = -1;
+    if (recording) trainRecording(epochs);
+    else {
+      stepper.runEpochs(epochs);
+      phase = -1;
+      recordTest();
+    }
   } catch (failure) {
     playing = false;
     error = failure.message;
+    recordTest();
   }
-  recordTest();
 }
 
 function frame() {
@@ -156,7 +176,7 @@ function frame() {
   const began = performance.now();
   train(settings.speed);
   stats.epochs += settings.speed;
-  render(frameCount % FORMULA_EVERY === 0);
+  render(frameCount % FORMULA_EVERY === 0, frameCount % LINKS_EVERY === 0);
   stats.busy += performance.now() - began;
   stats.frames++;
   frameCount++;
@@ -268,7 +288,9 @@ function setupViews() {
     fitCanvas.height = 300;
     output.appendChild(fitCanvas);
   }
-  const names = { inputs: data.inputNames, outputs: data.targetNames };
+  // Class outputs are named by their classes (one-hot: output k is class k).
+  const byClass = data.classes && data.classes.length === M.N_OUTPUTS;
+  const names = { inputs: data.inputNames, outputs: byClass ? data.classes : data.targetNames };
   network = new NetworkView($("network"), names, onPick, TWO_INPUTS && M.ARCH.length > 2);
 }
 
@@ -316,13 +338,13 @@ function onPick(what, click) {
   if (click) render(true);
 }
 
-function render(withFormulas) {
+function render(withFormulas, withLinks = true) {
   const params = stepper.params;
   if (boundary) {
     boundary.compute(params, data.extent);
     boundary.paint(data.extent, data, data.low, data.high, phase >= 0 || !playing ? sampleIndex : null);
   }
-  network.update(params, boundary, chosen);
+  network.update(params, boundary, chosen, withLinks);
   const n = data.trainXs.length;
   const training = stepper.history.map((loss) => perSample(loss, n));
   drawLoss($("loss-chart"), training, testHistory);

@@ -190,8 +190,7 @@ window.nnsym = Object.freeze({
   /** Train `epochs` epochs now, synchronously; returns the epoch count. */
   step(epochs = 1) {
     play(false);
-    stepper.runEpochs(epochs);
-    recordTest();
+    trainRecording(epochs);
     render(true);
     return stepper.epoch;
   },
@@ -214,5 +213,5 @@ fillControls();
 resetRun();
 setupViews();
 wire();
-if (settings.epochs > 0) train(Math.min(Math.floor(settings.epochs), 1000000));
+if (settings.epochs > 0) train(Math.min(Math.floor(settings.epochs), 1000000), true);
 render(true);

@@ -344,7 +344,11 @@ class NetworkView {
   }
 
   /** Colour and width of each link from its weight; the chosen things marked. */
-  update(params, boundary, highlight) {
+  update(params, boundary, highlight, withLinks) {
+    if (boundary && this.thumbCanvas) {
+      for (const [unit, x, y] of this.thumbs) boundary.paintUnit(unit, this.thumbCanvas, x, y);
+    }
+    if (!withLinks) return;
     let largest = 1e-9;
     for (const [p] of this.links) largest = Math.max(largest, Math.abs(params[p]));
     for (const link of this.links) {
@@ -362,9 +366,6 @@ class NetworkView {
     for (const node of this.nodes) {
       const chosen = Number(node.dataset.layer) === highlight.layer && Number(node.dataset.neuron) === highlight.neuron;
       node.classList.toggle("chosen", chosen);
-    }
-    if (boundary && this.thumbCanvas) {
-      for (const [unit, x, y] of this.thumbs) boundary.paintUnit(unit, this.thumbCanvas, x, y);
     }
   }
 }

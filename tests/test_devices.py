@@ -1,0 +1,88 @@
+"""The C trainer on the ATmega328P, Cortex-M3 and Cortex-M4F, simulated.
+
+Each case trains a chunk of epochs at a time (NAME_train_epochs, no history) on
+the chip under simavr or QEMU (benchmarks/devices.py) and must end with the
+parameters of the same driver built for the host in the same number type:
+float32 on the AVR (avr-gcc's double is 32 bits) and the Cortex-M4F's FPU,
+double in software on the Cortex-M3. Needs the Debian packages gcc-avr avr-libc
+simavr gcc-arm-none-eabi picolibc-arm-none-eabi qemu-system-arm (.ci/run).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from benchmarks import devices
+from nnsym.targets.cengine import OK
+from tests.helpers import module_for
+from tests.target_helpers import close
+
+TOLERANCE = {"float64": 1e-12, "float32": 1e-5}
+# (chip, number type) of each run: the AVR and the M4F in float32, the M3 in
+# double, as each chip's hardware has it.
+RUNS = [
+    (devices.AVR, "float32"),
+    (devices.CORTEX_M3, "float64"),
+    (devices.CORTEX_M4F, "float32"),
+]
+CASES = {
+    "xor": lambda: devices.xor_case(),
+    # The loop form: 1000 epochs, which keep simavr's run to a few seconds.
+    "xor-loops": lambda: _shorter(devices.xor_case("loops"), 1000),
+    "iris-4-8-3": lambda: devices.iris_case(),
+}
+
+
+def _shorter(case, epochs):
+    import dataclasses
+
+    return dataclasses.replace(case, epochs=epochs)
+
+
+@functools.cache
+def _host(name: str, dtype: str) -> devices.Result:
+    folder = Path(tempfile.mkdtemp(prefix=f"nnsym-host-{name}-{dtype}-"))
+    return devices.train_on(None, CASES[name](), dtype, folder)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.parametrize("chip,dtype", RUNS, ids=[chip.name for chip, _ in RUNS])
+def test_trains_on_the_chip_as_on_the_host(tmp_path: Path, chip, dtype, name):
+    missing = chip.missing()
+    if missing:
+        pytest.skip(f"{', '.join(missing)} not installed (see .ci/run)")
+    case = CASES[name]()
+    got = devices.train_on(chip, case, dtype, tmp_path)
+    want = _host(name, dtype)
+    assert got.code == want.code == OK
+    assert got.epochs == want.epochs == case.epochs
+    assert len(got.params) == len(want.params) == case.spec.n_params
+    tolerance = TOLERANCE[dtype]
+    for a, b in zip(got.params, want.params, strict=True):
+        assert close(a, b, tolerance), (got.params, want.params)
+    assert close(got.objective, want.objective, tolerance)
+    # It learned: the objective fell well below the start's.
+    module = module_for(case.spec)
+    before = math.fsum(
+        module.loss(list(case.start), list(x), list(y))
+        for x, y in zip(case.xs, case.ys)
+    )
+    assert got.objective < 0.9 * before
+    if name.startswith("xor"):
+        assert got.objective < 0.01
+        # The four XOR answers, from the chip's parameters.
+        for x, (y,) in zip(case.xs, case.ys):
+            (out,) = module.forward(got.params, list(x))
+            assert (out > 0.5) == (y > 0.5)
+    if chip is devices.AVR:
+        # simavr counted the cycles; static RAM and the painted stack fit the
+        # Uno's 2 KB, the program its 32 KB of flash.
+        flash, static = devices.sizes(chip, tmp_path / "prog.elf")
+        assert got.cycles and got.cycles > 0
+        assert got.stack and static + got.stack < chip.ram
+        assert flash < chip.flash
