@@ -17,8 +17,8 @@ from nnsym.pipeline.cse import Program, eliminate_common_subexpressions
 from nnsym.pipeline.emit import emit
 from nnsym.pipeline.loops import build_loop_program
 from nnsym.pipeline.spec import Spec, format_arch, param_names
-from nnsym.targets.common import identity, print_statements, runtime_text
 from nnsym.targets.c_chunk import chunk_code
+from nnsym.targets.common import identity, print_statements, runtime_text
 from nnsym.targets.loops import Syntax, loop_bodies, offsets
 from nnsym.targets.printers import CPrinter
 from nnsym.targets.registry import Baked, Rendered, Request
