@@ -10,6 +10,7 @@ build on it.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
@@ -203,6 +204,7 @@ def check_gradients(
     tolerance: float = fdcheck.DEFAULT_TOLERANCE,
     against_torch: bool = False,
     module: ModuleType | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> fdcheck.CheckReport:
     """`nnsym check`: the generated module's gradients against finite differences.
 
@@ -213,5 +215,5 @@ def check_gradients(
     if module is None:
         module = load_generated(spec)
     return fdcheck.check_gradients(
-        spec, point, step, tolerance, against_torch, module=module
+        spec, point, step, tolerance, against_torch, module=module, progress=progress
     )
