@@ -266,7 +266,8 @@ def run(args: argparse.Namespace) -> int:
                 else ", stopped early: converged (no further progress)"
             )
         print(
-            f"{result.epochs_run} epochs in {result.seconds:.2f} s{stopped}; "
+            f"{result.epochs_run} epoch{'' if result.epochs_run == 1 else 's'} in "
+            f"{result.seconds:.2f} s{stopped}; "
             f"seed {plan.seed}",
         )
         if plan.scaling is not None:
