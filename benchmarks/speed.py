@@ -15,7 +15,9 @@ machine's peak (the fastest of all its rounds in the run: the limit is what
 the kernel reaches when nothing else runs); every ratio to PyTorch is a median
 over rounds of ratios within a round.
 Final losses must agree (float64 to 1e-6, float32 to 1e-3) before any time is
-reported.
+reported. Times are this process's CPU time (time.process_time: every peer
+runs on this one thread), not wall time, so that time spent waiting for a
+core on a shared machine is not counted against either side.
 
 FLOPs of an epoch are counted from the architecture (`epoch_flops`), as the
 multiplies and adds of the three products of every layer, not the
@@ -191,9 +193,9 @@ def peak_kernel(directory: Path):
     def measure() -> tuple[float, float]:
         rates = []
         for function in functions:
-            started = time.perf_counter()
+            started = time.process_time()
             function(PEAK_REPETITIONS)
-            seconds = time.perf_counter() - started
+            seconds = time.process_time() - started
             rates.append(2 * 128 * PEAK_REPETITIONS / seconds)
         return rates[0], rates[1]
 
@@ -221,7 +223,7 @@ def run_case(case: Case, directory: Path, repeats: int, peak) -> tuple[Result, b
         ys = trainer.rows(case.ys, case.arch[-1])
 
         def c_run(epochs, trainer=trainer, xs=xs, ys=ys):
-            started = time.perf_counter()
+            started = time.process_time()
             code, _, history = trainer.train(
                 xs,
                 ys,
@@ -233,7 +235,7 @@ def run_case(case: Case, directory: Path, repeats: int, peak) -> tuple[Result, b
                 seed=0,
             )
             assert code == 0, code
-            return time.perf_counter() - started, history[-1]
+            return time.process_time() - started, history[-1]
 
         peers[f"C {dtype}"] = (c_run, case.c_epochs)
         acts = (case.activation,) * (len(case.arch) - 2) + (case.output,)
@@ -250,9 +252,9 @@ def run_case(case: Case, directory: Path, repeats: int, peak) -> tuple[Result, b
         torch_trainer.prepare(max(case.torch_epochs, 2))
 
         def torch_run(epochs, trainer=torch_trainer):
-            started = time.perf_counter()
+            started = time.process_time()
             _, history = trainer.train(start, case.lr, epochs)
-            return time.perf_counter() - started, history[-1]
+            return time.process_time() - started, history[-1]
 
         peers[f"PyTorch {dtype}"] = (torch_run, case.torch_epochs)
     result = Result(

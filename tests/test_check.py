@@ -13,12 +13,15 @@ from nnsym.errors import NnsymError, UsageError
 from nnsym.explain.fdcheck import (
     STEP_TABLE,
     central_difference,
+    format_report,
     forward_difference,
     torch_loss_and_grad,
 )
 from nnsym.explain.point import parse_at
+from nnsym.explain.sampling import rounding_floor
 from nnsym.pipeline.spec import make_spec
 from nnsym.targets.python import check_gradients
+from tests.helpers import run_cli_in_process as run_cli
 
 
 def test_difference_formulas_on_a_parabola():
@@ -161,14 +164,16 @@ def test_against_torch_without_torch_says_how_to_install(monkeypatch):
         ("2-2-1", {}),
         ("3-4-4-1", {"activation": "tanh"}),
         ("4-3", {"loss": "ce"}),
-        ("2-2-1", {"activation": "relu", "loss": "bce"}),
+        # Seed 5: at seed 2 both relu neurons are dead (see the test below).
+        ("2-2-1", {"activation": "relu", "loss": "bce", "seed": 5}),
         ("2-2-2", {"activation": "leaky_relu", "loss": "mse"}),
     ],
 )
 def test_against_torch_autograd(arch, options):
     pytest.importorskip("torch")
+    seed = options.pop("seed", 2)
     spec = make_spec(arch, **options)
-    report = check_gradients(spec, parse_at("seed=2", spec), against_torch=True)
+    report = check_gradients(spec, parse_at(f"seed={seed}", spec), against_torch=True)
     assert report.worst_torch_error is not None
     assert report.worst_torch_error < 1e-12
     assert report.agrees
@@ -233,3 +238,35 @@ def test_a_mismatch_at_every_step_still_blames_nnsym(capsys, monkeypatch):
     monkeypatch.setattr("nnsym.api.check_gradients", wrong_by_one)
     assert main(["check", "--arch", "2-1"]) == 1
     assert "bug in nnsym" in capsys.readouterr().err
+
+
+def test_zero_against_zero_is_not_checked(capsys):
+    # At seed 2 both hidden relu neurons of this 2-2-1 net are dead: layer 1's
+    # gradients and their differences are all exactly 0, which checks nothing.
+    args = ["check", "--arch=2-2-1", "--activation=relu", "--loss=bce", "--at=seed=2"]
+    code, out, err = run_cli(args, capsys)
+    assert code == 1
+    assert out.count("zero to rounding: not checked") == 8
+    assert "8 of the 9 gradients are zero to rounding" in out
+    assert "NOT CHECKED: every gradient checked in layer(s) 1 " in out
+    assert "OK" not in out and "not checked" in err
+    # One dead neuron of two (seed 0): the live one checks layer 1, and the
+    # dead one's rows are marked, not counted.
+    code, out, _ = run_cli([*args[:-1], "--at=seed=0"], capsys)
+    assert code == 0 and "OK: " in out
+    assert "4 of the 9 gradients are zero to rounding" in out
+
+
+def test_wide_inputs_give_gradients_well_above_rounding_and_a_short_line(capsys):
+    # The default inputs used to halve: x783 was 2e-236 on 784 inputs, and 93 of
+    # the 100 sampled gradients were 0 on both sides, reported OK.
+    spec = make_spec("784-16-10", loss="ce")
+    point = parse_at(None, spec)
+    assert min(abs(x) for x in point.x) > 1e-3
+    report = check_gradients(spec, point)
+    assert report.n_unchecked == 0 and not report.unchecked_layers
+    assert report.agrees
+    layer_1 = [p.symbolic for p in report.params if p.name.startswith("w1_")]
+    assert min(abs(g) for g in layer_1) > 1e3 * rounding_floor(report.loss, 1e-4)
+    line = format_report(report).splitlines()[1]
+    assert len(line) < 300 and "784 values" in line

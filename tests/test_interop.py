@@ -27,9 +27,23 @@ EXACT = 1e-12
 
 
 def need(module):
-    extra = {"torch": "torch", "sklearn": "sklearn", "onnxruntime": "onnx"}
+    extra = EXTRAS[module]
     return pytest.importorskip(
         module, reason=f"{module} is not installed (pip install 'nnsym[{extra}]')"
+    )
+
+
+# The extra that installs each optional module, named in a skip's reason.
+EXTRAS = {"torch": "torch", "sklearn": "sklearn", "onnxruntime": "onnx"}
+
+
+def test_a_skip_names_the_extra_not_a_table(monkeypatch):
+    # None in sys.modules makes the import fail, as if it were not installed.
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    with pytest.raises(pytest.skip.Exception) as skipped:
+        need("onnxruntime")
+    assert str(skipped.value) == (
+        "onnxruntime is not installed (pip install 'nnsym[onnx]')"
     )
 
 

@@ -223,7 +223,8 @@ def test_user_defined_activation_is_an_entry_like_the_others():
     f = compiled(cube(Z))
     assert f(3.0) == pytest.approx(9.0, rel=1e-15)
     unnamed, _ = expression.define_activation("x*sigmoid(x)")
-    assert unnamed.startswith("act_") and unnamed.isidentifier()
+    # Named from its expression (was act_5b5cc48a), with a digest for safety.
+    assert unnamed == "x_mul_sigmoid_x_5b5cc4" and unnamed.isidentifier()
     g = compiled(function_of(unnamed)(Z))
     assert g(2.0) == pytest.approx(2.0 / (1 + math.exp(-2.0)), rel=1e-15)
 
@@ -305,3 +306,31 @@ def test_user_defined_activation_is_checked_against_pytorch():
     )
     assert value == pytest.approx(torch_value, rel=1e-13)
     assert grads == pytest.approx(torch_grads, rel=1e-12, abs=1e-15)
+
+
+def test_cli_md_lists_every_function_diff_knows():
+    from pathlib import Path
+
+    from nnsym.explain.limits import FUNCTION_NAMES
+
+    text = (Path(__file__).parent.parent / "docs" / "cli.md").read_text()
+    import re
+
+    listed = re.search(r"functions `([a-z_ \n]+)` pass", text)
+    assert listed and tuple(listed[1].split()) == FUNCTION_NAMES
+
+
+def test_unnamed_activations_are_named_from_their_expression():
+    from nnsym.pipeline.functions import name_of_expression
+
+    names = {
+        text: name_of_expression(text)
+        for text in ("x**3/3", "(x+1)*x", "x+1*x", "2*x", "0.5*x", "x", "-x")
+    }
+    assert names["x**3/3"] == "x_pow_3_div_3_13f276"
+    assert names["2*x"].startswith("act_2_mul_x_")
+    # Expressions that read alike still get different names.
+    assert names["(x+1)*x"] != names["x+1*x"]
+    assert len(set(names.values())) == len(names)
+    for name in names.values():
+        assert name.isidentifier() and name.isascii() and len(name) <= 27

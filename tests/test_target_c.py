@@ -740,8 +740,10 @@ def test_the_loop_form_is_loops():
     source = source_for(make_spec("784-128-10", loss="ce", form="loops"), "c")
     assert "#define MLP_784_128_10_SOFTMAX_CE_LOOPS_SIZE_1 128" in source
     assert "for (size_t j = 0; j < MLP_784_128_10_SOFTMAX_CE_LOOPS_SIZE_1" in source
-    # No allocation: every buffer's size is a macro of the architecture.
-    assert "malloc(" not in source and len(source) < 40000
+    # No allocation: every buffer's size is a macro of the architecture; the
+    # file's size is the layers' (about 46 kB with the chunk kernel), not the
+    # 101,770 parameters'.
+    assert "malloc(" not in source and len(source) < 60000
 
 
 @pytest.mark.parametrize("compiler", ["gcc", "clang"])

@@ -425,3 +425,12 @@ def test_generated_module_for_train_is_the_generate_commands(in_tmp, capsys):
     assert run(capsys, "train", *XOR, "--seed", "0", "--epochs", "1")[0] == 0
     spec = make_spec("2-2-1")
     assert api.is_up_to_date(spec, in_tmp / "generated" / "mlp_2_2_1.py")
+
+
+def test_one_epoch_is_singular(tmp_path, monkeypatch, capsys):
+    from nnsym.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--data=xor", "--epochs=1", "--seed=0"]) == 0
+    out = capsys.readouterr().out
+    assert "\n1 epoch in " in out and "1 epochs" not in out

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
+from collections.abc import Callable
 from typing import Any
 
 from nnsym import api
@@ -28,8 +30,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="ITEMS",
         help="where to evaluate: seed=N, params=P,P,... or weights=FILE, then "
         "x=X,X,... and "
-        "y=Y,...; e.g. --at seed=0,x=1,0,y=1 (default: seed 0, x = 1,-0.5,0.25,..., "
-        "y = 1,0,...)",
+        "y=Y,...; e.g. --at seed=0,x=1,0,y=1 (default: seed 0, x = 1,-0.5,0.25,-0.125 "
+        "repeated, scaled by 2/sqrt(inputs) above 4 inputs; y = 1,0,...)",
     )
     parser.add_argument(
         "--step",
@@ -67,8 +69,14 @@ def run(args: argparse.Namespace) -> int:
         step=args.step,
         tolerance=args.tolerance,
         against_torch=args.against == "torch",
+        progress=progress_line() if sys.stderr.isatty() else None,
     )
     sys.stdout.write(api.format_report(report))
+    if report.unchecked_layers:
+        raise NnsymError(
+            "the gradients were not checked: at this point some layer's are all "
+            "zero to rounding (see above); choose another point with --at"
+        )
     if not report.agrees:
         raise NnsymError(mismatch_message(report))
     return 0
@@ -102,3 +110,27 @@ def mismatch_message(report: api.CheckReport) -> str:
         "the symbolic gradients disagree with the references above; "
         "this is a bug in nnsym, please report it with the command line"
     )
+
+
+def progress_line() -> Callable[[int, int], None]:
+    """Losses evaluated so far and the time left, redrawn on stderr twice a second."""
+    start = time.perf_counter()
+    shown = [0.0]
+
+    def report(done: int, total: int) -> None:
+        now = time.perf_counter()
+        if now - shown[0] < 0.5 and done < total:
+            return
+        shown[0] = now
+        elapsed = now - start
+        left = elapsed / done * (total - done) if done else 0.0
+        end = "\n" if done >= total else ""
+        print(
+            f"\rfinite differences: {done} of {total} losses, {elapsed:.0f} s, "
+            f"about {left:.0f} s left ",
+            end=end,
+            file=sys.stderr,
+            flush=True,
+        )
+
+    return report

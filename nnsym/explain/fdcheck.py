@@ -14,7 +14,6 @@ step shows both sides of the trade-off.
 from __future__ import annotations
 
 import math
-import random
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,6 +22,16 @@ from typing import Any
 
 from nnsym.errors import NnsymError, UsageError
 from nnsym.explain.point import Point
+from nnsym.explain.sampling import (
+    CHECK_SAMPLE as CHECK_SAMPLE,  # re-exported
+)
+from nnsym.explain.sampling import MAX_CHECK_PARAMS as MAX_CHECK_PARAMS
+from nnsym.explain.sampling import (
+    layer_of,
+    rounding_floor,
+    sampled_indices,
+    table_indices,
+)
 from nnsym.pipeline.spec import Spec
 
 DEFAULT_STEP = 1e-4  # the tutorial's eps
@@ -33,11 +42,6 @@ DEFAULT_TOLERANCE = 1e-6
 TORCH_TOLERANCE = 1e-9
 TORCH_INSTALL_HINT = "pip install 'nnsym[torch]' (the CPU build, torch==2.13.0)"
 
-# Finite differences cost two loss evaluations per parameter and step size:
-# above this many parameters, a seeded sample of CHECK_SAMPLE of them is checked
-# (every layer's first weight and last bias among them), not every one.
-MAX_CHECK_PARAMS = 1000
-CHECK_SAMPLE = 100
 
 Loss = Callable[[Sequence[float]], float]
 
@@ -51,6 +55,9 @@ class ParamCheck:
     forward: float
     central: float
     torch: float | None = None
+    # False when the gradient and its differences are both zero to rounding at
+    # this point: their agreement says nothing about the gradient's formula.
+    checked: bool = True
 
     @property
     def forward_error(self) -> float:
@@ -90,6 +97,15 @@ class CheckReport:
     tolerance: float
     # How many parameters the network has (params holds the ones checked).
     n_params: int = 0
+    # Layers (from 1) none of whose sampled gradients rise above rounding.
+    unchecked_layers: tuple[int, ...] = ()
+    # How many parameters the step table is over.
+    n_table: int = 0
+
+    @property
+    def n_unchecked(self) -> int:
+        """Parameters whose gradient is zero to rounding at this point."""
+        return sum(not p.checked for p in self.params)
 
     @property
     def worst_central_error(self) -> float:
@@ -111,8 +127,10 @@ class CheckReport:
 
     @property
     def agrees(self) -> bool:
-        """True if every reference agrees with the symbolic gradient."""
+        """True if every reference agrees and every layer was really checked."""
         torch_error = self.worst_torch_error
+        if self.unchecked_layers:
+            return False
         return self.worst_central_error <= self.tolerance and (
             torch_error is None or torch_error <= TORCH_TOLERANCE
         )
@@ -164,22 +182,6 @@ def check_request(
         )
 
 
-def sampled_indices(spec: Spec) -> list[int]:
-    """Which parameters to check: all, or above MAX_CHECK_PARAMS a seeded sample."""
-    n = spec.n_params
-    if n <= MAX_CHECK_PARAMS:
-        return list(range(n))
-    # Every layer's first weight and last bias, so that no layer goes unchecked.
-    chosen: set[int] = set()
-    start = 0
-    for n_in, n_out in zip(spec.arch, spec.arch[1:]):
-        chosen |= {start, start + (n_in + 1) * n_out - 1}
-        start += (n_in + 1) * n_out
-    rest = [i for i in range(n) if i not in chosen]
-    chosen |= set(random.Random(0).sample(rest, CHECK_SAMPLE - len(chosen)))
-    return sorted(chosen)
-
-
 def check_gradients(
     spec: Spec,
     point: Point,
@@ -188,6 +190,7 @@ def check_gradients(
     against_torch: bool = False,
     *,
     module: ModuleType,
+    progress: Callable[[int, int], None] | None = None,
 ) -> CheckReport:
     """Compare the generated `module`'s gradients with finite differences (and torch).
 
@@ -212,36 +215,67 @@ def check_gradients(
     base = loss(params)
 
     indices = sampled_indices(spec)
+    in_table = table_indices(spec, indices)
+    # Losses to evaluate: two a parameter at --step, two a table parameter at
+    # each other step; reported to `progress` as they are done.
+    total = 2 * len(indices) + 2 * len(in_table) * sum(h != step for h in STEP_TABLE)
+    done = 0
 
-    def all_differences(h: float) -> list[tuple[float, float]]:
-        return [differences(loss, params, i, h, base) for i in indices]
+    def all_differences(h: float, which: list[int]) -> list[tuple[float, float]]:
+        nonlocal done
+        pairs = []
+        for i in which:
+            pairs.append(differences(loss, params, i, h, base))
+            done += 2
+            if progress is not None:
+                progress(done, total)
+        return pairs
 
-    at_step = all_differences(step)
+    at_step = all_differences(step, indices)
     if not all(math.isfinite(v) for pair in at_step for v in pair):
         raise UsageError(
             f"--at: the finite differences with step {step:g} are not finite "
             "numbers at this point; choose a smaller --step, or smaller inputs, "
             "targets or parameters"
         )
+    floor = rounding_floor(base)
     checks = tuple(
         ParamCheck(
             module.PARAM_NAMES[i],
             symbolic[i],
             *estimate,
             None if torch_grads is None else torch_grads[i],
+            max(abs(symbolic[i]), abs(estimate[1])) > floor,
         )
         for i, estimate in zip(indices, at_step)
     )
-    checked = [symbolic[i] for i in indices]
+    seen = {layer_of(spec, i) for i, p in zip(indices, checks) if p.checked}
+    unchecked = tuple(
+        layer for layer in range(1, spec.n_layers + 1) if layer not in seen
+    )
+    at_step_of = dict(zip(indices, at_step))
+    table_symbolic = [symbolic[i] for i in in_table]
     rows = []
     for h in STEP_TABLE:
-        estimates = at_step if h == step else all_differences(h)
-        forward_errors = [abs(f - g) for (f, _), g in zip(estimates, checked)]
-        central_errors = [abs(c - g) for (_, c), g in zip(estimates, checked)]
+        if h == step:
+            estimates = [at_step_of[i] for i in in_table]
+        else:
+            estimates = all_differences(h, in_table)
+        forward_errors = [abs(f - g) for (f, _), g in zip(estimates, table_symbolic)]
+        central_errors = [abs(c - g) for (_, c), g in zip(estimates, table_symbolic)]
         rows.append(StepRow(h, max(forward_errors), max(central_errors)))
     table = tuple(rows)
     return CheckReport(
-        spec, point, value, step, checks, table, tolerance, len(symbolic)
+        spec,
+        point,
+        value,
+        step,
+        checks,
+        table,
+        tolerance,
+        len(symbolic),
+        unchecked,
+        len(in_table),
     )
 
 
@@ -370,12 +404,19 @@ def format_report(report: CheckReport) -> str:
         )
         if p.torch is not None:
             row += f" {p.torch + 0.0:>14.9f} {p.torch_error:>9.1e}"
+        if not p.checked:
+            row += "  zero to rounding: not checked"
         lines.append(row)
     best_forward = min(report.table, key=lambda r: r.forward_error).step
     best_central = min(report.table, key=lambda r: r.central_error).step
     lines += [
         "",
-        "Largest error over all parameters, by step size:",
+        (
+            "Largest error over all parameters, by step size:"
+            if report.n_table >= len(report.params)
+            else f"Largest error over {report.n_table} of them (each layer's first "
+            "weight and last bias), by step size:"
+        ),
         f"  {'h':>7} {'forward':>9} {'central':>9}",
     ]
     for row in report.table:
@@ -397,6 +438,19 @@ def format_report(report: CheckReport) -> str:
         "by h magnifies that rounding: the error grows again like 1e-16 / h.",
         "",
     ]
+    if report.n_unchecked:
+        lines.append(
+            f"{report.n_unchecked} of the {len(report.params)} gradients are zero "
+            "to rounding at this point (marked above): not counted as checked."
+        )
+    if report.unchecked_layers:
+        layers = ", ".join(str(layer) for layer in report.unchecked_layers)
+        lines.append(
+            f"NOT CHECKED: every gradient checked in layer(s) {layers} is zero to "
+            "rounding at this point; choose another point with --at (e.g. "
+            "smaller parameters or inputs, or another seed)"
+        )
+        return "\n".join(lines) + "\n"
     # "agree to" when they do, "differ by up to" when they do not.
     agree = "agree to" if report.agrees else "differ by up to"
     verdict = (

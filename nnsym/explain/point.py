@@ -11,8 +11,8 @@ Keys: `seed` (an integer; parameters drawn as the generated module's
 init_params(seed) does: uniform in [-1, 1]), `params` (every parameter in
 PARAM_NAMES order), `weights` (a weights file saved by `nnsym train --save`,
 for the same network), `x` (the inputs), `y` (the targets). Missing keys default
-to seed 0, x = 1, -0.5, 0.25, ... (every input non-zero and different, so
-that every weight's gradient is tested) and y = 1, 0, 0, ... (class 0, a valid
+to seed 0, x = 1, -0.5, 0.25, -0.125, repeated and scaled down for wide inputs
+(see default_inputs) and y = 1, 0, 0, ... (class 0, a valid
 target for every loss).
 """
 
@@ -52,8 +52,29 @@ class Point:
         return f"parameters {source}, x = {_numbers(self.x)}, y = {_numbers(self.y)}"
 
 
+# Wider inputs are shown as their first and last few values and their count.
+SHOWN_VALUES = 8
+
+
 def _numbers(values: tuple[float, ...]) -> str:
-    return "(" + ", ".join(f"{v:g}" for v in values) + ")"
+    if len(values) <= SHOWN_VALUES:
+        return "(" + ", ".join(f"{v:g}" for v in values) + ")"
+    head = ", ".join(f"{v:g}" for v in values[: SHOWN_VALUES - 2])
+    tail = ", ".join(f"{v:g}" for v in values[-2:])
+    return f"({head}, ..., {tail}; {len(values)} values)"
+
+
+def default_inputs(n_inputs: int) -> tuple[float, ...]:
+    """1, -0.5, 0.25, -0.125, repeated, scaled by min(1, 2 / sqrt(n_inputs)).
+
+    Every input is non-zero, so that every weight's gradient is tested; with
+    more than four inputs the pattern repeats instead of halving on (x783 would
+    be 2e-236 on 784 inputs, and its weights' gradients zero to rounding), and
+    the scale keeps the first layer's sums near 1, out of the activations'
+    flat tails.
+    """
+    scale = min(1.0, 2.0 / math.sqrt(n_inputs))
+    return tuple(scale * (-0.5) ** (i % 4) for i in range(n_inputs))
 
 
 def init_params(n_params: int, seed: int) -> tuple[float, ...]:
@@ -143,7 +164,7 @@ def parse_at(
         seed = int(tokens[0])
         params = init_params(spec.n_params, seed)
     n_inputs, n_outputs = spec.arch[0], spec.arch[-1]
-    default_x = [repr((-0.5) ** i) for i in range(n_inputs)]
+    default_x = [repr(value) for value in default_inputs(n_inputs)]
     default_y = ["1"] + ["0"] * (n_outputs - 1)
     x = _floats("x", items.get("x", default_x), n_inputs)
     y = _floats("y", items.get("y", default_y), n_outputs)

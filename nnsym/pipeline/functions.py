@@ -185,8 +185,30 @@ def split_custom(option: str) -> tuple[str, str]:
     if sep and _CUSTOM_NAME.fullmatch(name.strip()):
         return name.strip(), text.strip()
     text = option.strip()
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
-    return _CUSTOM_PREFIX + digest, text
+    return name_of_expression(text), text
+
+
+# How an unnamed activation's operators read in its name.
+_OPERATOR_WORDS = (("**", " pow "), ("*", " mul "), ("/", " div "), ("+", " plus "))
+_OPERATOR_WORDS += (("-", " minus "), (".", "p"))
+
+
+def name_of_expression(text: str) -> str:
+    """A name for an unnamed activation, read from its expression.
+
+    `'x*sigmoid(x)'` -> `'x_mul_sigmoid_x_1c0a1e'`: its words and operators (at
+    most 20 characters of them), then 6 hex digits of the text's sha256, so that
+    two expressions that read alike (`(x+1)*x`, `x+1*x`) still differ. The same
+    text gives the same name, on any machine.
+    """
+    words = text.lower()
+    for operator, word in _OPERATOR_WORDS:
+        words = words.replace(operator, word)
+    stem = "_".join(re.findall(r"[a-z0-9]+", words))[:20].strip("_")
+    if not stem or not stem[0].isalpha():
+        stem = _CUSTOM_PREFIX.rstrip("_") + ("_" + stem if stem else "")
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:6]
+    return f"{stem}_{digest}"
 
 
 def is_custom(name: str) -> bool:

@@ -1,12 +1,8 @@
 """The C99 target: one header-only trainer (`#define NAME_IMPLEMENTATION`).
 
-In the loop form's training, each sample records its layers' inputs and deltas
-in row `row` of a chunk of `CHUNK` rows, instead of adding its outer products
-to the gradient sums at once; the runtime's add_outer (c/nnsym_outer.h) then
-adds a whole chunk, each weight's sum held in a register through the chunk's
-samples in sample order: the same additions as one sample at a time, without a
-load and a store of every sum for every sample (the moons 2-16-16-1 trainer at
--O3 -march=native: 53 to 48 us an epoch).
+In the loop form's training, NAME_chunk takes a chunk of `CHUNK` samples
+through every layer at once (printed by `nnsym.targets.c_chunk`), each
+sample's arithmetic unchanged.
 """
 
 from __future__ import annotations
@@ -21,8 +17,9 @@ from nnsym.pipeline.cse import Program, eliminate_common_subexpressions
 from nnsym.pipeline.emit import emit
 from nnsym.pipeline.loops import build_loop_program
 from nnsym.pipeline.spec import Spec, format_arch, param_names
+from nnsym.targets.c_chunk import chunk_code
 from nnsym.targets.common import identity, print_statements, runtime_text
-from nnsym.targets.loops import Bodies, Syntax, loop_bodies, offsets
+from nnsym.targets.loops import Syntax, loop_bodies, offsets
 from nnsym.targets.printers import CPrinter
 from nnsym.targets.registry import Baked, Rendered, Request
 
@@ -31,8 +28,8 @@ LOOPS_TEMPLATE = "c/trainer_loops.h.jinja"
 DTYPES = {"float64": "double", "float32": "float"}
 # Parameter names per line of the header comment.
 NAMES_PER_LINE = 8
-# Samples whose layer inputs and deltas are kept before they are added to the
-# gradient sums (see above).
+# Samples that train() takes through the network together (see above); the
+# header's NAME_CHUNK default, 1 where int has 16 bits.
 CHUNK = 16
 
 
@@ -131,7 +128,8 @@ class CLoopContext(CContext):
     aliases: tuple[tuple[str, str], ...] = ()
     common_lines: tuple[str, ...] = ()
     store_lines: tuple[str, ...] = ()
-    record_lines: tuple[str, ...] = ()
+    chunk_arrays: tuple[tuple[str, str], ...] = ()
+    chunk_lines: tuple[str, ...] = ()
     chunk: int = 0
 
 
@@ -156,6 +154,7 @@ def c_loop_context(spec: Spec, dtype: str = "float64") -> CLoopContext:
     )
     program = build_loop_program(spec)
     bodies = loop_bodies(program, printer, syntax)
+    chunked = chunk_code(program, printer, prefix)
     helpers = tuple(printer.helper_definitions())
     # logsumexp is printed by the loops themselves, not by the printer.
     used = set(printer.helpers)
@@ -172,7 +171,7 @@ def c_loop_context(spec: Spec, dtype: str = "float64") -> CLoopContext:
     )
     return CLoopContext(
         **base,
-        # train() adds the gradient sums a chunk at a time with add_outer.
+        # NAME_chunk adds the gradient sums a chunk at a time with add_outer.
         runtime=runtime_for(printer, used) + "\n\n" + runtime_text("c/nnsym_outer.h"),
         helpers=helpers,
         forward_lines=bodies.forward,
@@ -184,27 +183,10 @@ def c_loop_context(spec: Spec, dtype: str = "float64") -> CLoopContext:
         aliases=bodies.aliases,
         common_lines=bodies.common,
         store_lines=bodies.store,
-        record_lines=tuple(record_lines(Bodies(program, printer, syntax))),
+        chunk_arrays=chunked.arrays,
+        chunk_lines=chunked.body,
         chunk=CHUNK,
     )
-
-
-def record_lines(bodies: Bodies) -> list[str]:
-    """Copy each layer's inputs and deltas to row `row` of its chunk arrays."""
-    s = bodies.syntax
-    lines = []
-    for layer in bodies.program.layers:
-        k = layer.index
-        lines += [
-            s.loop("i", s.size(k - 1)),
-            f"    inputs{k}[row * {s.size(k - 1)} + i] = "
-            f"{bodies.source(k - 1, 'i')};",
-            "}",
-            s.loop("j", s.size(k)),
-            f"    deltas{k}[row * {s.size(k)} + j] = {bodies.d(k)}[j];",
-            "}",
-        ]
-    return lines
 
 
 def render_c(

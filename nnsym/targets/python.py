@@ -10,6 +10,7 @@ build on it.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
@@ -84,6 +85,7 @@ def generate(
     from nnsym.pipeline.cse import eliminate_common_subexpressions
     from nnsym.pipeline.emit import build_context, render_module
     from nnsym.pipeline.gradients import backpropagate
+    from nnsym.pipeline.jacobian import output_jacobian
     from nnsym.pipeline.model import build_network
     from nnsym.pipeline.reference import selftest_reference
 
@@ -108,7 +110,14 @@ def generate(
     progress("computing the selftest's reference values (30 digits)")
     reference = selftest_reference(gradients)
     progress("printing and formatting the module")
-    context = build_context(spec, program, docstring, spec.title, selftest=reference)
+    context = build_context(
+        spec,
+        program,
+        docstring,
+        spec.title,
+        selftest=reference,
+        jacobian=output_jacobian(network),
+    )
     source = render_module(spec, context)
     return Generated(spec, gradients, derivation, formulas, source)
 
@@ -203,6 +212,7 @@ def check_gradients(
     tolerance: float = fdcheck.DEFAULT_TOLERANCE,
     against_torch: bool = False,
     module: ModuleType | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> fdcheck.CheckReport:
     """`nnsym check`: the generated module's gradients against finite differences.
 
@@ -213,5 +223,5 @@ def check_gradients(
     if module is None:
         module = load_generated(spec)
     return fdcheck.check_gradients(
-        spec, point, step, tolerance, against_torch, module=module
+        spec, point, step, tolerance, against_torch, module=module, progress=progress
     )

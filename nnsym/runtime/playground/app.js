@@ -171,16 +171,22 @@ function train(epochs, recording = false) {
   }
 }
 
+// The pending animation frame: one at most, however often play is pressed.
+let frameRequest = null;
+
 function frame() {
+  frameRequest = null;
   if (!playing) return;
   const began = performance.now();
   train(settings.speed);
   stats.epochs += settings.speed;
-  render(frameCount % FORMULA_EVERY === 0, frameCount % LINKS_EVERY === 0);
+  // A sixth of the formulas each frame, in turn: the same refresh rate as all
+  // of them every sixth frame, without a long frame every sixth.
+  render(true, frameCount % LINKS_EVERY === 0, frameCount % FORMULA_EVERY);
   stats.busy += performance.now() - began;
   stats.frames++;
   frameCount++;
-  if (playing) requestAnimationFrame(frame);
+  if (playing) frameRequest = requestAnimationFrame(frame);
   else render(true);
 }
 
@@ -192,8 +198,10 @@ function play(on) {
     stats.epochs = 0;
     stats.busy = 0;
     stats.start = performance.now();
-    requestAnimationFrame(frame);
+    if (frameRequest === null) frameRequest = requestAnimationFrame(frame);
   } else {
+    if (frameRequest !== null) cancelAnimationFrame(frameRequest);
+    frameRequest = null;
     writeHash();
     render(true);
   }
@@ -338,7 +346,7 @@ function onPick(what, click) {
   if (click) render(true);
 }
 
-function render(withFormulas, withLinks = true) {
+function render(withFormulas, withLinks = true, part = null) {
   const params = stepper.params;
   if (boundary) {
     boundary.compute(params, data.extent);
@@ -358,8 +366,8 @@ function render(withFormulas, withLinks = true) {
   $("status").textContent = error ? `${status} · ${error}` : status;
   $("status").classList.toggle("failed", Boolean(error));
   if (withFormulas) {
-    renderFormulas();
-    if (fitCanvas || confusion) {
+    renderFormulas(part);
+    if ((fitCanvas || confusion) && (part === null || part === 0)) {
       const outputs = data.trainXs.map((x) => M.forward(params, x));
       if (fitCanvas) drawFit(fitCanvas, outputs, data.trainYs);
       else confusionTable(confusion, data.classes, outputs, data.trainYs);
@@ -375,12 +383,14 @@ function indexValues(formula) {
   });
 }
 
-function renderFormulas() {
+/** The formulas' numbers: all of them, or (`part` of FORMULA_EVERY) every sixth. */
+function renderFormulas(part = null) {
   const x = data.trainXs[sampleIndex];
   const y = data.trainYs[sampleIndex];
-  $("sample-values").textContent = `of ${data.trainXs.length}: ${data.inputNames.map((name, i) => `${name} = ${formatNumber(x[i])}`).join(", ")}; target ${y.map(formatNumber).join(", ")}`;
+  if (part === null || part === 0) $("sample-values").textContent = `of ${data.trainXs.length}: ${data.inputNames.map((name, i) => `${name} = ${formatNumber(x[i])}`).join(", ")}; target ${y.map(formatNumber).join(", ")}`;
   const v = quantities(stepper.params, x, y);
   G.FORMULAS.forEach((formula, n) => {
+    if (part !== null && n % FORMULA_EVERY !== part) return;
     const row = rows[n];
     const hidden = phase >= 0 && n > phase;
     row.row.classList.toggle("current", n === phase);
