@@ -234,7 +234,7 @@ def run(args: argparse.Namespace) -> int:
             f"{result.seconds:.2f} s{stopped}; "
             f"seed {plan.seed}",
         )
-        advice = api.training_advice(plan, result.history)
+        advice = api.training_advice(plan, result.history, trained.final_loss)
         if advice is not None:
             print(f"nnsym: note: {advice}", file=sys.stderr)
     if args.save is not None:

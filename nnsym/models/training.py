@@ -337,7 +337,7 @@ def format_test(module: ModuleType, params: Sequence[float], plan: TrainingPlan)
     if is_classification(plan.spec, test):
         share = module.accuracy(params, list(test.xs), list(test.ys))
         right = round(share * len(test))
-        text += f"test accuracy: {share:.1%} ({right} of {len(test)})\n"
+        text += f"test accuracy: {percent(right, len(test))} ({right} of {len(test)})\n"
     return text
 
 
@@ -436,14 +436,22 @@ def format_report(
 SATURATING_RATE = 100
 
 
-def training_advice(plan: TrainingPlan, history: Sequence[float]) -> str | None:
-    """What to try when a run barely lowered its loss at a saturating rate, or None."""
+def training_advice(
+    plan: TrainingPlan, history: Sequence[float], final: float | None = None
+) -> str | None:
+    """What to try when a run barely lowered its loss at a saturating rate, or None.
+
+    `final`: the objective at the trained parameters, the "final loss" printed
+    beside the advice. history[-1] is the objective during the last epoch
+    (before its update, or summed over its mini-batches at moving parameters),
+    so it differs: the advice quotes `final` when given, to agree with it.
+    """
     settings = plan.settings
     batch = settings.batch_size or len(plan.dataset)
     rate = settings.lr * min(batch, len(plan.dataset))
     if settings.reduction != "sum" or rate <= SATURATING_RATE or len(history) < 2:
         return None
-    first, last = history[0], history[-1]
+    first, last = history[0], history[-1] if final is None else final
     if not (math.isfinite(first) and math.isfinite(last)) or last < 0.5 * first:
         return None
     return (
@@ -456,12 +464,16 @@ def training_advice(plan: TrainingPlan, history: Sequence[float]) -> str | None:
 
 
 def percent(part: int, whole: int) -> str:
-    """`part` of `whole` as a percentage that never rounds to 100% or 0% falsely.
+    """`part` of `whole` as a percentage, one rule for every accuracy printed.
 
-    999 of 1000 is 99.9%, not 100%; 1 of 1000 is 0.1%, not 0%.
+    All is 100% and none 0%; anything else has one decimal (1425 of 1438 is
+    99.1%, 345 of 359 96.1%), or more where one would round to 100% or 0%
+    falsely (9999 of 10000 is 99.99%, 1 of 10000 0.01%).
     """
+    if part in (0, whole):
+        return f"{100 * part // whole}%"
     share = 100 * part / whole
-    for decimals in range(0, 12):
+    for decimals in range(1, 12):
         shown = f"{share:.{decimals}f}"
         if (float(shown) == 100) == (part == whole) and (float(shown) == 0) == (
             part == 0
