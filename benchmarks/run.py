@@ -409,6 +409,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             *("loops", "scale", "digits", "threshold", "engine", "speed"),
             "playground",
             "devices",
+            "training",
         ),
         action="append",
         help="run only these parts (repeatable)",
@@ -502,6 +503,10 @@ def main(argv: list[str] | None = None) -> int:
             from benchmarks.playground import playground_case
 
             report["playground"] = playground_case(directory, quick)
+        if "training" in parts:  # not in the default run: minutes of pure Python
+            from benchmarks.optimizers import training_case
+
+            report["optimizers"] = training_case(directory, quick)
     report["training"] = [
         {**asdict(row), "median": row.median, "per_epoch": row.per_epoch}
         | {"ratio": row.ratio}
@@ -527,6 +532,10 @@ def main(argv: list[str] | None = None) -> int:
         print("\n" + naive_table(report["naive"]))
     from benchmarks import layers
 
+    if "optimizers" in report:
+        from benchmarks.optimizers import study_table
+
+        print("\n" + study_table(report["optimizers"]))
     if "loops" in report:
         summaries = [layers.CaseSummary(**s) for s in report["loops"]]
         print("\n" + layers.summary_table(summaries))

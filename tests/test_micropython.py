@@ -52,6 +52,9 @@ out["full"] = m.train(xs, ys, lr=0.1, epochs=2000, params=start)
 out["adam"] = m.train(xs, ys, lr=0.01, epochs=500, params=start, optimizer="adam",
                       reduction="mean")
 out["mini"] = m.train(xs, ys, lr=0.05, epochs=300, seed=7, batch_size=3)
+out["lm"] = m.train(xs, ys, epochs=10, params=start, optimizer="lm")
+out["lbfgs"] = m.train(xs, ys, epochs=10, params=start, optimizer="lbfgs")
+out["jacobian"] = [m.jacobian(params, x) for params, x, y in points]
 out["selftest"] = m.selftest(lambda line: None) if hasattr(m, "selftest") else True
 try:
     m.train(xs, ys, lr=1e300, epochs=10, params=start)
@@ -128,15 +131,27 @@ def test_micropython_runs_the_module_with_the_python_numbers(spec, tmp_path: Pat
         assert all(close(g, w, 1e-12) for g, w in zip(grad, want_grad, strict=True))
         assert all(close(o, w, 1e-12) for o, w in zip(out, module.forward(params, x)))
     start = module.init_params(0)
+    for (params, x, _), rows in zip(points, got["jacobian"], strict=True):
+        for row, want in zip(rows, module.jacobian(params, x), strict=True):
+            assert all(close(a, b, 1e-12) for a, b in zip(row, want, strict=True))
     for key, options in (
         ("full", {"lr": 0.1, "epochs": 2000}),
         ("adam", {"lr": 0.01, "epochs": 500, "optimizer": "adam", "reduction": "mean"}),
+        ("lm", {"epochs": 10, "optimizer": "lm"}),
+        ("lbfgs", {"epochs": 10, "optimizer": "lbfgs"}),
     ):
         params, history = module.train(xs, ys, params=start, **options)
+        # The port's libm is a few ulps from CPython's. lbfgs's line search
+        # extrapolates a cubic through two nearby step lengths (t and 1.01 t),
+        # which shows them as ~1e-9 (measured on 3-4-4-1 tanh); lm's system
+        # grows ill-conditioned as the loss nears 0 (hence 10 iterations, not 20).
+        tolerance = {"lbfgs": 1e-6, "lm": 1e-8}.get(key, 1e-10)
         assert all(
-            close(a, b, 1e-10) for a, b in zip(got[key][1], history, strict=True)
+            close(a, b, tolerance) for a, b in zip(got[key][1], history, strict=True)
         )
-        assert all(close(a, b, 1e-10) for a, b in zip(got[key][0], params, strict=True))
+        assert all(
+            close(a, b, tolerance) for a, b in zip(got[key][0], params, strict=True)
+        )
     try:
         module.train(xs, ys, lr=1e300, epochs=10, params=start)
         diverged = None

@@ -64,10 +64,21 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--seed, and report the loss and accuracy on them (default: 0, none)",
     )
     parser.add_argument(
+        "--scale",
+        choices=("standard", "minmax", "none"),
+        default=None,  # None: standard for a CSV file, none for a built-in set
+        help="scale the inputs, fitted on the training rows: standard (mean 0, "
+        "standard deviation 1, as scikit-learn's StandardScaler), minmax "
+        "(to [0, 1]) or none; the saved parameters take raw inputs (the scaling "
+        "is folded into layer 1). Default: standard for a CSV file, none for a "
+        "built-in data set",
+    )
+    parser.add_argument(
         "--lr",
         type=positive_float,
-        default=DEFAULTS.lr,
-        help=f"learning rate (default: {DEFAULTS.lr:g})",
+        default=None,  # None: not given; lm takes none, lbfgs defaults to 1
+        help=f"learning rate (default: {DEFAULTS.lr:g}; lbfgs: 1, as PyTorch's; "
+        "lm takes none)",
     )
     parser.add_argument(
         "--epochs",
@@ -92,7 +103,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--optimizer",
         choices=api.OPTIMIZERS,
         default=DEFAULTS.optimizer,
-        help="sgd (p -= lr * grad), momentum or adam, as PyTorch defines them "
+        help="sgd (p -= lr * grad), momentum or adam, as PyTorch defines them; "
+        "lbfgs (PyTorch's LBFGS with the strong-Wolfe line search: --epochs is "
+        "its max_iter) or lm (Levenberg-Marquardt, MATLAB trainlm's damping; "
+        "one epoch is one accepted step), both on the full batch "
         f"(default: {DEFAULTS.optimizer})",
     )
     parser.add_argument(
@@ -159,6 +173,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
+def _scale_for(args: argparse.Namespace) -> str:
+    # CSV files hold raw features of any size; the built-in sets are the
+    # tutorials' and stay as they are unless asked.
+    if args.scale is not None:
+        return args.scale
+    return "none" if args.data in api.builtin_names() else "standard"
+
+
 def run(args: argparse.Namespace) -> int:
     """Check everything, generate or reuse the module, train, report and save."""
     spec = spec_from_args(args)
@@ -167,8 +189,11 @@ def run(args: argparse.Namespace) -> int:
             f"--momentum is the factor of --optimizer momentum, but the optimizer "
             f"is {args.optimizer}; add --optimizer momentum or leave out --momentum"
         )
+    lr = args.lr
+    if lr is None and args.optimizer not in ("lbfgs", "lm"):
+        lr = DEFAULTS.lr
     settings = api.TrainingSettings(
-        lr=args.lr,
+        lr=lr,
         epochs=args.epochs,
         batch_size=args.batch_size,
         optimizer=args.optimizer,
@@ -187,11 +212,17 @@ def run(args: argparse.Namespace) -> int:
         header=args.header,
         test_split=args.test_split,
         csv_format=csv_format(args),
+        scale=_scale_for(args),
     )
     if args.save is not None:
         api.check_save_target(args.save, force=args.force)
     if args.plot is not None:
         api.check_plot_target(args.plot)
+    if args.engine != "python" and args.optimizer in ("lbfgs", "lm"):
+        raise UsageError(
+            f"--engine {args.engine} trains with sgd, momentum or adam; --optimizer "
+            f"{args.optimizer} runs in the Python module (leave out --engine)"
+        )
     engine = api.registry.engine(args.engine)
     if engine is not None:
         api.registry.resolve(engine.prepare)()
@@ -224,16 +255,28 @@ def run(args: argparse.Namespace) -> int:
     trained = api.Trained.from_run(plan, module, result)
     if not args.quiet:
         sys.stdout.write(trained.report())
-        stopped = (
-            f", stopped early at target loss {args.target_loss:g}"
-            if result.epochs_run < args.epochs
-            else ""
-        )
+        stopped = ""
+        if result.epochs_run < args.epochs:
+            reached = args.target_loss is not None and result.history[-1] <= (
+                args.target_loss
+            )
+            stopped = (
+                f", stopped early at target loss {args.target_loss:g}"
+                if reached
+                else ", stopped early: converged (no further progress)"
+            )
         print(
             f"{result.epochs_run} epoch{'' if result.epochs_run == 1 else 's'} in "
             f"{result.seconds:.2f} s{stopped}; "
             f"seed {plan.seed}",
         )
+        if plan.scaling is not None:
+            print(
+                f"nnsym: inputs scaled ({plan.scaling.method}, fitted on the "
+                f"{len(plan.dataset)} training rows, folded into layer 1: the "
+                "saved model takes raw inputs; --scale none to keep them raw)",
+                file=sys.stderr,
+            )
         advice = api.training_advice(plan, result.history, trained.final_loss)
         if advice is not None:
             print(f"nnsym: note: {advice}", file=sys.stderr)

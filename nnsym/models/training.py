@@ -28,10 +28,11 @@ from typing import Any, TextIO
 
 from nnsym.errors import NnsymError, UsageError
 from nnsym.models.data import CsvFormat, Dataset, load_data, split_dataset
+from nnsym.models.scaling import Scaling, fit_scaling, fold, scale_dataset, unfold
 from nnsym.models.weights import Weights, params_for, save_weights
 from nnsym.pipeline.build import default_output
 from nnsym.pipeline.spec import Spec, echo
-from nnsym.runtime.optimizers import OPTIMIZERS, REDUCTIONS
+from nnsym.runtime.optimizers import FULL_BATCH_OPTIMIZERS, OPTIMIZERS, REDUCTIONS
 from nnsym.targets.python import prepare_module
 
 # The predictions table shows at most this many samples, and of wider inputs
@@ -42,9 +43,12 @@ TABLE_INPUTS = 6
 
 @dataclass(frozen=True)
 class TrainingSettings:
-    """How to train: the generated module's train() options, checked up front."""
+    """How to train: the generated module's train() options, checked up front.
 
-    lr: float = 1.0
+    lr None: none (lm), or the optimizer's own default (lbfgs: 1, as PyTorch's).
+    """
+
+    lr: float | None = 1.0
     epochs: int = 2000
     batch_size: int | None = None
     optimizer: str = "sgd"
@@ -64,6 +68,13 @@ class TrainingSettings:
                 raise UsageError(
                     f"{option} {echo(value)} is not one of: {', '.join(choices)}"
                 )
+        if self.optimizer == "lm" and self.lr is not None:
+            raise UsageError(
+                "--optimizer lm takes no learning rate (its damping adapts); "
+                "leave out --lr"
+            )
+        if self.lr is None and self.optimizer not in FULL_BATCH_OPTIMIZERS:
+            raise UsageError(f"--optimizer {self.optimizer} needs --lr")
 
     def record(
         self, data: str, seed: int, epochs_run: int, final_loss: float
@@ -97,6 +108,8 @@ class TrainingPlan:
     initial: tuple[float, ...] | None = None
     # Samples held out of training (--test-split), scored after it.
     test: Dataset | None = None
+    # The inputs' scaling, fitted on the training rows (nnsym.models.scaling).
+    scaling: Scaling | None = None
 
 
 @dataclass(frozen=True)
@@ -129,13 +142,15 @@ def plan_training(
     header: bool | None = None,
     test_split: float = 0.0,
     csv_format: CsvFormat | None = None,
+    scale: str = "none",
 ) -> TrainingPlan:
     """Load the data (and `init`'s parameters) for `spec`; no file is written.
 
     `data` is a built-in data set's name or a CSV file (`target` and `header` as
     in `nnsym.models.data.load_data`); `seed` None draws a random one.
     `test_split` holds that fraction of the samples out of training, chosen
-    by `seed`.
+    by `seed`. `scale` (standard, minmax, none) scales the inputs, fitted on
+    the training rows and folded into layer 1 of the saved parameters.
     """
     dataset = load_data(data, spec, target=target, header=header, csv_format=csv_format)
     initial = params_for(init, spec, "--init ") if init is not None else None
@@ -151,6 +166,7 @@ def plan_training(
         seed,
         initial,
         test,
+        fit_scaling(scale, dataset.xs),
     )
 
 
@@ -194,7 +210,12 @@ def run_training(
     module: ModuleType, plan: TrainingPlan, progress: ProgressLine | None = None
 ) -> TrainingResult:
     """Run the module's train(); turn its errors into one-line nnsym errors."""
-    settings, dataset = plan.settings, plan.dataset
+    settings = plan.settings
+    # Trained on scaled inputs; the parameters returned take raw ones.
+    dataset = scale_dataset(plan.dataset, plan.scaling)
+    initial = None
+    if plan.initial is not None:
+        initial = unfold(plan.spec, plan.initial, plan.scaling)
     start = time.perf_counter()
     try:
         params, history = module.train(
@@ -202,7 +223,7 @@ def run_training(
             list(dataset.ys),
             lr=settings.lr,
             epochs=settings.epochs,
-            params=None if plan.initial is None else list(plan.initial),
+            params=initial,
             seed=plan.seed,
             batch_size=settings.batch_size,
             optimizer=settings.optimizer,
@@ -218,7 +239,8 @@ def run_training(
     finally:
         if progress is not None:
             progress.finish()
-    return TrainingResult(list(params), history, time.perf_counter() - start)
+    params = fold(plan.spec, params, plan.scaling)
+    return TrainingResult(params, history, time.perf_counter() - start)
 
 
 def objective(
@@ -279,6 +301,8 @@ class Trained:
         # The data's column names, so that predict --data finds them in a CSV.
         training["inputs"] = list(plan.dataset.input_names)
         training["targets"] = list(plan.dataset.target_names)
+        if plan.scaling is not None:
+            training["input_scaling"] = plan.scaling.record()
         return Weights(
             plan.spec, tuple(self.result.params), plan.dataset.classes, training
         )
@@ -448,6 +472,8 @@ def training_advice(
     """
     settings = plan.settings
     batch = settings.batch_size or len(plan.dataset)
+    if settings.lr is None or settings.optimizer in FULL_BATCH_OPTIMIZERS:
+        return None
     rate = settings.lr * min(batch, len(plan.dataset))
     if settings.reduction != "sum" or rate <= SATURATING_RATE or len(history) < 2:
         return None

@@ -16,6 +16,7 @@ import jinja2
 
 from nnsym.pipeline.cse import Assignment, Program
 from nnsym.pipeline.header import first_line, make_header
+from nnsym.pipeline.jacobian import Jacobian
 from nnsym.pipeline.model import LOSS_SYMBOL
 from nnsym.pipeline.printer import ModulePrinter
 from nnsym.pipeline.reference import SelftestReference
@@ -79,6 +80,13 @@ class ModuleContext:
     # The selftest's checked parameter indices and points, printed; None: no selftest.
     selftest_indices: str
     selftest_points: tuple[str, ...] | None
+    # jacobian(): its hidden layers' dz_k/dz lines, its rows (one printed list
+    # per output), the output activation's slopes (None: a softmax), and the
+    # math functions they call. Empty when no Jacobian was derived.
+    jacobian_lines: tuple[str, ...] = ()
+    jacobian_rows: tuple[str, ...] = ()
+    output_slopes: str | None = None
+    jacobian_math: str = ""
 
 
 def templates_dir() -> Path:
@@ -131,12 +139,32 @@ def _selftest_sources(
     return _tuple_source([str(i) for i in reference.indices]), points
 
 
+def _jacobian_sources(
+    printer: ModulePrinter, jacobian: Jacobian
+) -> tuple[tuple[str, ...], tuple[str, ...], str | None, set[str]]:
+    # The lines of jacobian(), printed; 0 and 1 as floats, as the rows hold floats.
+    printer.math_names = set()
+
+    def show(expr: object) -> str:
+        if expr == 0 or expr == 1:
+            return repr(float(expr))  # type: ignore[arg-type]
+        return printer.doprint(expr)
+
+    lines = tuple(f"{symbol.name} = {show(expr)}" for symbol, expr in jacobian.steps)
+    rows = tuple("[" + ", ".join(show(e) for e in row) + "]" for row in jacobian.rows)
+    slopes = None
+    if jacobian.slopes is not None:
+        slopes = "[" + ", ".join(show(e) for e in jacobian.slopes) + "]"
+    return lines, rows, slopes, set(printer.math_names)
+
+
 def build_context(
     spec: Spec,
     program: Program,
     formulas: str,
     title: str,
     selftest: SelftestReference | None = None,
+    jacobian: Jacobian | None = None,
 ) -> ModuleContext:
     """Print every line of `program` and gather what the template needs."""
     network = program.network
@@ -190,6 +218,16 @@ def build_context(
     forward_helpers = helpers_for(forward, set())
     param_names = tuple(p.name for p in network.params)
     selftest_indices, selftest_points = _selftest_sources(selftest)
+    jacobian_parts: dict[str, object] = {}
+    if jacobian is not None:
+        lines, rows, slopes, names = _jacobian_sources(printer, jacobian)
+        forward_names = set().union(*(printed[s][1] for s in forward))
+        jacobian_parts = {
+            "jacobian_lines": lines,
+            "jacobian_rows": rows,
+            "output_slopes": slopes,
+            "jacobian_math": _math_binding(names | forward_names),
+        }
     return ModuleContext(
         title=title,
         formulas=formulas.rstrip("\n"),
@@ -217,6 +255,7 @@ def build_context(
         straight_line_update=len(grads) <= STRAIGHT_LINE_UPDATE_MAX_PARAMS,
         selftest_indices=selftest_indices,
         selftest_points=selftest_points,
+        **jacobian_parts,  # type: ignore[arg-type]
     )
 
 

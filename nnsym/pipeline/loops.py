@@ -203,6 +203,17 @@ def _loss_terms(spec: Spec) -> tuple[Expr, Expr]:
     return scale, term.xreplace(generic)
 
 
+def output_slope(spec: Spec) -> Expr | None:
+    """da/dz of the output activation over the generic z and a; None for a softmax."""
+    if spec.output_activation == "softmax":
+        return None
+    choice = _choice(spec, spec.output_activation)
+    probe = build_network(
+        make_spec((1, 1), activation=choice, output_activation=choice, name="probe")
+    )
+    return sympy.sympify(_hidden_delta(probe.layers[0]).xreplace({G: 1}))
+
+
 def build_loop_program(spec: Spec) -> LoopProgram:
     """Derive every layer's statements of `spec`'s network over a generic neuron."""
     layers = []

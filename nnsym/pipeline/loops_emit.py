@@ -14,7 +14,7 @@ import sympy
 from sympy import Expr
 
 from nnsym.pipeline.emit import HelperDefinition, emit
-from nnsym.pipeline.loops import LSE, A, G, LoopProgram, Y, Z
+from nnsym.pipeline.loops import LSE, A, G, LoopProgram, Y, Z, output_slope
 from nnsym.pipeline.printer import ModulePrinter
 from nnsym.pipeline.reference import SEEDS, SelftestReference, checked_indices
 from nnsym.pipeline.spec import Spec
@@ -46,6 +46,9 @@ class LoopContext:
     loss_lines: tuple[str, ...]
     sample_lines: tuple[str, ...]
     plain_sample_lines: tuple[str, ...]
+    # jacobian(): the body of its loop over the outputs, and its slopes line.
+    jacobian_lines: tuple[str, ...]
+    slopes_line: str
     math_binding: str
     helpers: tuple[str, ...]
     # The table helpers the printed lines call, printed from the table.
@@ -134,6 +137,12 @@ def _delta_lines(program: LoopProgram, show: _Printer, plain: bool) -> list[str]
         )
     delta = program.output_delta
     lines.append(f"d{n} = [{show(delta)} {_zip_over(delta, lists)}]")
+    return lines + _hidden_delta_lines(program, show, plain)
+
+
+def _hidden_delta_lines(program: LoopProgram, show: _Printer, plain: bool) -> list[str]:
+    # From the output layer's d{n} down: each hidden layer's delta.
+    lines = []
     for layer in reversed(program.layers[:-1]):
         k = layer.index
         # dL/da_i = sum_j w_ji delta_j over the layer above (its columns).
@@ -144,6 +153,35 @@ def _delta_lines(program: LoopProgram, show: _Printer, plain: bool) -> list[str]
         local = {G: f"g{k}", A: f"a{k}", Z: f"z{k}"}
         lines.append(f"d{k} = [{show(hidden)} {_zip_over(hidden, local)}]")
     return lines
+
+
+def _jacobian_lines(program: LoopProgram, show: _Printer) -> list[str]:
+    # The body of jacobian's loop over the outputs k: a backward pass from the
+    # unit vector e_k at the output layer, then dz_k/dparams in PARAM_NAMES order.
+    n = program.layers[-1].index
+    lines = [f"d{n} = [0.0] * N_OUTPUTS", f"d{n}[k] = 1.0"]
+    lines += _hidden_delta_lines(program, show, plain=False)
+    lines.append("row = []")
+    for layer in program.layers:
+        k = layer.index
+        lines += [
+            f"for d in d{k}:",
+            f"    row += [d * s for s in a{k - 1}]",
+            "    row.append(d)",
+        ]
+    lines.append("rows.append(row)")
+    return lines
+
+
+def _slopes_line(program: LoopProgram, show: _Printer) -> str:
+    # The output activation's da/dz per output; None for a softmax.
+    slope = output_slope(program.spec)
+    if slope is None:
+        return "slopes = None"
+    n = program.layers[-1].index
+    if slope.is_number:
+        return f"slopes = [{float(slope)!r}] * N_OUTPUTS"
+    return f"slopes = [{show(slope)} {_zip_over(slope, {Z: f'z{n}', A: f'a{n}'})}]"
 
 
 def _math_binding(names: set[str]) -> str:
@@ -187,6 +225,8 @@ def build_loop_context(
     backward = loss + _delta_lines(program, show, plain=False)
     plain = _forward_lines(program, show, plain=True)
     plain += loss + _delta_lines(program, show, plain=True)
+    jacobian = _jacobian_lines(program, show)
+    slopes = _slopes_line(program, show)
     table_helpers = set(show.printer.helpers)
     definitions = tuple(
         HelperDefinition(name, show.printer.helper_entries[name].doc, body)
@@ -210,6 +250,8 @@ def build_loop_context(
         loss_lines=tuple(forward + loss),
         sample_lines=tuple(forward + backward),
         plain_sample_lines=tuple(plain),
+        jacobian_lines=tuple(jacobian),
+        slopes_line=slopes,
         math_binding=_math_binding(show.printer.math_names),
         helpers=tuple(sorted(show.printer.helpers | _softmax_helpers(program))),
         helper_definitions=definitions,

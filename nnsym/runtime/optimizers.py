@@ -2,8 +2,10 @@
 
 import math
 
-# The first of each is train()'s default.
-OPTIMIZERS = ("sgd", "momentum", "adam")
+# The first of each is train()'s default. lbfgs and lm run on the full batch and
+# take no learning rate (lbfgs's lr is PyTorch's, 1 by default).
+OPTIMIZERS = ("sgd", "momentum", "adam", "lbfgs", "lm")
+FULL_BATCH_OPTIMIZERS = ("lbfgs", "lm")
 REDUCTIONS = ("sum", "mean")
 
 
@@ -19,7 +21,16 @@ def _check_training(optimizer, reduction, epochs, lr, batch_size):
         )
     if not (isinstance(epochs, int) and epochs >= 0):
         raise ValueError("epochs must be a whole number >= 0, got %r" % (epochs,))
-    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+    if lr is None and optimizer not in FULL_BATCH_OPTIMIZERS:
+        raise ValueError(
+            "optimizer %r needs a learning rate (lr=...); lbfgs and lm need none"
+            % (optimizer,)
+        )
+    if lr is not None and optimizer == "lm":
+        raise ValueError("optimizer 'lm' takes no learning rate; leave lr out")
+    if lr is not None and not (
+        isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0
+    ):
         raise ValueError("lr must be a positive finite number, got %r" % (lr,))
     if batch_size is not None and not (isinstance(batch_size, int) and batch_size >= 1):
         raise ValueError(

@@ -85,6 +85,7 @@ def generate(
     from nnsym.pipeline.cse import eliminate_common_subexpressions
     from nnsym.pipeline.emit import build_context, render_module
     from nnsym.pipeline.gradients import backpropagate
+    from nnsym.pipeline.jacobian import output_jacobian
     from nnsym.pipeline.model import build_network
     from nnsym.pipeline.reference import selftest_reference
 
@@ -109,7 +110,14 @@ def generate(
     progress("computing the selftest's reference values (30 digits)")
     reference = selftest_reference(gradients)
     progress("printing and formatting the module")
-    context = build_context(spec, program, docstring, spec.title, selftest=reference)
+    context = build_context(
+        spec,
+        program,
+        docstring,
+        spec.title,
+        selftest=reference,
+        jacobian=output_jacobian(network),
+    )
     source = render_module(spec, context)
     return Generated(spec, gradients, derivation, formulas, source)
 
