@@ -465,10 +465,8 @@ def training_advice(
 ) -> str | None:
     """What to try when a run barely lowered its loss at a saturating rate, or None.
 
-    `final`: the objective at the trained parameters, the "final loss" printed
-    beside the advice. history[-1] is the objective during the last epoch
-    (before its update, or summed over its mini-batches at moving parameters),
-    so it differs: the advice quotes `final` when given, to agree with it.
+    `final`, the "final loss" printed beside it, is quoted instead of history[-1]
+    (the objective during the last epoch, before its update) when given.
     """
     settings = plan.settings
     batch = settings.batch_size or len(plan.dataset)
@@ -490,19 +488,12 @@ def training_advice(
 
 
 def percent(part: int, whole: int) -> str:
-    """`part` of `whole` as a percentage, one rule for every accuracy printed.
-
-    All is 100% and none 0%; anything else has one decimal (1425 of 1438 is
-    99.1%, 345 of 359 96.1%), or more where one would round to 100% or 0%
-    falsely (9999 of 10000 is 99.99%, 1 of 10000 0.01%).
-    """
+    """100%, 0%, else one decimal, more where one would show 100% or 0% falsely."""
     if part in (0, whole):
         return f"{100 * part // whole}%"
     share = 100 * part / whole
     for decimals in range(1, 12):
         shown = f"{share:.{decimals}f}"
-        if (float(shown) == 100) == (part == whole) and (float(shown) == 0) == (
-            part == 0
-        ):
+        if float(shown) not in (0, 100):
             return f"{shown}%"
     return f"{share}%"
