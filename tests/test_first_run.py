@@ -53,8 +53,11 @@ def realistic_csv(path: Path, rows: int = 1000) -> Path:
         (1000, 1000, "100%"),
         (1, 1000, "0.1%"),
         (0, 1000, "0%"),
-        (3, 4, "75%"),
-        (2, 3, "67%"),
+        # One rule for the training and the test accuracy: one decimal.
+        (3, 4, "75.0%"),
+        (2, 3, "66.7%"),
+        (1425, 1438, "99.1%"),
+        (345, 359, "96.1%"),
     ],
 )
 def test_a_percentage_never_rounds_to_all_or_none(part, whole, shown):

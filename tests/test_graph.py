@@ -180,7 +180,7 @@ def test_per_layer_edges():
 def test_cli_dot_to_stdout_and_bad_suffix(capsys, tmp_path):
     assert main(["graph", "--arch", "2-1", "--at", "seed=0"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("digraph") and "grad 1.0000" in out
+    assert out.startswith("digraph") and "grad 1 " in out
     assert main(["graph", "--arch", "2-1", "-o", str(tmp_path / "g.pdf")]) == 2
 
 
@@ -284,3 +284,14 @@ def test_a_marked_png_is_a_valid_png():
         chunks.append(body[:4])
         position += 12 + length
     assert chunks == [b"IHDR", b"tEXt", b"IDAT", b"IEND"]
+
+
+def test_labels_keep_significant_digits():
+    # Rounded to 4 decimals, small gradients read -0.0000; 4 significant
+    # digits keep them.
+    from nnsym.explain.graph import significant
+
+    assert significant(-1.234567e-7) == "-1.235e-07"
+    assert significant(-0.0) == "0"
+    assert significant(0.5) == "0.5"
+    assert significant(1234.5678) == "1235"

@@ -357,3 +357,19 @@ def test_softmax_under_squared_error_has_no_loop_form(loss):
         make_spec("3-4-3", output_activation="softmax", loss=loss, form="loops")
     big = make_spec("20-64-3", output_activation="softmax", loss=loss, form="auto")
     assert big.n_params >= AUTO_LOOPS_MIN_PARAMS and big.form == "unrolled"
+
+
+def test_the_docs_give_the_784_128_10_loop_modules_real_line_count(tmp_path):
+    # README and docs/forms.md quote the module's size: kept true by this test.
+    import re
+    from pathlib import Path
+
+    from nnsym.targets.python import generate
+
+    source = generate(make_spec("784-128-10", loss="ce", form="loops")).source
+    lines = len(source.splitlines())
+    root = Path(__file__).parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    forms = (root / "docs" / "forms.md").read_text(encoding="utf-8")
+    assert f"as a {lines}-line module" in readme
+    assert re.search(rf"\| 784-128-10 ce \| 101,770 \|[^\n]*\| {lines} \|", forms)

@@ -59,7 +59,7 @@ def test_rows_of_one_hot_classes_say_wrong_for_the_wrong_argmax():
     assert [row.split()[-1] for row in rows] == ["WRONG", "WRONG", "ok", "WRONG"]
     assert all(row.split()[-3] == "c" for row in rows)
     report = format_report(module, params, spec, data, 1.0)
-    assert "accuracy: 25% (1 of 4)" in report
+    assert "accuracy: 25.0% (1 of 4)" in report
 
 
 @pytest.mark.parametrize(

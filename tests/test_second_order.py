@@ -364,3 +364,55 @@ def test_cli_refuses_lr_for_lm_and_lm_on_the_c_engine(tmp_path):
     )
     assert ran.returncode == 2 and "runs in the Python module" in ran.stderr
     assert not list(tmp_path.iterdir())
+
+
+def _weights_mask(m):
+    return torch.tensor([name.startswith("w") for name in m.PARAM_NAMES])
+
+
+@pytest.mark.parametrize("arch, options, form", NETWORKS[:4], ids=IDS[:4])
+def test_weight_decay_is_l2_on_the_weights_as_in_torch(arch, options, form):
+    # lbfgs on loss + wd/2 * sum of squared weights, against torch.optim.LBFGS
+    # on the same objective written in torch; sgd against torch.optim.SGD with
+    # weight_decay on the weights only (a parameter group of its own).
+    m = _module(arch, options, form)
+    xs, ys = _data(m)
+    start = m.init_params(1)
+    decay = 0.05
+    mask = _weights_mask(m)
+    txs = [torch.tensor(x, dtype=torch.float64) for x in xs]
+    tys = [torch.tensor(y, dtype=torch.float64) for y in ys]
+    ours, history = m.train(
+        xs, ys, optimizer="lbfgs", epochs=20, params=start, weight_decay=decay
+    )
+    flat = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.LBFGS([flat], max_iter=20, line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = _torch_loss(m, flat, txs, tys, "sum")
+        loss = loss + 0.5 * decay * (flat[mask] ** 2).sum()
+        loss.backward()
+        return loss
+
+    first = closure().item()
+    opt.step(closure)
+    assert history[0] == pytest.approx(first, rel=1e-12)
+    assert max(abs(a - b) for a, b in zip(ours, flat.detach().tolist())) < 1e-8
+    ours, _ = m.train(xs, ys, lr=0.01, epochs=5, params=start, weight_decay=decay)
+    flat = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+    for _ in range(5):
+        loss = _torch_loss(m, flat, txs, tys, "sum")
+        (grad,) = torch.autograd.grad(loss, flat)
+        with torch.no_grad():
+            flat -= 0.01 * (grad + decay * flat * mask)
+    assert max(abs(a - b) for a, b in zip(ours, flat.detach().tolist())) < 1e-12
+
+
+def test_lm_with_weight_decay_lowers_its_objective_and_refuses_bad_decay():
+    m = _module("3-4-3", {"loss": "ce", "activation": "tanh"}, "loops")
+    xs, ys = _data(m)
+    _, history = m.train(xs, ys, optimizer="lm", epochs=20, seed=0, weight_decay=0.1)
+    assert all(b < a for a, b in zip(history, history[1:]))
+    with pytest.raises(ValueError, match="weight_decay must be a finite number"):
+        m.train(xs, ys, optimizer="lm", epochs=2, weight_decay=-1.0)

@@ -434,3 +434,17 @@ def test_one_epoch_is_singular(tmp_path, monkeypatch, capsys):
     assert main(["train", "--data=xor", "--epochs=1", "--seed=0"]) == 0
     out = capsys.readouterr().out
     assert "\n1 epoch in " in out and "1 epochs" not in out
+
+
+def test_the_advice_quotes_the_final_loss_printed_beside_it():
+    # history[-1] is the objective during the last epoch (before its update);
+    # the final loss is at the trained parameters: the note quoted the first.
+    from types import SimpleNamespace
+
+    from nnsym.models.training import TrainingSettings, training_advice
+
+    plan = SimpleNamespace(
+        settings=TrainingSettings(lr=1.0), dataset=[0] * 1000, spec=None
+    )
+    note = training_advice(plan, [530.114, 1278.23], final=1240.12)
+    assert note is not None and "from 530.114 to 1240.12" in note

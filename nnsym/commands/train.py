@@ -277,7 +277,7 @@ def run(args: argparse.Namespace) -> int:
                 "saved model takes raw inputs; --scale none to keep them raw)",
                 file=sys.stderr,
             )
-        advice = api.training_advice(plan, result.history)
+        advice = api.training_advice(plan, result.history, trained.final_loss)
         if advice is not None:
             print(f"nnsym: note: {advice}", file=sys.stderr)
     if args.save is not None:

@@ -284,9 +284,9 @@ def to_digraph(graph: Graph) -> object:
     for node in graph.nodes:
         fields = [_record(node.label)]
         if node.value is not None:
-            fields.append("data %.4f" % node.value)
+            fields.append("data %s" % significant(node.value))
         if node.grad is not None:
-            fields.append("grad %.4f" % node.grad)
+            fields.append("grad %s" % significant(node.grad))
         dot.node(node.key, "{ %s }" % " | ".join(fields), shape="record")
         if node.op:
             dot.node(node.key + "_op", node.op)
@@ -322,9 +322,9 @@ def dot_source(graph: Graph) -> str:
     for node in graph.nodes:
         fields = [_record(node.label)]
         if node.value is not None:
-            fields.append("data %.4f" % node.value)
+            fields.append("data %s" % significant(node.value))
         if node.grad is not None:
-            fields.append("grad %.4f" % node.grad)
+            fields.append("grad %s" % significant(node.grad))
         label = "{ %s }" % " | ".join(fields)
         lines.append(
             f"\t{_dot_quote(node.key)} [{_dot_attributes(label, shape='record')}]"
@@ -338,6 +338,11 @@ def dot_source(graph: Graph) -> str:
         head = _dot_quote(graph.nodes[target].key + "_op")
         lines.append(f"\t{tail} -> {head}")
     return "\n".join(lines) + "\n}\n"
+
+
+def significant(value: float) -> str:
+    """A label's number to 4 significant digits: 1.2e-07, not -0.0000."""
+    return "%.4g" % (value + 0.0)  # + 0.0: -0.0 reads as 0
 
 
 def dot_file(graph: Graph, origin: str) -> str:

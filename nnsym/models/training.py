@@ -361,7 +361,7 @@ def format_test(module: ModuleType, params: Sequence[float], plan: TrainingPlan)
     if is_classification(plan.spec, test):
         share = module.accuracy(params, list(test.xs), list(test.ys))
         right = round(share * len(test))
-        text += f"test accuracy: {share:.1%} ({right} of {len(test)})\n"
+        text += f"test accuracy: {percent(right, len(test))} ({right} of {len(test)})\n"
     return text
 
 
@@ -460,8 +460,14 @@ def format_report(
 SATURATING_RATE = 100
 
 
-def training_advice(plan: TrainingPlan, history: Sequence[float]) -> str | None:
-    """What to try when a run barely lowered its loss at a saturating rate, or None."""
+def training_advice(
+    plan: TrainingPlan, history: Sequence[float], final: float | None = None
+) -> str | None:
+    """What to try when a run barely lowered its loss at a saturating rate, or None.
+
+    `final`, the "final loss" printed beside it, is quoted instead of history[-1]
+    (the objective during the last epoch, before its update) when given.
+    """
     settings = plan.settings
     batch = settings.batch_size or len(plan.dataset)
     if settings.lr is None or settings.optimizer in FULL_BATCH_OPTIMIZERS:
@@ -469,7 +475,7 @@ def training_advice(plan: TrainingPlan, history: Sequence[float]) -> str | None:
     rate = settings.lr * min(batch, len(plan.dataset))
     if settings.reduction != "sum" or rate <= SATURATING_RATE or len(history) < 2:
         return None
-    first, last = history[0], history[-1]
+    first, last = history[0], history[-1] if final is None else final
     if not (math.isfinite(first) and math.isfinite(last)) or last < 0.5 * first:
         return None
     return (
@@ -482,15 +488,12 @@ def training_advice(plan: TrainingPlan, history: Sequence[float]) -> str | None:
 
 
 def percent(part: int, whole: int) -> str:
-    """`part` of `whole` as a percentage that never rounds to 100% or 0% falsely.
-
-    999 of 1000 is 99.9%, not 100%; 1 of 1000 is 0.1%, not 0%.
-    """
+    """100%, 0%, else one decimal, more where one would show 100% or 0% falsely."""
+    if part in (0, whole):
+        return f"{100 * part // whole}%"
     share = 100 * part / whole
-    for decimals in range(0, 12):
+    for decimals in range(1, 12):
         shown = f"{share:.{decimals}f}"
-        if (float(shown) == 100) == (part == whole) and (float(shown) == 0) == (
-            part == 0
-        ):
+        if float(shown) not in (0, 100):
             return f"{shown}%"
     return f"{share}%"

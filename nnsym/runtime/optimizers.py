@@ -61,3 +61,14 @@ def _optimizer_step(optimizer, params, grads, state, lr, momentum, betas, eps):
         v[i] = beta2 * v[i] + (1.0 - beta2) * g * g
         params[i] -= lr * (m[i] / correction1) / (math.sqrt(v[i] / correction2) + eps)
     return params
+
+
+def _check_decay(weight_decay):
+    if not (
+        isinstance(weight_decay, (int, float))
+        and math.isfinite(weight_decay)
+        and weight_decay >= 0
+    ):
+        raise ValueError(
+            "weight_decay must be a finite number >= 0, got %r" % (weight_decay,)
+        )

@@ -384,8 +384,8 @@ def _train_full_batch(
     model,
 ):
     # train() for lbfgs and lm. model is the module's (LOSS, _objective,
-    # _jacobian_parts, DivergenceError).
-    loss, objective, jacobian_parts, error = model
+    # _jacobian_parts, DivergenceError, _IS_WEIGHT, weight_decay).
+    loss, objective, jacobian_parts, error, is_weight, decay = model
     if batch_size is not None and batch_size < len(data):
         raise ValueError(
             "optimizer %r runs on the full batch; leave batch_size out" % (optimizer,)
@@ -407,7 +407,12 @@ def _train_full_batch(
         )
 
     def evaluate(point):
-        return objective(point, data, scale)
+        value, gradient = objective(point, data, scale)
+        if not decay:
+            return value, gradient
+        return value + _penalty(point, decay, is_weight), _decayed(
+            gradient, point, decay, is_weight
+        )
 
     if optimizer == "lbfgs":
         return _lbfgs(
@@ -415,7 +420,7 @@ def _train_full_batch(
         )
 
     def value(point):
-        return objective(point, data, scale)[0]
+        return evaluate(point)[0]
 
     def linearize(point):
         samples = []
@@ -424,8 +429,31 @@ def _train_full_batch(
             if loss in ("sse", "mse"):
                 rows = _output_rows(outputs, rows, slopes)
             samples.append((outputs, y, rows))
-        return _normal_equations(loss, len(point), samples, scale)
+        matrix, gradient = _normal_equations(loss, len(point), samples, scale)
+        if decay:
+            # The system is the objective's over the loss's curvature constant
+            # (sse: 2, mse: 2 / outputs, bce and ce: 1): the L2 term likewise.
+            n_outputs = len(samples[0][0])
+            share = decay / {"sse": 2.0, "mse": 2.0 / n_outputs}.get(loss, 1.0)
+            for i, w in enumerate(is_weight):
+                if w:
+                    matrix[i][i] += share
+                    gradient[i] += share * point[i]
+        return matrix, gradient
 
     return _levenberg_marquardt(
         params, value, linearize, epochs, damping, target_loss, callback, diverged
     )
+
+
+def _penalty(params, weight_decay, is_weight):
+    # The L2 term of the objective: weight_decay / 2 times the sum of the
+    # squared weights (the biases are not decayed, as in scikit-learn's alpha).
+    return 0.5 * weight_decay * sum([p * p for p, w in zip(params, is_weight) if w])
+
+
+def _decayed(grads, params, weight_decay, is_weight):
+    # The gradient with the L2 term's: weight_decay * w for each weight.
+    return [
+        g + weight_decay * p if w else g for g, p, w in zip(grads, params, is_weight)
+    ]
