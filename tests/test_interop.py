@@ -34,7 +34,13 @@ def need(module):
 
 
 # The extra that installs each optional module, named in a skip's reason.
-EXTRAS = {"torch": "torch", "sklearn": "sklearn", "onnxruntime": "onnx"}
+EXTRAS = {
+    "torch": "torch",
+    "sklearn": "sklearn",
+    "onnxruntime": "onnx",
+    "onnx": "onnx",
+    "numpy": "onnx",
+}
 
 
 def test_a_skip_names_the_extra_not_a_table(monkeypatch):

@@ -58,16 +58,17 @@ def run(args: argparse.Namespace) -> int:
     # Drawn per layer, nothing is unrolled: the size limit is for the full graph.
     spec = spec_from_args(args, task=None)
     suffix = ".dot" if args.output is None else args.output.suffix.lower()
-    if suffix not in GRAPH_SUFFIXES:
-        raise UsageError(
-            f"-o {args.output}: the suffix must be one of {', '.join(GRAPH_SUFFIXES)}"
-        )
     if args.output is not None:
-        # Refused before any work: a file nnsym did not write, a device, a FIFO.
+        # Refused before any work: a file nnsym did not write, a device, a FIFO
+        # (what the path is comes before what it is named).
         # A drawing carries nnsym's mark in its own syntax (nnsym.explain.drawing).
         inspect = None if suffix in (".dot", ".gv") else api.inspect_drawing
         api.check_writable_target(
             args.output, force=args.force, option="-o", inspect=inspect
+        )
+    if suffix not in GRAPH_SUFFIXES:
+        raise UsageError(
+            f"-o {args.output}: the suffix must be one of {', '.join(GRAPH_SUFFIXES)}"
         )
     point = api.parse_at(args.at, spec) if args.at is not None else None
     if spec.form == "loops" or args.per_layer:

@@ -218,12 +218,13 @@ def run(args: argparse.Namespace) -> int:
         api.check_save_target(args.save, force=args.force)
     if args.plot is not None:
         api.check_plot_target(args.plot)
-    if args.engine != "python" and args.optimizer in ("lbfgs", "lm"):
-        raise UsageError(
-            f"--engine {args.engine} trains with sgd, momentum or adam; --optimizer "
-            f"{args.optimizer} runs in the Python module (leave out --engine)"
-        )
     engine = api.registry.engine(args.engine)
+    if engine is not None and args.optimizer not in engine.optimizers:
+        raise UsageError(
+            f"--engine {args.engine} trains with {', '.join(engine.optimizers)}; "
+            f"--optimizer {args.optimizer} runs in the Python module (leave out "
+            "--engine)"
+        )
     if engine is not None:
         api.registry.resolve(engine.prepare)()
         if args.batch_size is not None and not args.quiet and engine.batch_note:

@@ -94,12 +94,14 @@ class Engine:
 
     `prepare()` refuses early (before any file is written) what would make
     loading fail; `load(spec, module)` returns the module to train with;
-    `batch_note` is said when mini-batches are shuffled in another order.
+    `batch_note` is said when mini-batches are shuffled in another order;
+    `optimizers` are the ones its trainer has (the others run in Python only).
     """
 
     prepare: Ref
     load: Ref
     batch_note: str = ""
+    optimizers: tuple[str, ...] = ("sgd", "momentum", "adam")
 
 
 @dataclass(frozen=True)
