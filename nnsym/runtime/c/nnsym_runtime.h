@@ -10,6 +10,20 @@
 #include <math.h>
 #include <stddef.h>
 
+/* avr-libc has no log1p, which softplus and the ce loss use: Goldberg's form,
+ * as accurate near 0, where log(1 + x) alone would lose every digit. Undefined
+ * again at the end of the implementation. */
+#if defined(__AVR__) && !defined(log1pf)
+#define NNSYM_AVR_LOG1P
+static inline double NNSYM_RT(avr_log1p)(double x)
+{
+    double u = 1.0 + x;
+    return u == 1.0 ? x : log(u) * (x / (u - 1.0));
+}
+#define log1p(x) NNSYM_RT(avr_log1p)(x)
+#define log1pf(x) ((float)NNSYM_RT(avr_log1p)(x))
+#endif
+
 /* splitmix64 (Steele, Lea and Flood 2014): the one generator of init_params and
  * of the mini-batch shuffle in C and JavaScript, so that both draw the same
  * numbers for the same seed. unsigned long long has at least 64
