@@ -25,7 +25,8 @@ from nnsym.targets import source_for
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "targets.md"
 BEGIN, END = "<!-- devices table: begin -->", "<!-- devices table: end -->"
-# Samples a loop-form trainer records before adding them up (NAME_CHUNK).
+# Samples the loop form's chunk kernel pushes through a layer at once
+# (NAME_CHUNK): 16, and 1 where int has 16 bits (the AVR, simulated by simavr).
 CHUNK = 16
 
 
@@ -207,7 +208,21 @@ def formula_static(spec: Spec, dtype: str, chip: Chip) -> int:
         caller += spec.arch[0] + spec.arch[-1]
     own = 0
     if spec.form == "loops":
-        own = n + CHUNK * sum(a + b for a, b in zip(spec.arch, spec.arch[1:]))
+        # docs/targets.md's formula: the gradient sums, and the chunk kernel's
+        # columns and rows per layer (none kept for an identity layer's a).
+        chunk = CHUNK if chip.machine else 1
+        widths = spec.arch
+        rows = widths[0] + sum(
+            widths[k - 1] + 3 * widths[k] for k in range(1, len(widths))
+        )
+        activations = spec.activations
+        rows -= sum(
+            widths[k]
+            for k in range(1, len(widths))
+            if activations[k - 1] == "identity"
+        )
+        softmax = spec.output_activation == "softmax"
+        own = n + chunk * (rows + (1 if softmax else 0))
     return (caller + own) * real
 
 
