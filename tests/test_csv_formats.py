@@ -12,7 +12,7 @@ import threading
 import pytest
 
 from nnsym.errors import UsageError
-from nnsym.models import data as data_module
+from nnsym.models import csv_table
 from nnsym.models.data import CsvFormat, detect_delimiter, load_data, read_csv
 from nnsym.pipeline.spec import make_spec
 from tests.helpers import REPO, run_cli_in_process
@@ -217,7 +217,7 @@ def test_process_substitution_is_read(tmp_path):
 
 
 def test_a_named_pipe_with_no_writer_cannot_hang_a_run(tmp_path, monkeypatch):
-    monkeypatch.setattr(data_module, "FIFO_TIMEOUT", 0.2)
+    monkeypatch.setattr(csv_table, "FIFO_TIMEOUT", 0.2)
     fifo = tmp_path / "silent.csv"
     os.mkfifo(fifo)
     message = refused(fifo)
