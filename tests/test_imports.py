@@ -156,11 +156,7 @@ def test_no_module_of_nnsym_is_longer_than_one_sitting():
         for name, path in modules().items()
     }
     assert max(lengths.values()) > 100  # the count is of real files
-    too_long = {
-        name: count
-        for name, count in lengths.items()
-        if count > MAX_LINES
-    }
+    too_long = {name: count for name, count in lengths.items() if count > MAX_LINES}
     assert too_long == {}
 
 
