@@ -217,9 +217,7 @@ def formula_static(spec: Spec, dtype: str, chip: Chip) -> int:
         )
         activations = spec.activations
         rows -= sum(
-            widths[k]
-            for k in range(1, len(widths))
-            if activations[k - 1] == "identity"
+            widths[k] for k in range(1, len(widths)) if activations[k - 1] == "identity"
         )
         softmax = spec.output_activation == "softmax"
         own = n + chunk * (rows + (1 if softmax else 0))

@@ -435,12 +435,22 @@ def children_of(pid: int) -> list[int]:
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 def test_sigterm_during_a_large_generate_ends_the_workers_and_cleans_up(tmp_path):
-    # 2-64-64-1 unrolled is formatted by black in worker processes; SIGTERM arrives while
-    # they run. capture_output with a timeout: surviving workers would hold the
-    # pipes open and the communicate() below would time out.
+    # 2-64-64-1 unrolled is formatted by black in worker processes; SIGTERM
+    # arrives while they run. capture_output with a timeout: surviving workers
+    # would hold the pipes open and the communicate() below would time out.
     target = tmp_path / "big.py"
     child = subprocess.Popen(
-        [*NNSYM, "generate", "--arch", "2-64-64-1", "--form", "unrolled", "-q", "-o", str(target)],
+        [
+            *NNSYM,
+            "generate",
+            "--arch",
+            "2-64-64-1",
+            "--form",
+            "unrolled",
+            "-q",
+            "-o",
+            str(target),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
