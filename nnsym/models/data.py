@@ -155,11 +155,16 @@ def load_data(
                 "has no header row"
             )
         return _fit_builtin(source, spec)
-    if source != STDIN and not os.path.lexists(source):
-        raise UsageError(
-            f"--data {echo(source)} is neither a built-in data set "
-            f"({', '.join(builtin_names())}) nor an existing file"
-        )
+    if source != STDIN:
+        try:
+            os.lstat(source)
+        except FileNotFoundError:
+            raise UsageError(
+                f"--data {echo(source)} is neither a built-in data set "
+                f"({', '.join(builtin_names())}) nor an existing file"
+            ) from None
+        except OSError:
+            pass  # read_table says what is wrong: a name too long, a loop, ...
     table = read_table(source, header=header, csv_format=csv_format)
     return fit_table(table, spec, target=target)
 
