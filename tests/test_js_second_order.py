@@ -19,7 +19,14 @@ import pytest
 from nnsym.pipeline.spec import make_spec
 from nnsym.targets import source_for
 from tests.helpers import module_for
-from tests.target_helpers import XOR, close
+from tests.target_helpers import (
+    XOR,
+    close,
+    full_batch_runs,
+    python_train,
+    well_posed_data,
+    worst_relative,
+)
 from tests.target_helpers import node as find_node
 
 NODE = find_node()
@@ -38,7 +45,6 @@ SPECS = [
     for arch, options in NETWORKS
     for form in ("unrolled", "loops")
 ]
-ITERATIONS = 20
 # The parameters after 20 iterations agree with the Python module's within
 # this (relative to max(1, |p|)): Math.exp, Math.log and the runtime's _tanh
 # are a unit in the last place from the C library's now and then, and that is
@@ -89,60 +95,6 @@ process.stdout.write(JSON.stringify(results));
 """
 
 
-def _data(spec):
-    # XOR for 2-2-1; otherwise more samples than parameters and targets that
-    # no network fits exactly (soft ones for bce and ce), so that the minimum
-    # is an isolated point at finite parameters: where the loss only tends to
-    # 0 as the parameters grow without bound (XOR under bce, one-hot ce
-    # targets), lm's system grows ill-conditioned, and any difference of a
-    # unit in the last place, such as Math.exp's from the C library's exp,
-    # grows with every step.
-    n_in, n_out = spec.arch[0], spec.arch[-1]
-    if spec.arch == (2, 2, 1):
-        return XOR
-    rng = random.Random(spec.name)
-    count = max(12, 2 * spec.n_params // n_out)
-    xs = [[rng.uniform(-2, 2) for _ in range(n_in)] for _ in range(count)]
-    ys = []
-    for x in xs:
-        noisy = [math.sin(sum(x) + k) + rng.gauss(0, 0.3) for k in range(n_out)]
-        if spec.loss == "ce":
-            weights = [math.exp(v) for v in noisy]
-            ys.append([w / sum(weights) for w in weights])
-        elif spec.loss == "bce" or spec.activations[-1] == "sigmoid":
-            ys.append([0.5 + 0.4 * math.tanh(v) for v in noisy])
-        else:
-            ys.append(noisy)
-    return xs, ys
-
-
-def _runs(spec):
-    runs = {
-        "lm": {"optimizer": "lm", "epochs": ITERATIONS},
-        "lbfgs": {"optimizer": "lbfgs", "epochs": ITERATIONS},
-    }
-    if spec.loss != "ce":
-        # The mean, and lbfgs with its options given.
-        runs["lm-mean"] = {"optimizer": "lm", "epochs": ITERATIONS, "reduction": "mean"}
-        runs["lbfgs-options"] = {
-            "optimizer": "lbfgs",
-            "epochs": ITERATIONS,
-            "lr": 0.5,
-            "historySize": 3,
-            "reduction": "mean",
-        }
-    return runs
-
-
-PYTHON_OPTIONS = {"historySize": "history_size", "reduction": "reduction"}
-
-
-def _python_train(module, xs, ys, start, options):
-    kwargs = {PYTHON_OPTIONS.get(k, k): v for k, v in options.items()}
-    params, history = module.train(xs, ys, params=start, **kwargs)
-    return {"params": params, "history": history}
-
-
 def _run(cases, tmp_path: Path) -> list[dict]:
     (tmp_path / "cases.json").write_text(json.dumps(cases), encoding="utf-8")
     script = tmp_path / "second_order.mjs"
@@ -168,7 +120,7 @@ def _case(spec, tmp_path: Path, errors=None) -> dict:
         )
         for _ in range(3)
     ]
-    xs, ys = _data(spec)
+    xs, ys = well_posed_data(spec)
     start = [rng.uniform(-1, 1) for _ in range(spec.n_params)]
     return {
         "module": path.as_uri(),
@@ -176,13 +128,9 @@ def _case(spec, tmp_path: Path, errors=None) -> dict:
         "xs": xs,
         "ys": ys,
         "start": start,
-        "runs": _runs(spec),
+        "runs": full_batch_runs(spec),
         "errors": errors or {},
     }
-
-
-def _worst(got, want) -> float:
-    return max(abs(a - b) / max(1.0, abs(a), abs(b)) for a, b in zip(got, want))
 
 
 def test_jacobian_lm_and_lbfgs_equal_the_python_module(tmp_path: Path):
@@ -204,14 +152,17 @@ def test_jacobian_lm_and_lbfgs_equal_the_python_module(tmp_path: Path):
             for row, expected in zip(logits, want_logits, strict=True):
                 assert all(close(a, b, 1e-12) for a, b in zip(row, expected)), spec
         for key, options in case["runs"].items():
-            want = _python_train(module, case["xs"], case["ys"], case["start"], options)
+            want = python_train(module, case["xs"], case["ys"], case["start"], options)
             ours = got["runs"][key]
             assert len(ours["history"]) == len(want["history"]), (spec.name, key)
-            assert _worst(ours["history"], want["history"]) <= TOLERANCE, (
+            assert worst_relative(ours["history"], want["history"]) <= TOLERANCE, (
                 spec.name,
                 key,
             )
-            assert _worst(ours["params"], want["params"]) <= TOLERANCE, (spec.name, key)
+            assert worst_relative(ours["params"], want["params"]) <= TOLERANCE, (
+                spec.name,
+                key,
+            )
             # Not a run that stops at once: the objective came down.
             assert ours["history"][-1] < ours["history"][0], (spec.name, key)
             if spec.activations == ("relu", "identity"):
@@ -271,7 +222,7 @@ def test_lm_and_lbfgs_refuse_and_survive_as_the_python_module(tmp_path: Path):
     assert len(python_history) < 200 and python_history[-1] < 1e-30
     assert len(singular["history"]) < 200 and singular["history"][-1] < 1e-30
     assert all(math.isfinite(p) for p in singular["params"])
-    assert _worst(singular["params"], python_params) <= TOLERANCE
+    assert worst_relative(singular["params"], python_params) <= TOLERANCE
     messages = {key: value.get("message") for key, value in got.items()}
     assert messages["lr"] == "optimizer lm takes no learning rate; leave lr out"
     assert (
