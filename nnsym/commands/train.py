@@ -138,7 +138,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "(times --lr-gamma after --lr-patience epochs without improvement of the "
         "loss, the validation loss if there is one); default: constant",
     )
-    parser.add_argument("--lr-step-size", type=whole_number(1), metavar="N")
+    parser.add_argument(
+        "--lr-step-size",
+        type=whole_number(1),
+        metavar="N",
+        help="epochs between the reductions of step (needed with it)",
+    )
     parser.add_argument(
         "--lr-gamma",
         type=fraction,
