@@ -379,6 +379,13 @@ def _end_workers(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
     for process in workers:
         process.join(timeout=5)
+        # A worker forked before its initializer ran still has the parent's
+        # Python-level SIGTERM handler, which never runs if the worker is blocked
+        # in C (a lock held by another thread at fork): only SIGKILL ends it, and
+        # the interpreter's exit would otherwise wait for it forever.
+        if process.is_alive():
+            process.kill()
+            process.join(timeout=5)
     # Let the pool's manager thread see its workers gone and close its pipe now:
     # if it were still closing it at exit, concurrent.futures' exit hook could
     # write to the closed pipe and print a traceback (CPython 3.11, seen under load).
