@@ -383,10 +383,13 @@ def js_loop_context(spec: Spec) -> JsLoopContext:
         input=lambda i: f"x[xo + {i}]",
         target=lambda j: f"y[yo + {j}]",
         zero="0",
-        logsumexp=lambda array, count: f"_logsumexp(...{array})",
+        softmax=lambda array, count: (
+            f"Math.max(...{array})",
+            f"_log1pRest({array}, top)",
+        ),
         layer_call=printer.layer_call,
     )
-    program = build_loop_program(spec, evaluated=False)
+    program = build_loop_program(spec)
     bodies = loop_bodies(program, printer, syntax)
     # The second sample of a pair: its own offsets into x and y.
     second = replace(

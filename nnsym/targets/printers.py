@@ -92,6 +92,8 @@ class CPrinter(PrimitivePrinting, StatementPrinting, C99CodePrinter):
         self.runtime_helpers = {
             "logsumexp": prefix + "_logsumexp",
             "tanh": prefix + "_tanh",
+            # The loop form's softmax (c/nnsym_softmax.h), printed by its loops.
+            "softmax": prefix + "_softmax_lp",
         }
         self.dtype = dtype
         width = {"float64": float64, "float32": float32}[dtype]

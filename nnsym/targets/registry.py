@@ -277,6 +277,7 @@ BUILTIN = (
         runtime=(
             "c/nnsym_runtime.h",
             "c/nnsym_logsumexp.h",
+            "c/nnsym_softmax.h",
             "c/nnsym_tanh.h",
             "c/nnsym_outer.h",
         ),
