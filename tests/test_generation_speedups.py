@@ -88,8 +88,8 @@ def test_train_without_the_straight_line_update_takes_the_same_steps(
     straight = load(spec, tmp_path, "straight")
     monkeypatch.setattr(render, "STRAIGHT_LINE_UPDATE_MAX_PARAMS", 0)
     generic = load(spec, tmp_path, "generic")
-    assert "- lr * g_" in (tmp_path / "straight.py").read_text()
-    assert "- lr * g_" not in (tmp_path / "generic.py").read_text()
+    assert "- epoch_lr * g_" in (tmp_path / "straight.py").read_text()
+    assert "- epoch_lr * g_" not in (tmp_path / "generic.py").read_text()
     xs = [(0, 0), (0, 1), (1, 0), (1, 1)]
     ys = [0, 1, 1, 0]
     a = straight.train(xs, ys, lr=1, epochs=50, seed=2)
