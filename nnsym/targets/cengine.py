@@ -127,11 +127,12 @@ class CTrainer:
         self._forward(self._array(params), self._array(x), out)
         return list(out)
 
-    def jacobian(self, params: Sequence[float], x: Sequence[float]) -> list[list[float]]:
+    def jacobian(
+        self, params: Sequence[float], x: Sequence[float]
+    ) -> list[list[float]]:
         """NAME_jacobian for one sample: N_OUTPUTS rows of d out_k / d params."""
-        flat = (self.real * (self.n_outputs * self.n_params))()
+        flat, n = (self.real * (self.n_outputs * self.n_params))(), self.n_params
         self.jacobian_rows(self._array(params), self._array(x), flat)
-        n = self.n_params
         return [list(flat[k * n : (k + 1) * n]) for k in range(self.n_outputs)]
 
     def loss_and_grad(
@@ -279,8 +280,8 @@ class CTrainer:
         history = (self.real * max(epochs, 1))()
         order = (ctypes.c_size_t * max(n, 1))()
         epochs_run = ctypes.c_long(0)
-        if between is None and optimizer in ("lm", "lbfgs"):
-            between = lambda epoch, objective: False  # noqa: E731
+        if optimizer in ("lm", "lbfgs"):  # their workspace is made there
+            between = between or (lambda epoch, objective: False)
         if between is not None:
             code, epochs_run.value = self._train_in_chunks(
                 state, flat_x, flat_y, n, options, order, history, between
