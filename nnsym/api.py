@@ -53,6 +53,8 @@ _LAZY = {
     "check_plot_target": "nnsym.models.plot",
     "plot_loss": "nnsym.models.plot",
     "OPTIMIZERS": "nnsym.models.training",
+    "LR_SCHEDULES": "nnsym.models.settings",
+    "EXTRA_OPTIONS": "nnsym.models.settings",
     "REDUCTIONS": "nnsym.models.training",
     "ProgressLine": "nnsym.models.training",
     "Trained": "nnsym.models.training",

@@ -166,17 +166,20 @@ def c_loop_context(spec: Spec, dtype: str = "float64") -> CLoopContext:
         input=lambda i: f"x[{i}]",
         target=lambda j: f"y[{j}]",
         zero=printer.doprint(sympy.Float(0.0)),
-        logsumexp=lambda array, count: f"{prefix}_logsumexp({count}, {array})",
+        softmax=lambda array, count: (
+            f"{prefix}_softmax_top({count}, {array}, 1)",
+            f"{prefix}_softmax_lp({count}, {array}, 1, top)",
+        ),
     )
     program = build_loop_program(spec)
     bodies = loop_bodies(program, printer, syntax)
     jacobian = loop_jacobian_lines(program, printer, syntax, prefix)
     chunked = chunk_code(program, printer, prefix)
     helpers = tuple(printer.helper_definitions())
-    # logsumexp is printed by the loops themselves, not by the printer.
+    # The softmax's top and lp are printed by the loops themselves.
     used = set(printer.helpers)
     if bodies.softmax:
-        used.add(printer.runtime_helpers["logsumexp"])
+        used.add(printer.runtime_helpers["softmax"])
     base = c_context_fields(spec, dtype)
     # One line per layer, not per parameter: the file's size is the layers'.
     base["param_lines"] = tuple(

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from sympy import Expr, Symbol
 from sympy.printing.codeprinter import CodePrinter
 
-from nnsym.pipeline.loops import LSE, A, G, LoopProgram, Y, Z
+from nnsym.pipeline.loops import GAP, LP, A, G, LoopProgram, Y, Z
 
 ZJ = Symbol("zj", real=True)
 AJ = Symbol("aj", real=True)
@@ -78,7 +78,8 @@ class _Chunk:
             Z: self.column(f"z{layer}c", neuron),
             A: self.column(self.a(layer), neuron),
             Y: f"y[{neuron}]",
-            LSE: "lses[c]",
+            GAP: f"tops[c] - {self.column(f'z{layer}c', neuron)}",
+            LP: "lps[c]",
         }
         return [
             f"const {self.real} {RENAME.get(symbol, symbol).name} = {source};"
@@ -96,7 +97,7 @@ class _Chunk:
             found.append((f"d{n}c", f"{self.size(n)} * {self.chunk}"))
             found.append((f"rows{n}", f"{self.chunk} * {self.size(n - 1)}"))
         if any(layer.softmax for layer in self.program.layers):
-            found.append(("lses", self.chunk))
+            found += [("tops", self.chunk), ("lps", self.chunk)]
         return found
 
     def gather(self) -> list[str]:
@@ -179,13 +180,15 @@ class _Chunk:
         if layer.softmax:
             lines += [
                 f"for (size_t c = 0; c < {self.chunk}; c++) {{",
-                f"    lses[c] = {self.prefix}_logsumexp_every({self.size(n)}, "
+                f"    tops[c] = {self.prefix}_softmax_top({self.size(n)}, "
                 f"z{n}c + c, {self.chunk});",
+                f"    lps[c] = {self.prefix}_softmax_lp({self.size(n)}, "
+                f"z{n}c + c, {self.chunk}, tops[c]);",
                 "}",
             ]
         if expr == Z:
             return lines
-        if LSE in expr.free_symbols:
+        if layer.softmax:
             lines += [
                 f"for (size_t j = 0; j < {self.size(n)}; j++) {{",
                 f"    for (size_t c = 0; c < {self.chunk}; c++) {{",

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from sympy import Expr, Symbol
 from sympy.printing.codeprinter import CodePrinter
 
-from nnsym.pipeline.loops import A, G, LayerStatements, LoopProgram, Y, Z
+from nnsym.pipeline.loops import GAP, A, G, LayerStatements, LoopProgram, Y, Z
 
 # The generic neuron's symbols as the loop bodies name them (y is the targets).
 ZJ = Symbol("zj", real=True)
@@ -56,8 +56,9 @@ class Syntax:
     input: Callable[[str], str]
     target: Callable[[str], str]
     zero: str
-    # logsumexp over the first `count` entries of `array`.
-    logsumexp: Callable[[str, str], str]
+    # A softmax's top and lp over the first `count` entries of `array`
+    # (nnsym.pipeline.loops): the expressions, the second after top is declared.
+    softmax: Callable[[str, str], tuple[str, str]]
     # One statement applying an activation (in Z) to a whole layer,
     # (expr, z array, a array, count), where the runtime has one; else None.
     layer_call: Callable[[Expr, str, str, str], str | None] = lambda *_: None
@@ -121,9 +122,10 @@ class Bodies:
             Z: f"{self.z(layer)}[{j}]",
             A: f"{self.a(layer)}[{j}]",
             Y: s.target(j),
+            GAP: f"top - {self.z(layer)}[{j}]",
         }
         return [
-            s.const(RENAME[symbol].name, source)
+            s.const(RENAME.get(symbol, symbol).name, source)
             for symbol, source in sources.items()
             if symbol in expr.free_symbols
         ]
@@ -186,11 +188,12 @@ class Bodies:
         return lines
 
     def activation(self, layer: LayerStatements) -> list[str]:
-        """a_j from z_j over layer's neurons (softmax: after log-sum-exp)."""
+        """a_j from z_j over layer's neurons (softmax: after its top and lp)."""
         s, n = self.syntax, layer.index
         lines = []
         if layer.softmax:
-            lines.append(s.const("lse", s.logsumexp(self.z(n), s.size(n))))
+            top, lp = s.softmax(self.z(n), s.size(n))
+            lines += [s.const("top", top), s.const("lp", lp)]
         call = s.layer_call(layer.activation_expr, self.z(n), self.a(n), s.size(n))
         if call is not None:
             lines.append(call)

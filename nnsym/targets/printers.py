@@ -92,6 +92,8 @@ class CPrinter(PrimitivePrinting, StatementPrinting, C99CodePrinter):
         self.runtime_helpers = {
             "logsumexp": prefix + "_logsumexp",
             "tanh": prefix + "_tanh",
+            # The loop form's softmax (c/nnsym_softmax.h), printed by its loops.
+            "softmax": prefix + "_softmax_lp",
         }
         self.dtype = dtype
         width = {"float64": float64, "float32": float32}[dtype]
@@ -131,7 +133,11 @@ class JsPrinter(PrimitivePrinting, StatementPrinting, JavascriptCodePrinter):
     """
 
     def __init__(self) -> None:
-        super().__init__({"strict": True})
+        # order="none", as the Python module's printer: terms in SymPy's
+        # argument order, so that each sum adds its terms in the Python
+        # module's order and gives its numbers to the bit (where no Math
+        # function differs from the C library's).
+        super().__init__({"strict": True, "order": "none"})
         self.known_functions.update({"log1p": "Math.log1p", "expm1": "Math.expm1"})
 
     def _print_Float(self, expr: sympy.Float) -> str:

@@ -42,6 +42,20 @@ function _logsumexp(...values) {
   return top + Math.log(total);
 }
 
+// The loop form's softmax (nnsym/pipeline/loops.py): log(sum_k exp(v_k)) is
+// top + this, top the largest value; log1p of the sum of exp(v - top) over every
+// value but the first largest, whose term, 1, is never added, so that a tiny
+// sum keeps its digits.
+function _log1pRest(values, top) {
+  let total = 0;
+  let skipped = false;
+  for (const v of values) {
+    if (!skipped && v === top) skipped = true;
+    else total += Math.exp(v - top);
+  }
+  return Math.log1p(total);
+}
+
 // Powers of two, 2**0 to 2**64, exact: the scale step of _tanh's exp.
 const _POWERS_OF_TWO = new Float64Array(65);
 for (let n = 0; n <= 64; n++) _POWERS_OF_TWO[n] = 2 ** n;
@@ -138,4 +152,4 @@ export class DivergenceError extends Error {
   }
 }
 // -- end of the included part: below, exports for the runtime's own tests --
-export { SplitMix64, _shuffle, _logsumexp, _tanh, _tanhLayer, _sgdStep, _momentumStep, _adamStep };
+export { SplitMix64, _shuffle, _logsumexp, _log1pRest, _tanh, _tanhLayer, _sgdStep, _momentumStep, _adamStep };
