@@ -17,7 +17,9 @@ from nnsym.pipeline.cse import Program, eliminate_common_subexpressions
 from nnsym.pipeline.emit import emit
 from nnsym.pipeline.loops import build_loop_program
 from nnsym.pipeline.spec import Spec, format_arch, param_names
+from nnsym.runtime.second_order import LM_MAX_PARAMS
 from nnsym.targets.c_chunk import chunk_code
+from nnsym.targets.c_jacobian import loop_jacobian_lines, unrolled_jacobian_lines
 from nnsym.targets.common import identity, print_statements, runtime_text
 from nnsym.targets.loops import Syntax, loop_bodies, offsets
 from nnsym.targets.printers import CPrinter
@@ -56,6 +58,13 @@ class CContext:
     helpers: tuple[tuple[str, str], ...]
     forward_lines: tuple[str, ...]
     all_lines: tuple[str, ...]
+    # NAME_jacobian_parts' body; the optimizers' runtime (NAME_SECOND_ORDER).
+    jacobian_lines: tuple[str, ...]
+    second_order: str
+    # lm's curvature: 0 for sse and mse, 1 bce, 2 ce (nnsym_second_order.h).
+    loss_code: int
+    softmax: bool
+    lm_max_params: int
     # (name, value) of each baked-in trained parameter, for nnsym export.
     trained: tuple[tuple[str, str], ...] = ()
     trained_from: str = ""
@@ -65,6 +74,8 @@ def c_context(spec: Spec, program: Program, dtype: str = "float64") -> CContext:
     """Print `program` as C for the template."""
     prefix = spec.name
     printer = CPrinter(prefix, dtype)
+    # Printed first: print_statements gathers every helper the printer used.
+    jacobian = unrolled_jacobian_lines(program.network, printer, prefix)
     statements = print_statements(
         program,
         printer,
@@ -77,12 +88,13 @@ def c_context(spec: Spec, program: Program, dtype: str = "float64") -> CContext:
         helpers=statements.helpers,
         forward_lines=statements.forward,
         all_lines=statements.loss_and_grad,
+        jacobian_lines=jacobian,
     )
 
 
 def runtime_for(printer: CPrinter, used: Iterable[str]) -> str:
     """The runtime C a trainer includes: the fixed part, and the functions it calls."""
-    runtime = [runtime_text("c/nnsym_runtime.h")]
+    runtime = [runtime_text("c/nnsym_runtime.h"), runtime_text("c/nnsym_jacobian.h")]
     for name, helper in printer.runtime_helpers.items():
         if helper in used:
             runtime.append(runtime_text(f"c/nnsym_{name}.h"))
@@ -114,6 +126,10 @@ def c_context_fields(spec: Spec, dtype: str) -> dict:
         loss=spec.loss,
         threshold=repr(spec.classification_threshold),
         param_lines=lines,
+        second_order=runtime_text("c/nnsym_second_order.h"),
+        loss_code={"bce": 1, "ce": 2}.get(spec.loss, 0),
+        softmax=spec.output_activation == "softmax",
+        lm_max_params=LM_MAX_PARAMS,
     )
 
 
@@ -157,6 +173,7 @@ def c_loop_context(spec: Spec, dtype: str = "float64") -> CLoopContext:
     )
     program = build_loop_program(spec)
     bodies = loop_bodies(program, printer, syntax)
+    jacobian = loop_jacobian_lines(program, printer, syntax, prefix)
     chunked = chunk_code(program, printer, prefix)
     helpers = tuple(printer.helper_definitions())
     # The softmax's top and lp are printed by the loops themselves.
@@ -179,6 +196,7 @@ def c_loop_context(spec: Spec, dtype: str = "float64") -> CLoopContext:
         helpers=helpers,
         forward_lines=bodies.forward,
         all_lines=(),
+        jacobian_lines=jacobian,
         widths=tuple(spec.arch),
         offsets=tuple(offsets(spec.arch)),
         forward_arrays=bodies.forward_arrays,

@@ -32,9 +32,9 @@ from nnsym.targets.cbuild import (  # noqa: F401 (re-exported)
 )
 from nnsym.targets.ccache import cache_key, cached_library
 
-OPTIMIZER_CODES = {"sgd": 0, "momentum": 1, "adam": 2}
+OPTIMIZER_CODES = {"sgd": 0, "momentum": 1, "adam": 2, "lm": 3, "lbfgs": 4}
 REDUCTION_CODES = {"sum": 0, "mean": 1}
-OK, DIVERGED, BAD_OPTIONS = 0, 1, 2
+OK, DIVERGED, BAD_OPTIONS, TOO_MANY_PARAMS = 0, 1, 2, 3
 # The longest call into C that train() makes when it trains in chunks: a
 # signal (Ctrl-C, SIGTERM) is handled only once the call returns.
 CHUNK_SECONDS = 0.1
@@ -101,6 +101,10 @@ class CTrainer:
             ctypes.c_int,
             [ctypes.POINTER(self.State), real_p, real_p, real_p, ctypes.c_long, real_p],
         )
+        self.jacobian_rows = self._function("jacobian", None, [real_p, real_p, real_p])
+        self.workspace_size = self._function(
+            "workspace_size", ctypes.c_size_t, [ctypes.c_int]
+        )
 
     def _function(self, name: str, restype: Any, argtypes: list[Any]) -> Any:
         function = getattr(self.library, f"{self.prefix}_{name}")
@@ -122,6 +126,14 @@ class CTrainer:
         out = (self.real * self.n_outputs)()
         self._forward(self._array(params), self._array(x), out)
         return list(out)
+
+    def jacobian(
+        self, params: Sequence[float], x: Sequence[float]
+    ) -> list[list[float]]:
+        """NAME_jacobian for one sample: N_OUTPUTS rows of d out_k / d params."""
+        flat, n = (self.real * (self.n_outputs * self.n_params))(), self.n_params
+        self.jacobian_rows(self._array(params), self._array(x), flat)
+        return [list(flat[k * n : (k + 1) * n]) for k in range(self.n_outputs)]
 
     def loss_and_grad(
         self, params: Sequence[float], x: Sequence[float], y: Sequence[float]
@@ -213,7 +225,7 @@ class CTrainer:
         xs: Sequence[Sequence[float]],
         ys: Sequence[Sequence[float]],
         *,
-        lr: float,
+        lr: float | None,
         epochs: int,
         params: Sequence[float],
         seed: int = 0,
@@ -233,6 +245,8 @@ class CTrainer:
         NAME_trainer_init and NAME_train_epochs, a chunk of epochs per call, and
         between(last epoch, its objective) is called after each chunk (True
         stops the run): Python's signal handlers run only between calls into C.
+        lm and lbfgs always go that way (their workspace is made here); lr None
+        is 1 (lbfgs's default, unused by lm).
         """
         n = len(xs)
         if len(ys) != n:
@@ -242,7 +256,7 @@ class CTrainer:
         options = self.Options(
             OPTIMIZER_CODES[optimizer],
             REDUCTION_CODES[reduction],
-            lr,
+            1.0 if lr is None else lr,
             epochs,
             batch_size or 0,
             momentum,
@@ -266,6 +280,8 @@ class CTrainer:
         history = (self.real * max(epochs, 1))()
         order = (ctypes.c_size_t * max(n, 1))()
         epochs_run = ctypes.c_long(0)
+        if optimizer in ("lm", "lbfgs"):  # their workspace is made there
+            between = between or (lambda epoch, objective: False)
         if between is not None:
             code, epochs_run.value = self._train_in_chunks(
                 state, flat_x, flat_y, n, options, order, history, between
@@ -298,7 +314,7 @@ class CTrainer:
         # Chunks grow while they take under CHUNK_SECONDS, and shrink when
         # longer, so that a signal is seen within about that long.
         run = self.State()
-        moments = (self.real * max(2 * self.n_params, 1))()
+        moments = (self.real * max(self.workspace_size(options.optimizer), 1))()
         code = self._trainer_init(
             ctypes.byref(run), ctypes.byref(options), n, order, moments
         )
@@ -371,7 +387,7 @@ class CEngine:
         xs: Sequence[Sequence[float]],
         ys: Sequence[Sequence[float]],
         *,
-        lr: float,
+        lr: float | None,
         epochs: int,
         params: Sequence[float] | None = None,
         seed: int | None = None,
@@ -391,6 +407,11 @@ class CEngine:
         each under about CHUNK_SECONDS.
         """
         start = self.module.init_params(seed) if params is None else list(params)
+        full_batch = optimizer in ("lm", "lbfgs")
+        if full_batch and batch_size is not None and batch_size < len(xs):
+            raise ValueError(
+                "optimizer %r runs on the full batch; leave batch_size out" % optimizer
+            )
         code, trained, history = self.trainer.train(
             xs,
             ys,
@@ -407,14 +428,20 @@ class CEngine:
             target_loss=target_loss,
             between=callback or (lambda epoch, objective: False),
         )
+        if code == TOO_MANY_PARAMS:
+            raise ValueError(
+                "optimizer 'lm' handles at most %d parameters, this network has %d; "
+                "use optimizer='lbfgs'" % (self.module.LM_MAX_PARAMS, len(start))
+            )
         if code == BAD_OPTIONS:
             raise ValueError("the C trainer refused its options")
         if code == DIVERGED:
             *history, bad = history
             last = history[-1] if history else None
+            advice = "" if full_batch else "; try a smaller learning rate"
             raise self.module.DivergenceError(
-                "the loss became %r at epoch %d (last finite loss: %r); "
-                "try a smaller learning rate" % (bad, len(history), last),
+                "the loss became %r at epoch %d (last finite loss: %r)%s"
+                % (bad, len(history), last, advice),
                 len(history),
                 last,
                 trained,

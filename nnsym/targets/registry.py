@@ -280,6 +280,8 @@ BUILTIN = (
             "c/nnsym_softmax.h",
             "c/nnsym_tanh.h",
             "c/nnsym_outer.h",
+            "c/nnsym_jacobian.h",
+            "c/nnsym_second_order.h",
         ),
         export_file="predictor.h",
         engine=Engine(
@@ -288,6 +290,7 @@ BUILTIN = (
             batch_note="--engine c shuffles mini-batches in the C trainer's "
             "splitmix64 order, so its parameters differ from --engine python's "
             "(docs/targets.md)",
+            optimizers=("sgd", "momentum", "adam", "lbfgs", "lm"),
         ),
         runners=(
             Runner(
