@@ -52,6 +52,8 @@ _LAZY = {
     "export_predictor": "nnsym.models.export",
     "check_plot_target": "nnsym.models.plot",
     "plot_loss": "nnsym.models.plot",
+    "automatic_plan": "nnsym.models.defaults",
+    "is_automatic": "nnsym.models.defaults",
     "OPTIMIZERS": "nnsym.models.training",
     "REDUCTIONS": "nnsym.models.training",
     "ProgressLine": "nnsym.models.training",

@@ -1,0 +1,177 @@
+"""The settings `nnsym train` chooses itself: its rule, by problem size.
+
+It chooses when none of --optimizer, --lr, --epochs, --batch-size and
+--momentum is given (any one of them: the fixed defaults of TrainingSettings,
+sgd at lr 1 for 2000 epochs, as the tutorials use). With P parameters and N
+training rows:
+
+- P <= 100 and N <= 100 (XOR, the logic tables, a small curve fit): lm, the
+  full batch, the sum of the losses, at most 100 epochs (one accepted
+  Levenberg-Marquardt step each; it stops once no step lowers the loss).
+  Few steps learn these, where first-order methods need thousands.
+- anything larger: adam at lr 0.01 on the mean of the losses, mini-batches of
+  32 (the full batch for 32 rows or fewer), max(100, ceil(1000 / batches per
+  epoch)) epochs: 250 for iris' 120 rows, 100 from 3200 rows up. lm would
+  build a P x P matrix from N rows every step, and on held-out rows it did no
+  better than adam (docs/benchmarks.md).
+
+The inputs are standardized (mean 0, standard deviation 1, folded into layer
+1 of the saved parameters), built-in sets included, unless --scale says
+otherwise. The training runs in the first engine of the registry's that runs
+the optimizer and can start here (the C trainer when a C compiler is on PATH),
+else in the Python module, whose epochs are then capped so that N * P *
+epochs <= 10**8 (about 10 s of pure Python), at least 10. --reduction,
+--target-loss, --engine and --scale given with no other option are kept.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Any
+
+from nnsym.errors import NnsymError
+from nnsym.models.scaling import fit_scaling
+from nnsym.models.training import TrainingPlan, TrainingSettings
+from nnsym.targets import registry
+
+LM_MAX_PARAMETERS = 100
+LM_MAX_ROWS = 100
+LM_EPOCHS = 100
+ADAM_LR = 0.01
+ADAM_BATCH = 32
+ADAM_MIN_EPOCHS = 100
+ADAM_MIN_STEPS = 1000
+# Rows x parameters x epochs that the pure-Python module trains in about 10 s.
+PYTHON_WORK = 10**8
+PYTHON_MIN_EPOCHS = 10
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What the rule chose, where the training runs, and why, in words."""
+
+    settings: TrainingSettings
+    engine: str
+    scale: str
+    why: str
+    engine_why: str = ""
+
+    def line(self) -> str:
+        """The one line `nnsym train` prints about the choice."""
+        settings = self.settings
+        parts = [] if settings.lr is None else [f"lr {settings.lr:g}"]
+        batch = settings.batch_size
+        parts.append("full batch" if batch is None else f"mini-batches of {batch}")
+        parts += [settings.reduction, f"{settings.epochs} epochs"]
+        engine = self.engine + (f" ({self.engine_why})" if self.engine_why else "")
+        return (
+            f"optimizer: {settings.optimizer}, {', '.join(parts)} ({self.why}); "
+            f"scale: {self.scale}; engine: {engine}"
+        )
+
+    def record(self) -> dict[str, Any]:
+        """Entries for the weights file's "training" record."""
+        return {"engine": self.engine, "chosen": self.line()}
+
+
+def is_automatic(**given: Any) -> bool:
+    """True if none of the options that switch the rule off was given (not None)."""
+    return all(value is None for value in given.values())
+
+
+def usable_engine(optimizer: str, preferred: str | None) -> tuple[str, str]:
+    """(engine, why not a faster one, or "") that runs `optimizer` here.
+
+    `preferred` (--engine) is kept when given; else the registry's engines are
+    tried in order, each asked to start (a C compiler on PATH), then Python.
+    """
+    if preferred is not None:
+        return preferred, ""
+    reasons = []
+    for name in registry.engines():
+        engine = registry.engine(name)
+        if engine is None:
+            continue
+        if optimizer not in engine.optimizers:
+            reasons.append(f"the {name} trainer has no {optimizer}")
+            continue
+        try:
+            registry.resolve(engine.prepare)()
+        except NnsymError as error:
+            reasons.append(str(error).split(";")[0])
+            continue
+        return name, ""
+    return registry.DEFAULT, "; ".join(reasons)
+
+
+def choose(
+    n_params: int,
+    rows: int,
+    *,
+    reduction: str | None = None,
+    target_loss: float | None = None,
+    engine: str | None = None,
+    scale: str | None = None,
+) -> Choice:
+    """The rule of the module's docstring for P = `n_params`, N = `rows`."""
+    scale = "standard" if scale is None else scale
+    # An engine asked for by name that has no lm trains the small ones with adam.
+    named = registry.engine(engine) if engine is not None else None
+    if (named is None or "lm" in named.optimizers) and (
+        n_params <= LM_MAX_PARAMETERS and rows <= LM_MAX_ROWS
+    ):
+        where, engine_why = usable_engine("lm", engine)
+        settings = TrainingSettings(
+            lr=None,
+            epochs=LM_EPOCHS,
+            optimizer="lm",
+            reduction=reduction or "sum",
+            target_loss=target_loss,
+        )
+        why = (
+            f"{n_params} parameters and {rows} rows, at most "
+            f"{LM_MAX_PARAMETERS} of each"
+        )
+        return Choice(settings, where, scale, why, engine_why)
+    where, engine_why = usable_engine("adam", engine)
+    batch = ADAM_BATCH if rows > ADAM_BATCH else None
+    batches = math.ceil(rows / ADAM_BATCH)
+    epochs = max(ADAM_MIN_EPOCHS, math.ceil(ADAM_MIN_STEPS / batches))
+    if where == registry.DEFAULT:
+        capped = max(PYTHON_MIN_EPOCHS, PYTHON_WORK // (rows * n_params))
+        if capped < epochs:
+            epochs = capped
+            engine_why += f"{'; ' if engine_why else ''}epochs capped for Python"
+    settings = TrainingSettings(
+        lr=ADAM_LR,
+        epochs=epochs,
+        batch_size=batch,
+        optimizer="adam",
+        reduction=reduction or "mean",
+        target_loss=target_loss,
+    )
+    why = f"{n_params} parameters, {rows} rows: more than {LM_MAX_ROWS} rows"
+    if rows <= LM_MAX_ROWS:
+        why = f"{n_params} parameters, more than {LM_MAX_PARAMETERS}"
+    return Choice(settings, where, scale, why, engine_why)
+
+
+def automatic_plan(
+    plan: TrainingPlan,
+    *,
+    reduction: str | None = None,
+    engine: str | None = None,
+    scale: str | None = None,
+) -> tuple[TrainingPlan, Choice]:
+    """`plan` with the rule's settings and scaling for its network and rows."""
+    choice = choose(
+        plan.spec.n_params,
+        len(plan.dataset),
+        reduction=reduction,
+        target_loss=plan.settings.target_loss,
+        engine=engine,
+        scale=scale,
+    )
+    scaling = fit_scaling(choice.scale, plan.dataset.xs)
+    return replace(plan, settings=choice.settings, scaling=scaling), choice
