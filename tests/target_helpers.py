@@ -247,3 +247,77 @@ def summed_sgd(
             params = [p - lr * g for p, g in zip(params, sums)]
         history.append(objective)
     return params, history
+
+
+# lm and lbfgs: iterations of the runs compared with the Python module's.
+FULL_BATCH_ITERATIONS = 20
+
+
+def well_posed_data(spec: Spec) -> tuple[list, list]:
+    """Data on which lm and lbfgs from the same start stay together (see below)."""
+    # XOR for 2-2-1; otherwise more samples than parameters and targets that
+    # no network fits exactly (soft ones for bce and ce), so that the minimum
+    # is an isolated point at finite parameters: where the loss only tends to
+    # 0 as the parameters grow without bound (XOR under bce, one-hot ce
+    # targets), lm's system grows ill-conditioned, and any difference of a
+    # unit in the last place, such as Math.exp's from the C library's exp,
+    # grows with every step.
+    n_in, n_out = spec.arch[0], spec.arch[-1]
+    if spec.arch == (2, 2, 1):
+        return XOR
+    rng = random.Random(spec.name)
+    count = max(12, 2 * spec.n_params // n_out)
+    xs = [[rng.uniform(-2, 2) for _ in range(n_in)] for _ in range(count)]
+    ys = []
+    for x in xs:
+        noisy = [math.sin(sum(x) + k) + rng.gauss(0, 0.3) for k in range(n_out)]
+        if spec.loss == "ce":
+            weights = [math.exp(v) for v in noisy]
+            ys.append([w / sum(weights) for w in weights])
+        elif spec.loss == "bce" or spec.activations[-1] == "sigmoid":
+            ys.append([0.5 + 0.4 * math.tanh(v) for v in noisy])
+        else:
+            ys.append(noisy)
+    return xs, ys
+
+
+def full_batch_runs(spec: Spec) -> dict[str, dict]:
+    """lm and lbfgs runs of 20 iterations, in the JavaScript option names."""
+    runs = {
+        "lm": {"optimizer": "lm", "epochs": FULL_BATCH_ITERATIONS},
+        "lbfgs": {"optimizer": "lbfgs", "epochs": FULL_BATCH_ITERATIONS},
+    }
+    if spec.loss != "ce":
+        # The mean, and lbfgs with its options given.
+        runs["lm-mean"] = {
+            "optimizer": "lm",
+            "epochs": FULL_BATCH_ITERATIONS,
+            "reduction": "mean",
+        }
+        runs["lbfgs-options"] = {
+            "optimizer": "lbfgs",
+            "epochs": FULL_BATCH_ITERATIONS,
+            "lr": 0.5,
+            "historySize": 3,
+            "reduction": "mean",
+        }
+    return runs
+
+
+# The JavaScript option names that differ from the Python module's.
+PYTHON_OPTIONS = {"historySize": "history_size", "targetLoss": "target_loss"}
+
+
+def python_train(module: Any, xs: list, ys: list, start: list, options: dict) -> dict:
+    """The Python module's train() with options in the JavaScript names."""
+    kwargs = {PYTHON_OPTIONS.get(k, k): v for k, v in options.items()}
+    # stopAt (of tests/test_js_second_order.py): a callback stops at that epoch.
+    stop_at = kwargs.pop("stopAt", None)
+    kwargs["callback"] = lambda epoch, objective: epoch == stop_at
+    params, history = module.train(xs, ys, params=start, **kwargs)
+    return {"params": params, "history": history}
+
+
+def worst_relative(got: list[float], want: list[float]) -> float:
+    """The largest |a - b| / max(1, |a|, |b|) over the pairs."""
+    return max(abs(a - b) / max(1.0, abs(a), abs(b)) for a, b in zip(got, want))

@@ -56,9 +56,10 @@ def test_small_problems_get_lm_and_larger_ones_adam_on_mini_batches():
     wide = defaults.choose(257, 4, engine="python")
     assert wide.settings.optimizer == "adam" and wide.settings.batch_size is None
     # Given with no other option, kept.
-    kept = defaults.choose(67, 120, reduction="sum", target_loss=0.5, scale="none")
+    base = api.TrainingSettings(target_loss=0.5, weight_decay=1e-4)
+    kept = defaults.choose(67, 120, reduction="sum", scale="none", base=base)
     assert kept.settings.reduction == "sum" and kept.settings.target_loss == 0.5
-    assert kept.scale == "none"
+    assert kept.settings.weight_decay == 1e-4 and kept.scale == "none"
 
 
 def test_an_engine_without_lm_named_by_the_user_trains_small_ones_with_adam():
@@ -183,3 +184,21 @@ def test_the_defaults_reach_scikit_learn_on_held_out_rows(
     assert found, out
     right, held = int(found.group(1)), int(found.group(2))
     assert right / held >= expected - 1 / held, (right, held, expected)
+
+
+def test_first_order_options_switch_the_rule_off_and_weight_decay_is_kept(
+    tmp_path: Path, capsys
+):
+    common = ["train", "--arch", "2-2-1", "--data", "xor", "--seed", "0"]
+    common += ["-o", tmp_path / "m.py"]
+    code, _, err = run(capsys, *common, "--clip-grad-norm", "1", "--epochs", "5")
+    assert code == 0 and "optimizer:" not in err
+    code, _, err = run(capsys, *common, "--validation-split", "0.25")
+    assert code == 0 and "optimizer:" not in err
+    code, out, err = run(capsys, *common, "--weight-decay", "1e-6")
+    assert code == 0, err
+    line = chosen_line(err)
+    assert "optimizer: lm" in line
+    c = api.registry.engine("c")
+    if "--weight-decay" not in c.options:
+        assert "the c trainer has no" in line and "--weight-decay" in line

@@ -122,6 +122,9 @@ GRADS = [[0.5, -2.0, 1e-3], [0.1, 0.3, -4.0], [-1.0, 0.0, 2.0], [0.2, 0.2, 0.2]]
 TORCH_OPTIMIZERS = {
     "sgd": lambda torch, p: torch.optim.SGD(p, lr=0.05),
     "momentum": lambda torch, p: torch.optim.SGD(p, lr=0.05, momentum=0.9),
+    "nesterov": lambda torch, p: torch.optim.SGD(
+        p, lr=0.05, momentum=0.9, nesterov=True
+    ),
     "adam": lambda torch, p: torch.optim.Adam(p, lr=0.05, betas=(0.9, 0.999), eps=1e-8),
 }
 
@@ -131,12 +134,20 @@ def test_every_optimizer_follows_pytorch(name):
     params, state = [0.3, -0.7, 1.1], {}
     for grads in GRADS:
         params = optimizers._optimizer_step(
-            name, params, grads, state, 0.05, 0.9, (0.9, 0.999), 1e-8
+            "momentum" if name == "nesterov" else name,
+            params,
+            grads,
+            state,
+            0.05,
+            0.9,
+            (0.9, 0.999),
+            1e-8,
+            name == "nesterov",
         )
     expected = _torch_steps(TORCH_OPTIMIZERS[name], [0.3, -0.7, 1.1], GRADS)
     assert all(close(a, b, 1e-12) for a, b in zip(params, expected))
     # lbfgs and lm are whole training runs, not steps: tests/test_second_order.py.
-    assert set(TORCH_OPTIMIZERS) == set(optimizers.OPTIMIZERS) - set(
+    assert set(TORCH_OPTIMIZERS) - {"nesterov"} == set(optimizers.OPTIMIZERS) - set(
         optimizers.FULL_BATCH_OPTIMIZERS
     )
 

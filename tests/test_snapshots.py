@@ -33,6 +33,7 @@ def test_the_snapshots_cover_every_target_and_nothing_is_stale():
     forms = {snapshots.SPECS[name].form for _, name, _ in CASES}
     assert forms == {"unrolled", "loops"}
     # Small enough to review and to keep in the repository (each Python module
-    # carries lbfgs, lm and weight decay, about 21 KB, since they came).
+    # carries lbfgs, lm and weight decay, about 21 KB, since they came, and
+    # each JavaScript module lbfgs and lm, about 18 KB).
     size = sum((snapshots.FOLDER / name).stat().st_size for name in names)
-    assert size < 2_000_000
+    assert size < 2_400_000

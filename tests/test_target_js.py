@@ -417,9 +417,10 @@ def test_loop_form_param_names_and_size(tmp_path: Path):
     )
     run = subprocess.run([NODE, "-e", script], capture_output=True, text=True)
     assert json.loads(run.stdout) == list(param_names(spec.arch))
-    # The file grows with the layers, not the parameters.
+    # The file grows with the layers, not the parameters: 101,770 of them in
+    # 49 kB, 24 kB of which is the runtime's (the same in every module).
     big = make_spec("784-128-10", loss="ce", form="loops")
-    assert len(source_for(big, "js")) < 30000
+    assert len(source_for(big, "js")) < 55000
 
 
 def test_loop_form_applies_tanh_a_layer_at_a_time():

@@ -121,6 +121,76 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help=f"momentum factor for --optimizer momentum (default: {DEFAULTS.momentum})",
     )
     parser.add_argument(
+        "--nesterov",
+        action="store_true",
+        help="Nesterov momentum for --optimizer momentum (torch.optim.SGD's "
+        "nesterov=True)",
+    )
+    parser.add_argument(
+        "--weight-decay",
+        type=non_negative,
+        default=0.0,
+        metavar="W",
+        help="an L2 term in the objective: W / 2 times the sum of the squared "
+        "weights, biases left out (as scikit-learn's alpha); default: 0",
+    )
+    parser.add_argument(
+        "--lr-schedule",
+        choices=api.LR_SCHEDULES,
+        help="for sgd, momentum and adam, the learning rate per epoch, as "
+        "PyTorch's schedulers: step (times --lr-gamma every --lr-step-size "
+        "epochs), cosine (annealed to --lr-min over --epochs) or plateau "
+        "(times --lr-gamma after --lr-patience epochs without improvement of the "
+        "loss, the validation loss if there is one); default: constant",
+    )
+    parser.add_argument(
+        "--lr-step-size",
+        type=whole_number(1),
+        metavar="N",
+        help="epochs between the reductions of step (needed with it)",
+    )
+    parser.add_argument(
+        "--lr-gamma",
+        type=fraction,
+        metavar="F",
+        help="factor of each reduction, step and plateau (default: 0.1)",
+    )
+    parser.add_argument(
+        "--lr-min",
+        type=non_negative,
+        metavar="LR",
+        help="lowest rate, cosine and plateau (default: 0)",
+    )
+    parser.add_argument(
+        "--lr-patience",
+        type=whole_number(1),
+        metavar="N",
+        help="epochs without improvement before plateau reduces (default: 10)",
+    )
+    parser.add_argument(
+        "--clip-grad-norm",
+        type=positive_float,
+        metavar="NORM",
+        help="scale each batch's gradient to at most this 2-norm over all the "
+        "parameters (torch.nn.utils.clip_grad_norm_)",
+    )
+    parser.add_argument(
+        "--validation-split",
+        type=fraction,
+        default=0.0,
+        metavar="FRACTION",
+        help="hold this fraction of the training rows (after --test-split) out, "
+        "chosen by --seed; report their loss and keep the parameters of the "
+        "epoch where it was lowest",
+    )
+    parser.add_argument(
+        "--patience",
+        type=whole_number(1),
+        metavar="N",
+        help="stop after N epochs in a row without a lower validation loss "
+        "(needs --validation-split)",
+    )
+    parser.add_argument(
         "--reduction",
         choices=api.REDUCTIONS,
         default=None,  # None: not given (sum, or the rule's choice)
@@ -190,12 +260,14 @@ def _scale_for(args: argparse.Namespace) -> str:
 def run(args: argparse.Namespace) -> int:
     """Check everything, generate or reuse the module, train, report and save."""
     spec = spec_from_args(args)
+    # The options for first-order optimizers switch the rule off too.
     automatic = api.is_automatic(
-        optimizer=args.optimizer,
-        lr=args.lr,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        momentum=args.momentum,
+        args.optimizer,
+        args.lr,
+        args.epochs,
+        args.batch_size,
+        args.momentum,
+        *(getattr(args, name) for name in api.FIRST_ORDER_OPTIONS),
     )
     optimizer = args.optimizer or DEFAULTS.optimizer
     if args.momentum is not None and optimizer != "momentum":
@@ -214,6 +286,16 @@ def run(args: argparse.Namespace) -> int:
         momentum=DEFAULTS.momentum if args.momentum is None else args.momentum,
         reduction=args.reduction or DEFAULTS.reduction,
         target_loss=args.target_loss,
+        weight_decay=args.weight_decay,
+        nesterov=args.nesterov,
+        lr_schedule=args.lr_schedule,
+        lr_step_size=args.lr_step_size,
+        lr_gamma=args.lr_gamma,
+        lr_min=args.lr_min,
+        lr_patience=args.lr_patience,
+        clip_grad_norm=args.clip_grad_norm,
+        validation_split=args.validation_split,
+        patience=args.patience,
     )
     # Everything that can be refused is refused before any file is written.
     plan = api.plan_training(
@@ -246,6 +328,16 @@ def run(args: argparse.Namespace) -> int:
             f"--engine {engine_name} trains with {', '.join(engine.optimizers)}; "
             f"--optimizer {settings.optimizer} runs in the Python module (leave "
             "out --engine)"
+        )
+    missing = (
+        [flag for flag in settings.extras_in_use() if flag not in engine.options]
+        if engine is not None
+        else []
+    )
+    if missing:
+        raise UsageError(
+            f"--engine {engine_name}'s trainer has no {', '.join(missing)}: "
+            "they run in the Python module (leave out --engine)"
         )
     if engine is not None:
         api.registry.resolve(engine.prepare)()
@@ -286,10 +378,17 @@ def run(args: argparse.Namespace) -> int:
             reached = args.target_loss is not None and result.history[-1] <= (
                 args.target_loss
             )
+            patient = result.best_epoch is not None and args.patience is not None
             stopped = (
                 f", stopped early at target loss {args.target_loss:g}"
                 if reached
-                else ", stopped early: converged (no further progress)"
+                else (
+                    f", stopped early: no lower validation loss in {args.patience} "
+                    "epochs"
+                    if patient
+                    and result.epochs_run == result.best_epoch + 1 + args.patience
+                    else ", stopped early: converged (no further progress)"
+                )
             )
         print(
             f"{result.epochs_run} epoch{'' if result.epochs_run == 1 else 's'} in "

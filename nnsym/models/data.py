@@ -101,23 +101,29 @@ def builtin_names() -> tuple[str, ...]:
 
 
 def split_dataset(
-    dataset: Dataset, fraction: float, seed: int
+    dataset: Dataset, fraction: float, seed: int, part: str = "test"
 ) -> tuple[Dataset, Dataset]:
-    """(train, test): a seeded random `fraction` of the samples held out for testing."""
+    """(train, held out): a seeded random `fraction` of the samples held out.
+
+    `part` names the held-out samples: "test" (--test-split) or "validation".
+    """
     n = len(dataset)
     n_test = round(n * fraction)
     if not 0 < n_test < n:
         raise UsageError(
-            f"--test-split {fraction:g} of {n} samples leaves "
-            f"{n_test} for testing and {n - n_test} for training; both need at least 1"
+            f"--{part}-split {fraction:g} of {n} samples leaves "
+            f"{n_test} for {'testing' if part == 'test' else part} and "
+            f"{n - n_test} for training; both need at least 1"
         )
     order = list(range(n))
     random.Random(seed).shuffle(order)
     test_rows, train_rows = sorted(order[:n_test]), sorted(order[n_test:])
 
-    def subset(rows: list[int], part: str) -> Dataset:
+    def subset(rows: list[int], label: str) -> Dataset:
+        # Split twice (test, then validation), the training rows are named once.
+        name = dataset.name.removesuffix(" (train)")
         return Dataset(
-            f"{dataset.name} ({part})",
+            f"{name} ({label})",
             tuple(dataset.xs[i] for i in rows),
             tuple(dataset.ys[i] for i in rows),
             dataset.input_names,
@@ -125,7 +131,7 @@ def split_dataset(
             dataset.classes,
         )
 
-    return subset(train_rows, "train"), subset(test_rows, "test")
+    return subset(train_rows, "train"), subset(test_rows, part)
 
 
 def load_data(

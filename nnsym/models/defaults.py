@@ -1,9 +1,9 @@
 """The settings `nnsym train` chooses itself: its rule, by problem size.
 
-It chooses when none of --optimizer, --lr, --epochs, --batch-size and
---momentum is given (any one of them: the fixed defaults of TrainingSettings,
-sgd at lr 1 for 2000 epochs, as the tutorials use). With P parameters and N
-training rows:
+It chooses when none of --optimizer, --lr, --epochs, --batch-size,
+--momentum and the first-order optimizers' options (FIRST_ORDER_OPTIONS) is
+given (any one of them: the fixed defaults of TrainingSettings, sgd at lr 1 for
+2000 epochs, as the tutorials use). With P parameters and N training rows:
 
 - P <= 100 and N <= 100 (XOR, the logic tables, a small curve fit): lm, the
   full batch, the sum of the losses, at most 100 epochs (one accepted
@@ -21,18 +21,20 @@ otherwise. The training runs in the first engine of the registry's that runs
 the optimizer and can start here (the C trainer when a C compiler is on PATH),
 else in the Python module, whose epochs are then capped so that N * P *
 epochs <= 10**8 (about 10 s of pure Python), at least 10. --reduction,
---target-loss, --engine and --scale given with no other option are kept.
+--target-loss, --weight-decay, --engine and --scale are kept.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from nnsym.errors import NnsymError
 from nnsym.models.scaling import fit_scaling
-from nnsym.models.training import TrainingPlan, TrainingSettings
+from nnsym.models.settings import TrainingSettings
+from nnsym.models.training import TrainingPlan
 from nnsym.targets import registry
 
 LM_MAX_PARAMETERS = 100
@@ -45,6 +47,19 @@ ADAM_MIN_STEPS = 1000
 # Rows x parameters x epochs that the pure-Python module trains in about 10 s.
 PYTHON_WORK = 10**8
 PYTHON_MIN_EPOCHS = 10
+# TrainingSettings fields that only sgd, momentum and adam take: given, the
+# run is the user's to set up (lm refuses them).
+FIRST_ORDER_OPTIONS = (
+    "nesterov",
+    "lr_schedule",
+    "lr_step_size",
+    "lr_gamma",
+    "lr_min",
+    "lr_patience",
+    "clip_grad_norm",
+    "validation_split",
+    "patience",
+)
 
 
 @dataclass(frozen=True)
@@ -75,16 +90,22 @@ class Choice:
         return {"engine": self.engine, "chosen": self.line()}
 
 
-def is_automatic(**given: Any) -> bool:
-    """True if none of the options that switch the rule off was given (not None)."""
-    return all(value is None for value in given.values())
+def is_automatic(*given: Any) -> bool:
+    """True if none of the options that switch the rule off was given.
+
+    Not given: None, or the off value of a flag or fraction (False, 0).
+    """
+    return all(value in (None, False, 0) for value in given)
 
 
-def usable_engine(optimizer: str, preferred: str | None) -> tuple[str, str]:
+def usable_engine(
+    optimizer: str, preferred: str | None, extras: Sequence[str] = ()
+) -> tuple[str, str]:
     """(engine, why not a faster one, or "") that runs `optimizer` here.
 
     `preferred` (--engine) is kept when given; else the registry's engines are
     tried in order, each asked to start (a C compiler on PATH), then Python.
+    `extras` are the options beyond the basic ones in use (--weight-decay).
     """
     if preferred is not None:
         return preferred, ""
@@ -93,8 +114,10 @@ def usable_engine(optimizer: str, preferred: str | None) -> tuple[str, str]:
         engine = registry.engine(name)
         if engine is None:
             continue
-        if optimizer not in engine.optimizers:
-            reasons.append(f"the {name} trainer has no {optimizer}")
+        lacking = [optimizer] if optimizer not in engine.optimizers else []
+        lacking += [flag for flag in extras if flag not in engine.options]
+        if lacking:
+            reasons.append(f"the {name} trainer has no {', '.join(lacking)}")
             continue
         try:
             registry.resolve(engine.prepare)()
@@ -110,31 +133,37 @@ def choose(
     rows: int,
     *,
     reduction: str | None = None,
-    target_loss: float | None = None,
     engine: str | None = None,
     scale: str | None = None,
+    base: TrainingSettings | None = None,
 ) -> Choice:
-    """The rule of the module's docstring for P = `n_params`, N = `rows`."""
+    """The rule of the module's docstring for P = `n_params`, N = `rows`.
+
+    `base` holds the options kept (target loss, weight decay).
+    """
+    base = TrainingSettings() if base is None else base
+    extras = base.extras_in_use()
     scale = "standard" if scale is None else scale
     # An engine asked for by name that has no lm trains the small ones with adam.
     named = registry.engine(engine) if engine is not None else None
     if (named is None or "lm" in named.optimizers) and (
         n_params <= LM_MAX_PARAMETERS and rows <= LM_MAX_ROWS
     ):
-        where, engine_why = usable_engine("lm", engine)
-        settings = TrainingSettings(
+        where, engine_why = usable_engine("lm", engine, extras)
+        settings = replace(
+            base,
             lr=None,
             epochs=LM_EPOCHS,
+            batch_size=None,
             optimizer="lm",
             reduction=reduction or "sum",
-            target_loss=target_loss,
         )
         why = (
             f"{n_params} parameters and {rows} rows, at most "
             f"{LM_MAX_PARAMETERS} of each"
         )
         return Choice(settings, where, scale, why, engine_why)
-    where, engine_why = usable_engine("adam", engine)
+    where, engine_why = usable_engine("adam", engine, extras)
     batch = ADAM_BATCH if rows > ADAM_BATCH else None
     batches = math.ceil(rows / ADAM_BATCH)
     epochs = max(ADAM_MIN_EPOCHS, math.ceil(ADAM_MIN_STEPS / batches))
@@ -143,13 +172,13 @@ def choose(
         if capped < epochs:
             epochs = capped
             engine_why += f"{'; ' if engine_why else ''}epochs capped for Python"
-    settings = TrainingSettings(
+    settings = replace(
+        base,
         lr=ADAM_LR,
         epochs=epochs,
         batch_size=batch,
         optimizer="adam",
         reduction=reduction or "mean",
-        target_loss=target_loss,
     )
     why = f"{n_params} parameters, {rows} rows: more than {LM_MAX_ROWS} rows"
     if rows <= LM_MAX_ROWS:
@@ -169,9 +198,9 @@ def automatic_plan(
         plan.spec.n_params,
         len(plan.dataset),
         reduction=reduction,
-        target_loss=plan.settings.target_loss,
         engine=engine,
         scale=scale,
+        base=plan.settings,
     )
     scaling = fit_scaling(choice.scale, plan.dataset.xs)
     return replace(plan, settings=choice.settings, scaling=scaling), choice

@@ -24,76 +24,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, TextIO
+from typing import TextIO
 
 from nnsym.errors import NnsymError, UsageError
 from nnsym.models.data import CsvFormat, Dataset, load_data, split_dataset
 from nnsym.models.scaling import Scaling, fit_scaling, fold, scale_dataset, unfold
+from nnsym.models.settings import TrainingSettings as TrainingSettings
 from nnsym.models.weights import Weights, params_for, save_weights
 from nnsym.pipeline.build import default_output
-from nnsym.pipeline.spec import Spec, echo
-from nnsym.runtime.optimizers import FULL_BATCH_OPTIMIZERS, OPTIMIZERS, REDUCTIONS
+from nnsym.pipeline.spec import Spec
+from nnsym.runtime.optimizers import FULL_BATCH_OPTIMIZERS as FULL_BATCH_OPTIMIZERS
+from nnsym.runtime.optimizers import OPTIMIZERS as OPTIMIZERS
+from nnsym.runtime.optimizers import REDUCTIONS as REDUCTIONS
 from nnsym.targets.python import prepare_module
 
 # The predictions table shows at most this many samples, and of wider inputs
 # (an image's pixels) the first few.
 TABLE_ROWS = 20
 TABLE_INPUTS = 6
-
-
-@dataclass(frozen=True)
-class TrainingSettings:
-    """How to train: the generated module's train() options, checked up front.
-
-    lr None: none (lm), or the optimizer's own default (lbfgs: 1, as PyTorch's).
-    """
-
-    lr: float | None = 1.0
-    epochs: int = 2000
-    batch_size: int | None = None
-    optimizer: str = "sgd"
-    momentum: float = 0.9
-    reduction: str = "sum"
-    target_loss: float | None = None
-
-    def __post_init__(self) -> None:
-        # Refused here, before a module is generated for a run that cannot start.
-        if self.target_loss is not None and not math.isfinite(self.target_loss):
-            raise UsageError("--target-loss must be a finite number")
-        for option, value, choices in (
-            ("--optimizer", self.optimizer, OPTIMIZERS),
-            ("--reduction", self.reduction, REDUCTIONS),
-        ):
-            if value not in choices:
-                raise UsageError(
-                    f"{option} {echo(value)} is not one of: {', '.join(choices)}"
-                )
-        if self.optimizer == "lm" and self.lr is not None:
-            raise UsageError(
-                "--optimizer lm takes no learning rate (its damping adapts); "
-                "leave out --lr"
-            )
-        if self.lr is None and self.optimizer not in FULL_BATCH_OPTIMIZERS:
-            raise UsageError(f"--optimizer {self.optimizer} needs --lr")
-
-    def record(
-        self, data: str, seed: int, epochs_run: int, final_loss: float
-    ) -> dict[str, Any]:
-        """The "training" entry of a weights file for a run with these settings."""
-        training: dict[str, Any] = {
-            "data": data,
-            "optimizer": self.optimizer,
-            "lr": self.lr,
-            "epochs": self.epochs,
-            "epochs_run": epochs_run,
-            "seed": seed,
-            "batch_size": self.batch_size,
-            "reduction": self.reduction,
-            "final_loss": final_loss,
-        }
-        if self.optimizer == "momentum":
-            training["momentum"] = self.momentum
-        return training
 
 
 @dataclass(frozen=True)
@@ -110,6 +58,8 @@ class TrainingPlan:
     test: Dataset | None = None
     # The inputs' scaling, fitted on the training rows (nnsym.models.scaling).
     scaling: Scaling | None = None
+    # Training rows held out for the validation loss (--validation-split).
+    validation: Dataset | None = None
 
 
 @dataclass(frozen=True)
@@ -119,11 +69,19 @@ class TrainingResult:
     params: list[float]
     history: list[float]
     seconds: float
+    # Each epoch's validation loss, with a validation set.
+    validation_losses: list[float] | None = None
 
     @property
     def epochs_run(self) -> int:
         """Epochs actually run (fewer than asked if the target loss was reached)."""
         return len(self.history)
+
+    @property
+    def best_epoch(self) -> int | None:
+        """The epoch (from 0) of the lowest validation loss, the one kept."""
+        losses = self.validation_losses
+        return losses.index(min(losses)) if losses else None
 
 
 def random_seed() -> int:
@@ -155,18 +113,24 @@ def plan_training(
     dataset = load_data(data, spec, target=target, header=header, csv_format=csv_format)
     initial = params_for(init, spec, "--init ") if init is not None else None
     seed = random_seed() if seed is None else seed
-    test = None
+    settings = TrainingSettings() if settings is None else settings
+    test = validation = None
     if test_split:
         dataset, test = split_dataset(dataset, test_split, seed)
+    if settings.validation_split:
+        dataset, validation = split_dataset(
+            dataset, settings.validation_split, seed, "validation"
+        )
     return TrainingPlan(
         spec,
         data,
         dataset,
-        TrainingSettings() if settings is None else settings,
+        settings,
         seed,
         initial,
         test,
         fit_scaling(scale, dataset.xs),
+        validation,
     )
 
 
@@ -216,6 +180,13 @@ def run_training(
     initial = None
     if plan.initial is not None:
         initial = unfold(plan.spec, plan.initial, plan.scaling)
+    extras = settings.train_options()
+    losses: list[float] | None = None
+    if plan.validation is not None:
+        held_out = scale_dataset(plan.validation, plan.scaling)
+        losses = []
+        extras["validation"] = (list(held_out.xs), list(held_out.ys))
+        extras["validation_history"] = losses
     start = time.perf_counter()
     try:
         params, history = module.train(
@@ -231,6 +202,7 @@ def run_training(
             reduction=settings.reduction,
             target_loss=settings.target_loss,
             callback=progress,
+            **extras,
         )
     except module.DivergenceError as error:
         raise NnsymError(f"training diverged: {error}") from None
@@ -240,7 +212,7 @@ def run_training(
         if progress is not None:
             progress.finish()
     params = fold(plan.spec, params, plan.scaling)
-    return TrainingResult(params, history, time.perf_counter() - start)
+    return TrainingResult(params, history, time.perf_counter() - start, losses)
 
 
 def objective(
@@ -287,6 +259,8 @@ class Trained:
             self.final_loss,
             plan.settings.reduction,
         )
+        if plan.validation is not None:
+            text += format_validation(self.module, self.result, plan)
         if plan.test is not None:
             text += format_test(self.module, self.result.params, plan)
         return text
@@ -303,6 +277,9 @@ class Trained:
         training["targets"] = list(plan.dataset.target_names)
         if plan.scaling is not None:
             training["input_scaling"] = plan.scaling.record()
+        if self.result.best_epoch is not None:
+            # The parameters are those after this many epochs.
+            training["epochs_kept"] = self.result.best_epoch + 1
         return Weights(
             plan.spec, tuple(self.result.params), plan.dataset.classes, training
         )
@@ -346,6 +323,26 @@ def train(
     path = default_output(spec) if output is None else output
     module = prepare_module(spec, path, force=force)
     return Trained.from_run(plan, module, run_training(module, plan, progress))
+
+
+def format_validation(
+    module: ModuleType, result: TrainingResult, plan: TrainingPlan
+) -> str:
+    """The validation loss at the returned parameters, and the epoch they are from."""
+    validation = plan.validation
+    assert validation is not None
+    reduction = plan.settings.reduction
+    loss = objective(module, result.params, validation, reduction)
+    text = (
+        f"validation loss: {loss:.6g} ({reduction} of {plan.spec.loss} over "
+        f"{len(validation)} validation samples)"
+    )
+    if result.best_epoch is not None:
+        text += (
+            f", lowest after epoch {result.best_epoch + 1} of {result.epochs_run}, "
+            "whose parameters are kept"
+        )
+    return text + "\n"
 
 
 def format_test(module: ModuleType, params: Sequence[float], plan: TrainingPlan) -> str:

@@ -38,17 +38,20 @@ def _check_training(optimizer, reduction, epochs, lr, batch_size):
         )
 
 
-def _optimizer_step(optimizer, params, grads, state, lr, momentum, betas, eps):
+def _optimizer_step(
+    optimizer, params, grads, state, lr, momentum, betas, eps, nesterov
+):
     # One update from a batch's gradient, as PyTorch defines each optimizer:
-    # plain SGD, SGD with momentum (no dampening), Adam. `state` carries the
-    # velocities or moments from one call to the next.
+    # plain SGD, SGD with momentum (no dampening; nesterov: the step is
+    # g + momentum * velocity), Adam. `state` carries the velocities or
+    # moments from one call to the next.
     if optimizer == "sgd":
         return [p - lr * g for p, g in zip(params, grads)]
     if optimizer == "momentum":
         velocity = state.setdefault("velocity", [0.0] * len(params))
         for i, g in enumerate(grads):
             velocity[i] = momentum * velocity[i] + g
-            params[i] -= lr * velocity[i]
+            params[i] -= lr * (g + momentum * velocity[i] if nesterov else velocity[i])
         return params
     beta1, beta2 = betas
     m = state.setdefault("m", [0.0] * len(params))

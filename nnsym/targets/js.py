@@ -22,6 +22,7 @@ from nnsym.pipeline.emit import emit
 from nnsym.pipeline.loops import LoopProgram, build_loop_program
 from nnsym.pipeline.spec import Spec, param_names
 from nnsym.targets.common import identity, print_statements, runtime_text
+from nnsym.targets.js_jacobian import loop_jacobian_lines, unrolled_jacobian_lines
 from nnsym.targets.loops import Bodies, Syntax, loop_bodies, offsets
 from nnsym.targets.printers import JsPrinter
 from nnsym.targets.registry import Baked, Rendered, Request
@@ -60,19 +61,24 @@ class JsContext:
     # (name, value) of each baked-in trained parameter, for nnsym export.
     trained: tuple[tuple[str, str], ...] = ()
     trained_from: str = ""
+    # The body of _jacobianAt (nnsym/targets/js_jacobian.py).
+    jacobian_lines: tuple[str, ...] = ()
 
 
 def js_runtime() -> str:
-    """The part of runtime.js that every generated module includes."""
-    text = runtime_text("js/runtime.js")
-    return text[: text.index(END_OF_INCLUDED)].rstrip("\n")
+    """What every generated module includes of runtime.js and second_order.js."""
+    texts = [runtime_text(f"js/{name}") for name in ("runtime.js", "second_order.js")]
+    return "\n\n".join(t[: t.index(END_OF_INCLUDED)].rstrip("\n") for t in texts)
 
 
 def js_context(spec: Spec, program: Program) -> JsContext:
     """Print `program` as JavaScript for the template."""
+    printer = JsPrinter()
+    # Before the statements, which list the helpers the printer has printed.
+    jacobian = unrolled_jacobian_lines(program.network, printer)
     statements = print_statements(
         program,
-        JsPrinter(),
+        printer,
         declare=lambda name, expr: f"const {name} = {expr};",
         store=lambda array, index, expr: f"{array}[{index}] = {expr};",
         read=lambda array, index: f"{array}[{OFFSETS[array]}{index}]",
@@ -82,6 +88,7 @@ def js_context(spec: Spec, program: Program) -> JsContext:
         helpers=statements.helpers,
         forward_lines=statements.forward,
         all_lines=statements.loss_and_grad,
+        jacobian_lines=jacobian,
     )
 
 
@@ -386,6 +393,7 @@ def js_loop_context(spec: Spec) -> JsLoopContext:
         syntax, input=lambda i: f"x[xoB + {i}]", target=lambda j: f"y[yoB + {j}]"
     )
     pair = pair_body(program, printer, syntax, second)
+    jacobian = _two_spaces(loop_jacobian_lines(program, printer, syntax))
     base = js_context_fields(spec)
     # Computed from ARCH, not listed: the file's size is the layers', not the
     # parameters'. The same names in the same order (tested).
@@ -408,6 +416,7 @@ def js_loop_context(spec: Spec) -> JsLoopContext:
         pair_lines=_two_spaces(pair.lines),
         pair_arrays=tuple((name, spec.arch[k]) for name, k in pair.arrays),
         pair_aliases=pair.aliases,
+        jacobian_lines=jacobian,
     )
 
 

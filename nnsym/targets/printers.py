@@ -131,7 +131,11 @@ class JsPrinter(PrimitivePrinting, StatementPrinting, JavascriptCodePrinter):
     """
 
     def __init__(self) -> None:
-        super().__init__({"strict": True})
+        # order="none", as the Python module's printer: terms in SymPy's
+        # argument order, so that each sum adds its terms in the Python
+        # module's order and gives its numbers to the bit (where no Math
+        # function differs from the C library's).
+        super().__init__({"strict": True, "order": "none"})
         self.known_functions.update({"log1p": "Math.log1p", "expm1": "Math.expm1"})
 
     def _print_Float(self, expr: sympy.Float) -> str:

@@ -95,13 +95,16 @@ class Engine:
     `prepare()` refuses early (before any file is written) what would make
     loading fail; `load(spec, module)` returns the module to train with;
     `batch_note` is said when mini-batches are shuffled in another order;
-    `optimizers` are the ones its trainer has (the others run in Python only).
+    `optimizers` are the ones its trainer has (the others run in Python only);
+    `options`, the `nnsym train` options beyond the basic ones it has
+    (nnsym.models.settings.EXTRA_OPTIONS, e.g. "--weight-decay").
     """
 
     prepare: Ref
     load: Ref
     batch_note: str = ""
     optimizers: tuple[str, ...] = ("sgd", "momentum", "adam")
+    options: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -244,7 +247,13 @@ BUILTIN = (
         render="nnsym.targets.python:render",
         printer="nnsym.pipeline.printer:ModulePrinter",
         templates=(*_FORMS.items(), ("baked", "predictor.py.jinja")),
-        runtime=("checks.py", "init.py", "numerics.py", "optimizers.py"),
+        runtime=(
+            "checks.py",
+            "init.py",
+            "numerics.py",
+            "optimizers.py",
+            "schedules.py",
+        ),
         export_file="predictor.py",
         exported="predict(x)",
         runners=(

@@ -72,7 +72,11 @@ class Stepper {
   /** Change lr, optimizer, batchSize, reduction (...); batches change at the next epoch. */
   setOptions(options) {
     const next = { ...this.options, ...options };
-    if (!M.OPTIMIZERS.includes(next.optimizer)) throw new RangeError(`unknown optimizer ${next.optimizer}`);
+    // lbfgs and lm take whole-batch steps with line searches and damping: the
+    // page's sample-by-sample stepping has the three gradient-descent ones.
+    if (!M.OPTIMIZERS.includes(next.optimizer) || M.FULL_BATCH_OPTIMIZERS.includes(next.optimizer)) {
+      throw new RangeError(`the playground trains with sgd, momentum or adam, not ${next.optimizer}`);
+    }
     if (!M.REDUCTIONS.includes(next.reduction)) throw new RangeError(`unknown reduction ${next.reduction}`);
     if (!(Number.isFinite(next.lr) && next.lr > 0)) throw new RangeError("lr must be a positive finite number");
     if (next.batchSize !== null && !(Number.isInteger(next.batchSize) && next.batchSize >= 1)) {
