@@ -53,6 +53,7 @@ _LAZY = {
     "check_plot_target": "nnsym.models.plot",
     "plot_loss": "nnsym.models.plot",
     "automatic_plan": "nnsym.models.defaults",
+    "wants_loops": "nnsym.models.defaults",
     "FIRST_ORDER_OPTIONS": "nnsym.models.defaults",
     "is_automatic": "nnsym.models.defaults",
     "OPTIMIZERS": "nnsym.models.training",

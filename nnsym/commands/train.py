@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from nnsym.commands.options import (
     whole_number,
 )
 from nnsym.errors import NnsymError, UsageError, interrupted_status, interrupted_word
+from nnsym.pipeline.spec import REQUEST_FORM
 
 DEFAULTS = api.TrainingSettings()
 
@@ -316,6 +318,13 @@ def run(args: argparse.Namespace) -> int:
             plan, reduction=args.reduction, engine=args.engine, scale=args.scale
         )
         settings = plan.settings
+        if args.form == REQUEST_FORM and args.init is None:
+            if api.wants_loops(spec, choice):
+                spec = spec_from_args(
+                    argparse.Namespace(**{**vars(args), "form": "loops"})
+                )
+                plan = dataclasses.replace(plan, spec=spec)
+                choice = dataclasses.replace(choice, form=spec.form)
     engine_name = choice.engine if choice is not None else args.engine
     engine_name = engine_name or api.registry.DEFAULT
     if args.save is not None:

@@ -20,7 +20,10 @@ The inputs are standardized (mean 0, standard deviation 1, folded into layer
 otherwise. The training runs in the first engine of the registry's that runs
 the optimizer and can start here (the C trainer when a C compiler is on PATH),
 else in the Python module, whose epochs are then capped so that N * P *
-epochs <= 10**8 (about 10 s of pure Python), at least 10. --reduction,
+epochs <= 10**8 (about 10 s of pure Python), at least 10. A network left to
+--form auto that the C engine trains is generated in the loop form, where the
+layers have one (SymPy writes it in a time independent of the size; the
+unrolled 30-16-2 module took seconds longer than the training). --reduction,
 --target-loss, --weight-decay, --engine and --scale are kept.
 """
 
@@ -35,6 +38,7 @@ from nnsym.errors import NnsymError
 from nnsym.models.scaling import fit_scaling
 from nnsym.models.settings import TrainingSettings
 from nnsym.models.training import TrainingPlan
+from nnsym.pipeline.spec import Spec, has_layer_form
 from nnsym.targets import registry
 
 LM_MAX_PARAMETERS = 100
@@ -71,6 +75,8 @@ class Choice:
     scale: str
     why: str
     engine_why: str = ""
+    # "loops" when the rule changed the module's form (wants_loops).
+    form: str = ""
 
     def line(self) -> str:
         """The one line `nnsym train` prints about the choice."""
@@ -80,9 +86,10 @@ class Choice:
         parts.append("full batch" if batch is None else f"mini-batches of {batch}")
         parts += [settings.reduction, f"{settings.epochs} epochs"]
         engine = self.engine + (f" ({self.engine_why})" if self.engine_why else "")
+        form = f"; form: {self.form}" if self.form else ""
         return (
             f"optimizer: {settings.optimizer}, {', '.join(parts)} ({self.why}); "
-            f"scale: {self.scale}; engine: {engine}"
+            f"scale: {self.scale}; engine: {engine}{form}"
         )
 
     def record(self) -> dict[str, Any]:
@@ -184,6 +191,12 @@ def choose(
     if rows <= LM_MAX_ROWS:
         why = f"{n_params} parameters, more than {LM_MAX_PARAMETERS}"
     return Choice(settings, where, scale, why, engine_why)
+
+
+def wants_loops(spec: Spec, choice: Choice) -> bool:
+    """True if `spec`, left to --form auto, is generated as loops for `choice`."""
+    layered = has_layer_form(spec.output_activation, spec.loss)
+    return choice.engine != registry.DEFAULT and spec.form == "unrolled" and layered
 
 
 def automatic_plan(
