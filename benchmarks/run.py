@@ -410,6 +410,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             "playground",
             "devices",
             "training",
+            "defaults",
         ),
         action="append",
         help="run only these parts (repeatable)",
@@ -507,6 +508,10 @@ def main(argv: list[str] | None = None) -> int:
             from benchmarks.optimizers import training_case
 
             report["optimizers"] = training_case(directory, quick)
+        if "defaults" in parts:  # not in the default run: whole processes
+            from benchmarks.process import process_case
+
+            report["defaults"] = process_case(directory, quick)
     report["training"] = [
         {**asdict(row), "median": row.median, "per_epoch": row.per_epoch}
         | {"ratio": row.ratio}
@@ -536,6 +541,10 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.optimizers import study_table
 
         print("\n" + study_table(report["optimizers"]))
+    if "defaults" in report:
+        from benchmarks.process import process_table
+
+        print("\n" + process_table(report["defaults"]))
     if "loops" in report:
         summaries = [layers.CaseSummary(**s) for s in report["loops"]]
         print("\n" + layers.summary_table(summaries))

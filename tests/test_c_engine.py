@@ -119,6 +119,34 @@ def test_a_compiled_trainer_is_reused_from_the_cache(cache: Path, monkeypatch):
     assert len(list(cache.glob("*.so"))) == 2
 
 
+def test_a_trainer_asked_for_by_its_network_is_not_generated_again(
+    cache: Path, monkeypatch
+):
+    spec = make_spec("2-3-1", form="loops")
+    written = []
+
+    def write() -> str:
+        written.append(spec.name)
+        return source_for(spec, "c")
+
+    first = load_trainer(spec, write)
+    second = load_trainer(spec, write)
+    assert written == [spec.name]
+    assert second.init_params(1) == first.init_params(1)
+    # Another network, or any change to nnsym's own files, is generated anew.
+    other = make_spec("2-4-1", form="loops")
+    load_trainer(other, lambda: written.append(0) or source_for(other, "c"))
+    monkeypatch.setattr(cengine, "generator_fingerprint", lambda: "edited")
+    load_trainer(spec, write)
+    assert written == [spec.name, 0, spec.name]
+
+
+def test_the_generator_fingerprint_covers_the_templates():
+    # Computed from the files, the same every time, and without SymPy or Jinja.
+    assert ccache.generator_fingerprint() == ccache.generator_fingerprint()
+    assert len(ccache.generator_fingerprint()) == 64
+
+
 def test_the_cache_key_covers_source_compiler_and_flags():
     compiler = shutil.which("gcc")
     assert compiler is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from nnsym.commands.options import (
     whole_number,
 )
 from nnsym.errors import NnsymError, UsageError, interrupted_status, interrupted_word
+from nnsym.pipeline.spec import REQUEST_FORM
 
 DEFAULTS = api.TrainingSettings()
 
@@ -70,21 +72,22 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="scale the inputs, fitted on the training rows: standard (mean 0, "
         "standard deviation 1, as scikit-learn's StandardScaler), minmax "
         "(to [0, 1]) or none; the saved parameters take raw inputs (the scaling "
-        "is folded into layer 1). Default: standard for a CSV file, none for a "
-        "built-in data set",
+        "is folded into layer 1). Default: standard for a CSV file and with the "
+        "chosen defaults (see --optimizer), else none for a built-in data set",
     )
     parser.add_argument(
         "--lr",
         type=positive_float,
         default=None,  # None: not given; lm takes none, lbfgs defaults to 1
-        help=f"learning rate (default: {DEFAULTS.lr:g}; lbfgs: 1, as PyTorch's; "
-        "lm takes none)",
+        help=f"learning rate (default: chosen, see --optimizer; else {DEFAULTS.lr:g}; "
+        "lbfgs: 1, as PyTorch's; lm takes none)",
     )
     parser.add_argument(
         "--epochs",
         type=whole_number(0),
-        default=DEFAULTS.epochs,
-        help=f"passes over the data (default: {DEFAULTS.epochs})",
+        default=None,  # None: not given, chosen (see --optimizer)
+        help="passes over the data (default: chosen, see --optimizer; else "
+        f"{DEFAULTS.epochs})",
     )
     parser.add_argument(
         "--seed",
@@ -97,17 +100,21 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         type=whole_number(1),
         metavar="N",
         help="mini-batches of N samples in a seeded shuffled order "
-        "(default: the full batch)",
+        "(default: chosen, see --optimizer; else the full batch)",
     )
     parser.add_argument(
         "--optimizer",
         choices=api.OPTIMIZERS,
-        default=DEFAULTS.optimizer,
+        default=None,  # None: not given, chosen by nnsym.models.defaults
         help="sgd (p -= lr * grad), momentum or adam, as PyTorch defines them; "
         "lbfgs (PyTorch's LBFGS with the strong-Wolfe line search: --epochs is "
         "its max_iter) or lm (Levenberg-Marquardt, MATLAB trainlm's damping; "
-        "one epoch is one accepted step), both on the full batch "
-        f"(default: {DEFAULTS.optimizer})",
+        "one epoch is one accepted step), both on the full batch. Default: "
+        "with none of --optimizer, --lr, --epochs, --batch-size, --momentum, "
+        "chosen by size and printed: lm for at most 100 parameters and 100 "
+        "rows, else adam (lr 0.01, mean, mini-batches of 32), in the C engine "
+        f"when a compiler is found, inputs standardized; with any of them, "
+        f"{DEFAULTS.optimizer}",
     )
     parser.add_argument(
         "--momentum",
@@ -188,9 +195,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--reduction",
         choices=api.REDUCTIONS,
-        default=DEFAULTS.reduction,
+        default=None,  # None: not given (sum, or the rule's choice)
         help="objective: sum or mean of the per-sample losses "
-        f"(default: {DEFAULTS.reduction})",
+        f"(default: chosen, see --optimizer; else {DEFAULTS.reduction})",
     )
     parser.add_argument(
         "--target-loss",
@@ -202,10 +209,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--engine",
         choices=api.registry.engines(),
-        default=api.registry.DEFAULT,
-        help="run the training loop in the Python module (default) or in its "
-        "generated C, compiled with the C compiler on PATH (the same parameters "
-        "for the full batch; mini-batches in the C trainer's splitmix64 order)",
+        default=None,  # None: not given (python, or the rule's choice)
+        help="run the training loop in the Python module or in its generated "
+        "C, compiled with the C compiler on PATH (the same parameters for the "
+        "full batch; mini-batches in the C trainer's splitmix64 order). "
+        "Default: chosen with the optimizer (see --optimizer), else python",
     )
     parser.add_argument(
         "--init",
@@ -254,21 +262,31 @@ def _scale_for(args: argparse.Namespace) -> str:
 def run(args: argparse.Namespace) -> int:
     """Check everything, generate or reuse the module, train, report and save."""
     spec = spec_from_args(args)
-    if args.momentum is not None and args.optimizer != "momentum":
+    # The options for first-order optimizers switch the rule off too.
+    automatic = api.is_automatic(
+        args.optimizer,
+        args.lr,
+        args.epochs,
+        args.batch_size,
+        args.momentum,
+        *(getattr(args, name) for name in api.FIRST_ORDER_OPTIONS),
+    )
+    optimizer = args.optimizer or DEFAULTS.optimizer
+    if args.momentum is not None and optimizer != "momentum":
         raise UsageError(
             f"--momentum is the factor of --optimizer momentum, but the optimizer "
-            f"is {args.optimizer}; add --optimizer momentum or leave out --momentum"
+            f"is {optimizer}; add --optimizer momentum or leave out --momentum"
         )
     lr = args.lr
-    if lr is None and args.optimizer not in ("lbfgs", "lm"):
+    if lr is None and optimizer not in ("lbfgs", "lm"):
         lr = DEFAULTS.lr
     settings = api.TrainingSettings(
         lr=lr,
-        epochs=args.epochs,
+        epochs=DEFAULTS.epochs if args.epochs is None else args.epochs,
         batch_size=args.batch_size,
-        optimizer=args.optimizer,
+        optimizer=optimizer,
         momentum=DEFAULTS.momentum if args.momentum is None else args.momentum,
-        reduction=args.reduction,
+        reduction=args.reduction or DEFAULTS.reduction,
         target_loss=args.target_loss,
         weight_decay=args.weight_decay,
         nesterov=args.nesterov,
@@ -294,16 +312,31 @@ def run(args: argparse.Namespace) -> int:
         csv_format=csv_format(args),
         scale=_scale_for(args),
     )
+    choice = None
+    if automatic:
+        plan, choice = api.automatic_plan(
+            plan, reduction=args.reduction, engine=args.engine, scale=args.scale
+        )
+        settings = plan.settings
+        if args.form == REQUEST_FORM and args.init is None:
+            if api.wants_loops(spec, choice):
+                spec = spec_from_args(
+                    argparse.Namespace(**{**vars(args), "form": "loops"})
+                )
+                plan = dataclasses.replace(plan, spec=spec)
+                choice = dataclasses.replace(choice, form=spec.form)
+    engine_name = choice.engine if choice is not None else args.engine
+    engine_name = engine_name or api.registry.DEFAULT
     if args.save is not None:
         api.check_save_target(args.save, force=args.force)
     if args.plot is not None:
         api.check_plot_target(args.plot)
-    engine = api.registry.engine(args.engine)
-    if engine is not None and args.optimizer not in engine.optimizers:
+    engine = api.registry.engine(engine_name)
+    if engine is not None and settings.optimizer not in engine.optimizers:
         raise UsageError(
-            f"--engine {args.engine} trains with {', '.join(engine.optimizers)}; "
-            f"--optimizer {args.optimizer} runs in the Python module (leave out "
-            "--engine)"
+            f"--engine {engine_name} trains with {', '.join(engine.optimizers)}; "
+            f"--optimizer {settings.optimizer} runs in the Python module (leave "
+            "out --engine)"
         )
     missing = (
         [flag for flag in settings.extras_in_use() if flag not in engine.options]
@@ -312,13 +345,16 @@ def run(args: argparse.Namespace) -> int:
     )
     if missing:
         raise UsageError(
-            f"--engine {args.engine}'s trainer has no {', '.join(missing)}: "
+            f"--engine {engine_name}'s trainer has no {', '.join(missing)}: "
             "they run in the Python module (leave out --engine)"
         )
     if engine is not None:
         api.registry.resolve(engine.prepare)()
         if args.batch_size is not None and not args.quiet and engine.batch_note:
             print(f"nnsym: note: {engine.batch_note}", file=sys.stderr)
+    if choice is not None and not args.quiet:
+        # Said once nothing more can be refused.
+        print(f"nnsym: {choice.line()}", file=sys.stderr)
     path = args.output if args.output is not None else api.default_output(spec)
     api.check_suffix(path, api.registry.DEFAULT)
     show_progress = not args.quiet and sys.stderr.isatty()
@@ -326,9 +362,9 @@ def run(args: argparse.Namespace) -> int:
     module = api.prepare_module(spec, path, force=args.force, progress=report)
     if engine is not None:
         # Seconds for small networks, minutes for large unrolled ones.
-        report(f"compiling the {api.registry.get(args.engine).language} trainer")
+        report(f"compiling the {api.registry.get(engine_name).language} trainer")
         module = api.registry.resolve(engine.load)(spec, module)
-    progress = api.ProgressLine(args.epochs, sys.stderr) if show_progress else None
+    progress = api.ProgressLine(settings.epochs, sys.stderr) if show_progress else None
     try:
         result = api.run_training(module, plan, progress)
     except KeyboardInterrupt as interruption:
@@ -347,7 +383,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         sys.stdout.write(trained.report())
         stopped = ""
-        if result.epochs_run < args.epochs:
+        if result.epochs_run < settings.epochs:
             reached = args.target_loss is not None and result.history[-1] <= (
                 args.target_loss
             )
@@ -379,7 +415,10 @@ def run(args: argparse.Namespace) -> int:
         if advice is not None:
             print(f"nnsym: note: {advice}", file=sys.stderr)
     if args.save is not None:
-        trained.save(args.save, force=args.force)
+        weights = trained.weights
+        if choice is not None:
+            weights.training.update(choice.record())
+        api.save_weights(args.save, weights, force=args.force)
         if not args.quiet:
             print(f"saved {args.save}", file=sys.stderr)
     if args.plot is not None:

@@ -49,6 +49,25 @@ def compiler_identity(compiler: str) -> str:
     return f"{os.path.realpath(compiler)}\n{version}"
 
 
+def generator_fingerprint() -> str:
+    """SHA-256 (hex) of nnsym's own Python files and templates, which write the C.
+
+    A trainer asked for by its network (not its source) is cached under this,
+    so that a cached one loads without generating its C again (SymPy, about
+    half a second), and any change to nnsym builds a new one.
+    """
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "templates"
+    templates = installed if installed.is_dir() else package.parent / "templates"
+    digest = hashlib.sha256()
+    for root, pattern in ((package, "*.py"), (templates, "*")):
+        for path in sorted(root.rglob(pattern)):
+            if path.is_file():
+                digest.update(str(path.relative_to(root)).encode("utf-8") + b"\0")
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def cache_key(source: str, compiler: str, flags: tuple[str, ...]) -> str:
     """SHA-256 (hex) of the source, the compiler's identity and the flags."""
     digest = hashlib.sha256()

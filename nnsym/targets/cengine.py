@@ -30,7 +30,7 @@ from nnsym.targets.cbuild import (  # noqa: F401 (re-exported)
     require_compiler,
     trainer_struct,
 )
-from nnsym.targets.ccache import cache_key, cached_library
+from nnsym.targets.ccache import cache_key, cached_library, generator_fingerprint
 
 OPTIMIZER_CODES = {"sgd": 0, "momentum": 1, "adam": 2, "lm": 3, "lbfgs": 4}
 REDUCTION_CODES = {"sum": 0, "mean": 1}
@@ -343,20 +343,30 @@ class CTrainer:
         return code, run.epochs_run
 
 
-def load_trainer(spec: Spec, source: str, dtype: str = "float64") -> CTrainer:
-    """Compile `source`, `spec`'s generated C, and load it.
+def load_trainer(
+    spec: Spec, source: str | Callable[[], str], dtype: str = "float64"
+) -> CTrainer:
+    """Compile `source`, `spec`'s generated C (or a function writing it), and load it.
 
     The library is reused from the cache of compiled trainers when the same
     source was compiled before by the same compiler (nnsym.targets.ccache);
     else compiled there, or, where the cache cannot be written, in a temporary
-    folder removed once loaded (the loaded library stays mapped).
+    folder removed once loaded (the loaded library stays mapped). A function
+    is called only on a miss: the key is then the spec, the dtype and nnsym's
+    own files (generator_fingerprint), not the source.
     """
     compiler = require_compiler()
-    key = cache_key(source, compiler, (*FAST_FLAGS, "|", *PORTABLE_FLAGS))
+    if callable(source):
+        identity = f"generator {generator_fingerprint()}\n{spec!r}\n{dtype}"
+        write = source
+    else:
+        identity, text = source, source
+        write = lambda: text  # noqa: E731
+    key = cache_key(identity, compiler, (*FAST_FLAGS, "|", *PORTABLE_FLAGS))
     library, temporary = cached_library(
         key,
         spec.name,
-        lambda folder: compile_shared(source, spec.name, folder, compiler),
+        lambda folder: compile_shared(write(), spec.name, folder, compiler),
     )
     try:
         return CTrainer(library, spec, dtype)
@@ -497,4 +507,4 @@ def c_engine(spec: Spec, module: ModuleType) -> CEngine:
     """`module` (spec's Python module) training through spec's compiled C trainer."""
     from nnsym.targets import source_for
 
-    return CEngine(module, load_trainer(spec, source_for(spec, "c")))
+    return CEngine(module, load_trainer(spec, lambda: source_for(spec, "c")))
