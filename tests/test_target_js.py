@@ -441,3 +441,36 @@ def test_loop_form_applies_tanh_a_layer_at_a_time():
     for call in ("_tanhLayer(z1, a1, 3);", "_tanhLayer(z2B, a2B, 5);"):
         assert call in source
     assert "= _tanh(" not in source
+
+
+def test_extra_training_options_refuse_bad_values(tmp_path: Path):
+    path = tmp_path / "xor.mjs"
+    path.write_text(source_for(xor_spec(), "js"), encoding="utf-8")
+    script = (
+        f"import {{ train }} from {json.dumps(path.as_uri())};\n"
+        "const data = [[[0, 0], [0, 1]], [[0], [1]]];\n"
+        "for (const options of [\n"
+        "  { weightDecay: -1 }, { nesterov: true }, { clipGradNorm: 0 },\n"
+        '  { optimizer: "lm", lr: null, weightDecay: 0.1 },\n'
+        "]) {\n"
+        "  try {\n"
+        "    train(...data, { lr: 0.1, epochs: 1, ...options });\n"
+        '    console.log("accepted");\n'
+        "  } catch (error) {\n"
+        "    console.log(`${error.name}: ${error.message}`);\n"
+        "  }\n"
+        "}\n"
+    )
+    run = subprocess.run(
+        [NODE, "--input-type=module", "-e", script],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == [
+        "RangeError: weightDecay must be a finite number >= 0",
+        "RangeError: nesterov needs optimizer momentum and momentum > 0",
+        "RangeError: clipGradNorm must be a finite number > 0",
+        "RangeError: weightDecay and clipGradNorm are for sgd, momentum and adam",
+    ]
