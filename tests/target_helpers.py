@@ -305,12 +305,15 @@ def full_batch_runs(spec: Spec) -> dict[str, dict]:
 
 
 # The JavaScript option names that differ from the Python module's.
-PYTHON_OPTIONS = {"historySize": "history_size"}
+PYTHON_OPTIONS = {"historySize": "history_size", "targetLoss": "target_loss"}
 
 
 def python_train(module: Any, xs: list, ys: list, start: list, options: dict) -> dict:
     """The Python module's train() with options in the JavaScript names."""
     kwargs = {PYTHON_OPTIONS.get(k, k): v for k, v in options.items()}
+    # stopAt (of tests/test_js_second_order.py): a callback stops at that epoch.
+    stop_at = kwargs.pop("stopAt", None)
+    kwargs["callback"] = lambda epoch, objective: epoch == stop_at
     params, history = module.train(xs, ys, params=start, **kwargs)
     return {"params": params, "history": history}
 

@@ -77,8 +77,17 @@ for (const c of cases) {
     }
     out.differences.push(rows);
   }
-  for (const [key, options] of Object.entries(c.runs)) {
-    out.runs[key] = m.train(c.xs, c.ys, { ...options, params: c.start });
+  for (const [key, { stopAt, ...options }] of Object.entries(c.runs)) {
+    const calls = [];
+    // A callback that records its calls, stops at epoch stopAt and calls
+    // lossAndGrad() meanwhile, which must leave the run as it was.
+    const callback = (epoch, objective) => {
+      calls.push([epoch, objective]);
+      m.lossAndGrad(c.start, c.xs[0], c.ys[0]);
+      return epoch === stopAt;
+    };
+    const run = m.train(c.xs, c.ys, { ...options, params: c.start, callback });
+    out.runs[key] = { ...run, calls };
   }
   for (const [key, [xs, ys, options]] of Object.entries(c.errors)) {
     try {
@@ -128,13 +137,30 @@ def _case(spec, tmp_path: Path, errors=None) -> dict:
         "xs": xs,
         "ys": ys,
         "start": start,
-        "runs": full_batch_runs(spec),
+        "runs": {
+            **full_batch_runs(spec),
+            "lm-stop": {"optimizer": "lm", "epochs": 20, "stopAt": 3},
+            "lbfgs-stop": {"optimizer": "lbfgs", "epochs": 20, "stopAt": 3},
+        },
         "errors": errors or {},
     }
 
 
 def test_jacobian_lm_and_lbfgs_equal_the_python_module(tmp_path: Path):
     cases = [_case(spec, tmp_path) for spec in SPECS]
+    for spec, case in zip(SPECS, cases):
+        # targetLoss: midway between the objectives the Python module has at
+        # iterations 5 and 6 (not one of them, which the other side of the
+        # comparison may miss by a unit in the last place).
+        for optimizer in ("lm", "lbfgs"):
+            options = {"optimizer": optimizer, "epochs": 20}
+            want = python_train(
+                module_for(spec), case["xs"], case["ys"], case["start"], options
+            )
+            case["runs"][f"{optimizer}-target"] = {
+                **options,
+                "targetLoss": (want["history"][5] + want["history"][6]) / 2,
+            }
     results = _run(cases, tmp_path)
     for spec, case, got in zip(SPECS, cases, results, strict=True):
         module = module_for(spec)
@@ -154,7 +180,14 @@ def test_jacobian_lm_and_lbfgs_equal_the_python_module(tmp_path: Path):
         for key, options in case["runs"].items():
             want = python_train(module, case["xs"], case["ys"], case["start"], options)
             ours = got["runs"][key]
+            calls = ours.pop("calls")
+            assert [epoch for epoch, _ in calls] == list(range(len(calls)))
+            assert worst_relative([v for _, v in calls], want["history"]) <= TOLERANCE
             assert len(ours["history"]) == len(want["history"]), (spec.name, key)
+            if key.endswith("-stop"):
+                assert len(calls) == len(ours["history"]) == 4, (spec.name, key)
+            if key.endswith("-target"):
+                assert len(ours["history"]) == 7, (spec.name, key)
             assert worst_relative(ours["history"], want["history"]) <= TOLERANCE, (
                 spec.name,
                 key,

@@ -274,13 +274,20 @@ def test_loop_form_needs_no_parameter_cap_but_refuses_what_memory_cannot_hold(
 
 def test_program_is_derived_not_typed():
     # The derivative of each activation comes from SymPy: sigmoid's is a(1 - a),
-    # tanh's 1 - a**2; softmax with ce gives a * sum(y) - y through a reduction.
-    program = build_loop_program(make_spec("2-3-3-3", activation="tanh", loss="ce"))
-    hidden = [str(layer.delta_expr) for layer in program.layers[:-1]]
+    # tanh's 1 - a**2; softmax with ce gives a * sum(y) - y through a reduction,
+    # evaluated with 1 - a as -expm1(-gap - lp) (precision in the tails).
+    spec = make_spec("2-3-3-3", activation="tanh", loss="ce")
+    shown = build_loop_program(spec, evaluated=False)
+    hidden = [str(layer.delta_expr) for layer in shown.layers[:-1]]
     assert hidden == ["g*(1 - a**2)", "g*(1 - a**2)"]
-    (reduction,) = program.output_reductions
+    (reduction,) = shown.output_reductions
     assert str(reduction.term) == "y"
-    assert str(program.output_delta) == "a*r - y"
+    assert str(shown.output_delta) == "a*r - y"
+    assert str(shown.loss_term) == "y*(lse - z)"
+    program = build_loop_program(spec)
+    assert str(program.output_delta) == "a*(r - y) + y*expm1(-gap - lp)"
+    assert str(program.loss_term) == "y*(gap + lp)"
+    assert str(program.layers[-1].activation_expr) == "exp(-gap - lp)"
 
 
 def test_large_network_runs_with_checked_gradients():

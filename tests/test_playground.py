@@ -55,6 +55,10 @@ def test_trainer_and_formulas_match_the_module(spec, tmp_path):
     expected_mode = "layers" if api.uses_layers_by_default(spec) else "scalar"
     assert result["mode"] == expected_mode
     assert [case["kernel"] for case in result["training"]] == [True, False] * 3
+    assert result["refused"] == [
+        f"the playground trains with sgd, momentum or adam, not {name}"
+        for name in ("lbfgs", "lm")
+    ]
     for case in result["training"]:
         assert case["epochs"] == 15
         assert case["params"] <= 1e-12, case

@@ -261,20 +261,26 @@ def test_softmax_sse_near_saturation(z0):
     assert relative_error(value, exact) < 1e-13, (value, exact)
 
 
-@pytest.mark.parametrize(
-    "options",
-    [
-        {"output_activation": "softmax"},
-        {"output_activation": "softmax", "loss": "mse"},
-        {"loss": "ce"},
-        {"loss": "bce"},
-        {"output_activation": "sigmoid"},
-    ],
-    ids=["softmax-sse", "softmax-mse", "ce", "bce", "sigmoid-sse"],
-)
+ACCURACY_CASES = {
+    "softmax-sse": {"output_activation": "softmax"},
+    "softmax-mse": {"output_activation": "softmax", "loss": "mse"},
+    "ce": {"loss": "ce"},
+    "bce": {"loss": "bce"},
+    "sigmoid-sse": {"output_activation": "sigmoid"},
+}
+# A softmax under sse or mse has no loop form.
+ACCURACY_FORMS = [
+    pytest.param(options, form, id=f"{name}-{form}")
+    for name, options in ACCURACY_CASES.items()
+    for form in ("unrolled", "loops")
+    if form == "unrolled" or not name.startswith("softmax")
+]
+
+
+@pytest.mark.parametrize("options, form", ACCURACY_FORMS)
 @pytest.mark.parametrize("scale", [1.0, 12.0, 35.0])
-def test_loss_and_gradient_at_least_as_accurate_as_pytorch(options, scale):
-    spec = make_spec("2-3", **options)
+def test_loss_and_gradient_at_least_as_accurate_as_pytorch(options, scale, form):
+    spec = make_spec("2-3", form=form, **options)
     n_outputs = 3
     params = []
     for j in range(n_outputs):
@@ -304,39 +310,53 @@ def random_point(spec, seed, scale):
     return params, x, y
 
 
-@pytest.mark.parametrize("form", ["unrolled"])
-@pytest.mark.parametrize(
-    "arch, options",
-    [
-        ("2-3", {"loss": "ce"}),
-        ("2-3-3", {"loss": "ce"}),
-        ("2-3-3", {"activation": "leaky_relu", "loss": "ce"}),
-        ("2-3-3", {"activation": "tanh", "loss": "ce"}),
-    ],
-    ids=["2-3-ce", "2-3-3-ce", "leaky_relu-ce", "tanh-ce"],
-)
+RANDOM_CASES = [
+    ("2-3", {"loss": "ce"}),
+    ("2-3-3", {"loss": "ce"}),
+    ("2-3-3", {"activation": "leaky_relu", "loss": "ce"}),
+    ("2-3-3", {"activation": "tanh", "loss": "ce"}),
+]
+RANDOM_IDS = ["2-3-ce", "2-3-3-ce", "leaky_relu-ce", "tanh-ce"]
+RANDOM_SCALES = (1.0, 5.0, 40.0, 300.0)
+
+
+def random_points(spec):
+    """The 20 points of each case: 5 seeds at each of the scales."""
+    for seed in range(5):
+        for scale in RANDOM_SCALES:
+            yield (seed, scale, *random_point(spec, seed, scale))
+
+
+def gradient_floor(form, scale):
+    """Errors not counted against a form however small PyTorch's (see below)."""
+    if form == "loops":
+        # exp(-gap - lp): each output to a few roundings of its own size.
+        return 2 * sys.float_info.epsilon
+    # The unrolled softmax is exp(z - lse): it rounds lse to a double first, an
+    # error of up to |z| eps in every output (PyTorch's exp(z - max) / sum has
+    # eps), so a few roundings times the size of z are not counted a loss.
+    return 8 * sys.float_info.epsilon * scale
+
+
+@pytest.mark.parametrize("form", ["unrolled", "loops"])
+@pytest.mark.parametrize("arch, options", RANDOM_CASES, ids=RANDOM_IDS)
 def test_ce_no_worse_than_pytorch_at_random_points(arch, options, form):
-    # The floor: a = exp(z - lse) rounds lse to a double first, an error of
-    # up to |z| eps in every output (PyTorch's exp(z - max) / sum has eps),
-    # so a few roundings times the size of z are not counted a loss.
     spec = make_spec(arch, form=form, **options)
     mod = module_for(spec)
-    for seed in range(5):
-        for scale in (1.0, 5.0, 40.0, 300.0):
-            params, x, y = random_point(spec, seed, scale)
-            value, grads = mod.loss_and_grad(params, x, y)
-            exact, exact_grads = mp_loss_and_grad(spec, params, x, y)
-            torch_value, torch_grads = torch_reference(spec, params, x, y)
-            floor = 8 * sys.float_info.epsilon * scale
-            ours = normwise_error(grads, exact_grads)
-            theirs = normwise_error(torch_grads, exact_grads)
-            assert ours <= max(2 * theirs, floor), (seed, scale, ours, theirs)
-            ours = relative_error(value, exact)
-            theirs = relative_error(torch_value, exact)
-            assert ours <= max(2 * theirs, 1e-13), (seed, scale, value, exact)
+    for seed, scale, params, x, y in random_points(spec):
+        value, grads = mod.loss_and_grad(params, x, y)
+        exact, exact_grads = mp_loss_and_grad(spec, params, x, y)
+        torch_value, torch_grads = torch_reference(spec, params, x, y)
+        floor = gradient_floor(form, scale)
+        ours = normwise_error(grads, exact_grads)
+        theirs = normwise_error(torch_grads, exact_grads)
+        assert ours <= max(2 * theirs, floor), (seed, scale, ours, theirs)
+        ours = relative_error(value, exact)
+        theirs = relative_error(torch_value, exact)
+        assert ours <= max(2 * theirs, 1e-13), (seed, scale, value, exact)
 
 
-@pytest.mark.parametrize("form", ["unrolled"])
+@pytest.mark.parametrize("form", ["unrolled", "loops"])
 @pytest.mark.parametrize("z0", [40.0, 300.0, 700.0])
 def test_tiny_ce_loss_stays_positive(z0, form):
     # Biases (z0, 0, 0), the first class the target: the loss is

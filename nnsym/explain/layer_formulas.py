@@ -120,7 +120,7 @@ def derive_layers(spec: Spec) -> Derivation:
             f"--layers: a softmax output under {spec.loss} has no per-layer "
             "formulas; leave out --layers to see them per parameter"
         )
-    return layer_derivation(build_loop_program(spec))
+    return layer_derivation(build_loop_program(spec, evaluated=False))
 
 
 def format_layers_text(derivation: Derivation, title: bool = True) -> str:

@@ -30,7 +30,7 @@ from nnsym.errors import UsageError, echo, echo_list
 from nnsym.models.data import Table, column_numbers
 from nnsym.models.weights import Weights
 from nnsym.primitives import LEAKY_SLOPE_VALUE, PRIMITIVES
-from nnsym.runtime.numerics import _logsumexp
+from nnsym.runtime.numerics import _log1p_rest
 
 Function = Callable[[float], float]
 
@@ -184,8 +184,11 @@ class Network:
         for rows, activation in zip(self.layers, self.activations):
             z = [sum(map(mul, row, values)) + row[-1] for row in rows]
             if activation is None:
-                lse = _logsumexp(*z)
-                values = [_exp(v - lse) for v in z]
+                # log-sum-exp as top + lp, each output exp(-lp - gap), gap =
+                # top - z (nnsym.pipeline.loops).
+                top = max(z)
+                lp = _log1p_rest(z, top)
+                values = [_exp(-lp - (top - v)) for v in z]
             else:
                 values = [activation(v) for v in z]
         return values

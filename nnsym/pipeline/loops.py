@@ -15,14 +15,26 @@ softmax, and in the output delta of a softmax a sum over its neurons (for the
 cross-entropy, the sum of the targets). The output delta is found as
 P(own neuron) + Q(own neuron) * sum_k h(neuron k), and the decomposition is
 checked symbolically before it is used.
+
+What the code evaluates (`evaluated=True`, the default) differs from the formulas
+shown per layer in one place, a softmax, for precision in the tails: lse is
+split as top + lp (top the largest z, lp = log1p of the sum of exp(z_k - top)
+over the other outputs), and each neuron reads its gap = top - z >= 0. Then
+a = exp(-gap - lp) (exp(z - lse) would round lse to the size of z first, an
+error of |z| eps in every output), the ce loss term is y (gap + lp) (a sum of
+two non-negative numbers, never lse - z, which rounds a tiny loss to 0), and in
+the ce delta the 1 of sum(a) = 1 is written as a + (1 - a), with 1 - a as
+-expm1(-gap - lp) (a * sum(y) - y forms y (a - 1), all its digits lost as a
+nears 1). Each rewriting is checked symbolically against the formula.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sympy
 from sympy import Expr, Symbol
+from sympy.codegen.cfunctions import expm1
 
 from nnsym.pipeline.functions import logsumexp
 from nnsym.pipeline.gradients import local_derivatives
@@ -35,6 +47,13 @@ A = Symbol("a", real=True)
 Y = Symbol("y", real=True)
 G = Symbol("g", real=True)
 LSE = Symbol("lse", real=True)
+# A softmax layer's log-sum-exp as TOP + LP, and a neuron's GAP = TOP - z (above).
+TOP = Symbol("top", real=True)
+LP = Symbol("lp", real=True)
+GAP = Symbol("gap", nonnegative=True)
+# The sum of the other outputs of a softmax, 1 - a.
+OTHERS = Symbol("others", real=True)
+SPLIT = {LSE: TOP + LP, Z: TOP - GAP}
 
 
 class LoopFormError(ValueError):
@@ -214,8 +233,41 @@ def output_slope(spec: Spec) -> Expr | None:
     return sympy.sympify(_hidden_delta(probe.layers[0]).xreplace({G: 1}))
 
 
-def build_loop_program(spec: Spec) -> LoopProgram:
-    """Derive every layer's statements of `spec`'s network over a generic neuron."""
+def _split(expr: Expr) -> Expr:
+    """`expr` over GAP and LP instead of z and LSE (a softmax layer's values)."""
+    split = expr.xreplace(SPLIT)
+    if TOP in split.free_symbols:
+        raise LoopFormError("a softmax expression depends on more than z - lse")
+    return split
+
+
+def _without_cancellation(delta: Expr, activation: Expr) -> Expr:
+    """A softmax output delta with its constant terms times a + (1 - a).
+
+    ce's a * sum(y) - y becomes a (sum(y) - y) - y (1 - a), and 1 - a is
+    -expm1(-gap - lp): no digit lost where a nears 1 (see the module's text).
+    """
+    terms = sympy.Add.make_args(sympy.expand(delta))
+    rewritten = sympy.Add(
+        *(t if A in t.free_symbols else t * (A + OTHERS) for t in terms)
+    )
+    collected = sympy.collect(sympy.expand(rewritten), [A, OTHERS])
+    exponent = _split(activation)
+    if exponent.func is not sympy.exp:
+        raise LoopFormError("a softmax output that is not an exponential")
+    result = collected.xreplace({OTHERS: -expm1(exponent.args[0])})
+    exact = collected.xreplace({OTHERS: 1 - A})
+    if sympy.expand(exact - delta) != 0:
+        raise LoopFormError("the softmax delta's rewriting changed it")
+    return _split(result)
+
+
+def build_loop_program(spec: Spec, evaluated: bool = True) -> LoopProgram:
+    """Derive every layer's statements of `spec`'s network over a generic neuron.
+
+    With `evaluated` False, the formulas as shown per layer; else as the code
+    evaluates them, where they differ (a softmax: see the module's text).
+    """
     layers = []
     for index, (n_in, n_out) in enumerate(zip(spec.arch, spec.arch[1:]), start=1):
         activation = spec.activations[index - 1]
@@ -231,4 +283,9 @@ def build_loop_program(spec: Spec) -> LoopProgram:
         )
     scale, term = _loss_terms(spec)
     reductions, delta = _output_delta(spec)
+    out = layers[-1]
+    if evaluated and out.softmax:
+        delta = _without_cancellation(delta, out.activation_expr)
+        term = _split(term)
+        layers[-1] = replace(out, activation_expr=_split(out.activation_expr))
     return LoopProgram(spec, tuple(layers), term, scale, reductions, delta)

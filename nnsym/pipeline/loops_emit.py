@@ -14,7 +14,7 @@ import sympy
 from sympy import Expr
 
 from nnsym.pipeline.emit import HelperDefinition, emit
-from nnsym.pipeline.loops import LSE, A, G, LoopProgram, Y, Z, output_slope
+from nnsym.pipeline.loops import GAP, LSE, A, G, LoopProgram, Y, Z, output_slope
 from nnsym.pipeline.printer import ModulePrinter
 from nnsym.pipeline.reference import SEEDS, SelftestReference, checked_indices
 from nnsym.pipeline.spec import Spec
@@ -99,19 +99,23 @@ def _forward_lines(program: LoopProgram, show: _Printer, plain: bool) -> list[st
         )
         lines.append(f"z{n} = [{affine} for row in W{n}]")
         if layer.softmax:
-            lines.append(f"lse = _logsumexp(*z{n})")
+            # log-sum-exp = top + lp, and each neuron's gap = top - z (loops.py).
+            lines.append(f"top = max(z{n})")
+            lines.append(f"lp = _log1p_rest(z{n}, top)")
+            lines.append(f"gap{n} = [top - z for z in z{n}]")
         expr = layer.activation_expr
         if expr == Z:
             lines.append(f"a{n} = z{n}")
         else:
-            lines.append(f"a{n} = [{show(expr)} {_zip_over(expr, {Z: f'z{n}'})}]")
+            over = _zip_over(expr, {Z: f"z{n}", GAP: f"gap{n}"})
+            lines.append(f"a{n} = [{show(expr)} {over}]")
     return lines
 
 
 def _loss_lines(program: LoopProgram, show: _Printer) -> list[str]:
     out = program.layers[-1]
     n = out.index
-    lists = {A: f"a{n}", Z: f"z{n}", Y: "targets"}
+    lists = {A: f"a{n}", Z: f"z{n}", GAP: f"gap{n}", Y: "targets"}
     total = sympy.Symbol("total")
     term = program.loss_term
     summed = f"sum([{show(term)} {_zip_over(term, lists)}])"
@@ -128,7 +132,7 @@ def _loss_lines(program: LoopProgram, show: _Printer) -> list[str]:
 def _delta_lines(program: LoopProgram, show: _Printer, plain: bool) -> list[str]:
     out = program.layers[-1]
     n = out.index
-    lists = {A: f"a{n}", Z: f"z{n}", Y: "targets"}
+    lists = {A: f"a{n}", Z: f"z{n}", GAP: f"gap{n}", Y: "targets"}
     lines = []
     for reduction in program.output_reductions:
         lines.append(
@@ -270,7 +274,7 @@ def _unpack(prefix: str, count: int) -> str:
 
 
 def _softmax_helpers(program: LoopProgram) -> set[str]:
-    return {"_logsumexp"} if any(layer.softmax for layer in program.layers) else set()
+    return {"_log1p_rest"} if any(layer.softmax for layer in program.layers) else set()
 
 
 def render_loop_module(spec: Spec, context: LoopContext) -> str:

@@ -152,7 +152,7 @@ def c_loop_context(spec: Spec, dtype: str = "float64") -> CLoopContext:
         zero=printer.doprint(sympy.Float(0.0)),
         logsumexp=lambda array, count: f"{prefix}_logsumexp({count}, {array})",
     )
-    program = build_loop_program(spec)
+    program = build_loop_program(spec, evaluated=False)
     bodies = loop_bodies(program, printer, syntax)
     chunked = chunk_code(program, printer, prefix)
     helpers = tuple(printer.helper_definitions())

@@ -386,7 +386,7 @@ def js_loop_context(spec: Spec) -> JsLoopContext:
         logsumexp=lambda array, count: f"_logsumexp(...{array})",
         layer_call=printer.layer_call,
     )
-    program = build_loop_program(spec)
+    program = build_loop_program(spec, evaluated=False)
     bodies = loop_bodies(program, printer, syntax)
     # The second sample of a pair: its own offsets into x and y.
     second = replace(

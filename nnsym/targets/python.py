@@ -139,7 +139,8 @@ def _generate_loops(spec: Spec, expanded: bool, progress: Progress) -> Generated
 
     progress("differentiating one generic neuron per layer")
     program = build_loop_program(spec)
-    layers = layer_derivation(program)
+    # The formulas as shown, not as evaluated (they differ for a softmax).
+    layers = layer_derivation(build_loop_program(spec, evaluated=False))
     formulas = format_layers_text(layers)
     if expanded:  # asked for: per parameter, written out (small networks only)
         formulas = format_text(derive(differentiate(spec), expanded=True))

@@ -46,6 +46,17 @@ for (const options of cases) {
   }
 }
 
+// The module's full-batch optimizers are refused by name: the page steps a
+// sample at a time.
+result.refused = ["lbfgs", "lm"].map((optimizer) => {
+  try {
+    new Stepper(xs, ys).setOptions({ optimizer });
+    return null;
+  } catch (error) {
+    return error.message;
+  }
+});
+
 // The formulas' own numbers against the trainer's lossAndGrad and forward.
 const out = new Float64Array(ref.ARCH.slice(1).reduce((a, b) => a + b, 0));
 for (let trial = 0; trial < 5; trial++) {

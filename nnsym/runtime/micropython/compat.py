@@ -1,6 +1,6 @@
 # ruff: noqa: ANN001 - included verbatim in generated files, which carry no annotations
 # MicroPython profile: what MicroPython lacks, for the code below this block.
-# `math` is a namespace with the math module's functions plus log1p and fsum
+# `math` is a namespace with the math module's functions plus log1p, expm1 and fsum
 # where the port has none; `random.Random` (which MicroPython lacks) is CPython's
 # Mersenne Twister, so that init_params, the mini-batch shuffle and the
 # selftest's points are CPython's, number for number, for the same seed.
@@ -27,6 +27,18 @@ def _log1p(x):
     return _math_module.log(u) * x / (u - 1.0)
 
 
+def _expm1(x):
+    # exp(x) - 1 to full precision for small x (Kahan's correction), as _log1p.
+    u = _math_module.exp(x)
+    if u == 1.0:
+        return x
+    if u - 1.0 == -1.0:
+        return -1.0
+    if not _math_module.isfinite(u):
+        return u
+    return (u - 1.0) * x / _math_module.log(u)
+
+
 def _fsum(values):
     # Neumaier's compensated sum: near fsum's accuracy for the few terms here.
     total = 0.0
@@ -43,6 +55,8 @@ def _fsum(values):
 
 if not hasattr(math, "log1p"):
     math.log1p = _log1p
+if not hasattr(math, "expm1"):
+    math.expm1 = _expm1
 if not hasattr(math, "fsum"):
     math.fsum = _fsum
 
