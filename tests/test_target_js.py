@@ -41,6 +41,13 @@ OPTIONS = [
     {"optimizer": "momentum", "reduction": "mean", "lr": 0.5},
     {"optimizer": "adam", "reduction": "sum", "lr": 0.01},
 ]
+# weight_decay, nesterov and clip_grad_norm, as the JavaScript train() names them.
+EXTRA_OPTIONS = [
+    {"optimizer": "sgd", "lr": 0.5, "weight_decay": 0.01, "clip_grad_norm": 0.2},
+    {"optimizer": "momentum", "reduction": "mean", "lr": 0.1, "nesterov": True},
+    {"optimizer": "adam", "lr": 0.01, "weight_decay": 0.05, "clip_grad_norm": 1.0},
+]
+_JS_NAMES = {"weight_decay": "weightDecay", "clip_grad_norm": "clipGradNorm"}
 
 
 def _points(spec, module):
@@ -78,7 +85,10 @@ def _trajectory(module, xs, ys, options, epochs=2000):
     return {
         "xs": xs,
         "ys": ys,
-        "options": {"epochs": epochs, **options},
+        "options": {
+            "epochs": epochs,
+            **{_JS_NAMES.get(k, k): v for k, v in options.items()},
+        },
         "start": start,
         "params": params,
         "history": history,
@@ -201,7 +211,7 @@ def test_generated_modules_equal_the_python_module(tmp_path: Path):
         _case(
             xor,
             tmp_path,
-            [_trajectory(module_for(xor), *XOR, o) for o in OPTIONS],
+            [_trajectory(module_for(xor), *XOR, o) for o in OPTIONS + EXTRA_OPTIONS],
         )
     )
     module = module_for(micrograd)
@@ -209,7 +219,7 @@ def test_generated_modules_equal_the_python_module(tmp_path: Path):
         _case(
             micrograd,
             tmp_path,
-            [_trajectory(module, *MICROGRAD, o) for o in OPTIONS]
+            [_trajectory(module, *MICROGRAD, o) for o in OPTIONS + EXTRA_OPTIONS]
             + [_minibatch_trajectory(module, *MICROGRAD)],
         )
     )
@@ -374,11 +384,11 @@ def test_loop_form_modules_equal_the_python_module(tmp_path: Path):
     ]
     xor = make_spec("2-2-1", form="loops")
     module = _unrolled_module(xor)
-    trajectories = [_trajectory(module, *XOR, o) for o in OPTIONS]
+    trajectories = [_trajectory(module, *XOR, o) for o in OPTIONS + EXTRA_OPTIONS]
     cases.append(_case(xor, tmp_path, trajectories, module=module))
     micrograd = make_spec("3-4-4-1", activation="tanh", loss="mse", form="loops")
     module = _unrolled_module(micrograd)
-    trajectories = [_trajectory(module, *MICROGRAD, o) for o in OPTIONS]
+    trajectories = [_trajectory(module, *MICROGRAD, o) for o in OPTIONS + EXTRA_OPTIONS]
     trajectories.append(_minibatch_trajectory(module, *MICROGRAD))
     cases.append(_case(micrograd, tmp_path, trajectories, module=module))
     linear = make_spec("2-1", activation="identity", form="loops")
@@ -431,3 +441,36 @@ def test_loop_form_applies_tanh_a_layer_at_a_time():
     for call in ("_tanhLayer(z1, a1, 3);", "_tanhLayer(z2B, a2B, 5);"):
         assert call in source
     assert "= _tanh(" not in source
+
+
+def test_extra_training_options_refuse_bad_values(tmp_path: Path):
+    path = tmp_path / "xor.mjs"
+    path.write_text(source_for(xor_spec(), "js"), encoding="utf-8")
+    script = (
+        f"import {{ train }} from {json.dumps(path.as_uri())};\n"
+        "const data = [[[0, 0], [0, 1]], [[0], [1]]];\n"
+        "for (const options of [\n"
+        "  { weightDecay: -1 }, { nesterov: true }, { clipGradNorm: 0 },\n"
+        '  { optimizer: "lm", lr: null, weightDecay: 0.1 },\n'
+        "]) {\n"
+        "  try {\n"
+        "    train(...data, { lr: 0.1, epochs: 1, ...options });\n"
+        '    console.log("accepted");\n'
+        "  } catch (error) {\n"
+        "    console.log(`${error.name}: ${error.message}`);\n"
+        "  }\n"
+        "}\n"
+    )
+    run = subprocess.run(
+        [NODE, "--input-type=module", "-e", script],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == [
+        "RangeError: weightDecay must be a finite number >= 0",
+        "RangeError: nesterov needs optimizer momentum and momentum > 0",
+        "RangeError: clipGradNorm must be a finite number > 0",
+        "RangeError: weightDecay and clipGradNorm are for sgd, momentum and adam",
+    ]

@@ -124,11 +124,20 @@ function _sgdStep(params, grads, lr) {
   for (let i = 0; i < params.length; i++) params[i] = params[i] - lr * grads[i];
 }
 
-function _momentumStep(params, grads, velocity, lr, momentum) {
+function _momentumStep(params, grads, velocity, lr, momentum, nesterov = false) {
   for (let i = 0; i < params.length; i++) {
     velocity[i] = momentum * velocity[i] + grads[i];
-    params[i] -= lr * velocity[i];
+    params[i] -= lr * (nesterov ? grads[i] + momentum * velocity[i] : velocity[i]);
   }
+}
+
+// torch.nn.utils.clip_grad_norm_: scaled by maxNorm / (norm + 1e-6) if that is
+// below 1, the 2-norm taken over all the parameters at once.
+function _clipGradNorm(grads, maxNorm) {
+  let squares = 0;
+  for (let i = 0; i < grads.length; i++) squares += grads[i] * grads[i];
+  const coefficient = maxNorm / (Math.sqrt(squares) + 1e-6);
+  if (coefficient < 1.0) for (let i = 0; i < grads.length; i++) grads[i] = grads[i] * coefficient;
 }
 
 function _adamStep(params, grads, m, v, t, lr, beta1, beta2, eps) {
@@ -152,4 +161,4 @@ export class DivergenceError extends Error {
   }
 }
 // -- end of the included part: below, exports for the runtime's own tests --
-export { SplitMix64, _shuffle, _logsumexp, _log1pRest, _tanh, _tanhLayer, _sgdStep, _momentumStep, _adamStep };
+export { SplitMix64, _shuffle, _logsumexp, _log1pRest, _tanh, _tanhLayer, _sgdStep, _momentumStep, _clipGradNorm, _adamStep };
