@@ -116,6 +116,9 @@ def commands() -> list:
     cases = []
     for path in DOCS:
         for number, command in documented_commands(path):
+            # A model file only tests/test_interop.py can make: run there.
+            if any(f" {name} " in f" {command} " for name in SKIPPED):
+                continue
             cases.append(
                 pytest.param(path, number, command, id=f"{path.name}:{number}")
             )
@@ -137,9 +140,6 @@ def folders(tmp_path_factory) -> dict[Path, Path]:
 def test_a_documented_command_does_what_its_text_says(
     path: Path, number: int, command: str, folders, monkeypatch, capsys
 ):
-    for name, reason in SKIPPED.items():
-        if f" {name} " in f" {command} ":
-            pytest.skip(reason)
     for part, module in NEEDS.items():
         if part in command:
             pytest.importorskip(module)

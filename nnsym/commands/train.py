@@ -10,6 +10,7 @@ from typing import Any
 
 from nnsym import api
 from nnsym.commands.options import (
+    REQUEST_FORM,
     add_csv_format_arguments,
     add_spec_arguments,
     csv_format,
@@ -22,7 +23,6 @@ from nnsym.commands.options import (
     whole_number,
 )
 from nnsym.errors import NnsymError, UsageError, interrupted_status, interrupted_word
-from nnsym.pipeline.spec import REQUEST_FORM
 
 DEFAULTS = api.TrainingSettings()
 
@@ -266,7 +266,8 @@ def run(args: argparse.Namespace) -> int:
     automatic = api.is_automatic(
         args.optimizer,
         args.lr,
-        args.epochs,
+        # --epochs 0 (evaluate only) is given, though 0 counts as not given.
+        args.epochs is not None,
         args.batch_size,
         args.momentum,
         *(getattr(args, name) for name in api.FIRST_ORDER_OPTIONS),

@@ -21,7 +21,8 @@ otherwise. The training runs in the first engine of the registry's that runs
 the optimizer and can start here (the C trainer when a C compiler is on PATH),
 else in the Python module, whose epochs are then capped so that N * P *
 epochs <= 10**8 (about 10 s of pure Python), at least 10. A network left to
---form auto that the C engine trains is generated in the loop form, where the
+--form auto, of more than 100 parameters, that the C engine trains is
+generated in the loop form, where the
 layers have one (SymPy writes it in a time independent of the size; the
 unrolled 30-16-2 module took seconds longer than the training). --reduction,
 --target-loss, --weight-decay, --engine and --scale are kept.
@@ -196,7 +197,15 @@ def choose(
 def wants_loops(spec: Spec, choice: Choice) -> bool:
     """True if `spec`, left to --form auto, is generated as loops for `choice`."""
     layered = has_layer_form(spec.output_activation, spec.loss)
-    return choice.engine != registry.DEFAULT and spec.form == "unrolled" and layered
+    # A small network stays unrolled, every derivative on its own line, where
+    # SymPy writes it in well under a second.
+    small = spec.n_params <= LM_MAX_PARAMETERS
+    return (
+        choice.engine != registry.DEFAULT
+        and spec.form == "unrolled"
+        and layered
+        and not small
+    )
 
 
 def automatic_plan(

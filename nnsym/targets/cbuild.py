@@ -120,3 +120,13 @@ def trainer_struct(options: Any, real: Any = ctypes.c_double) -> type[ctypes.Str
         ]
 
     return TrainerState
+
+
+class FlatRows:
+    """Rows already flattened into a C array (CTrainer.rows): converted once."""
+
+    def __init__(self, array_: Any, kept: Any, count: int) -> None:
+        self.array, self.kept, self.count = array_, kept, count
+
+    def __len__(self) -> int:
+        return self.count

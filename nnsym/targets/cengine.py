@@ -1,8 +1,7 @@
 """Run a generated C trainer from Python: compiled to a shared library, via ctypes.
 
-Standard library only (ctypes, subprocess), plus a C compiler on PATH (`cc`,
-`gcc` or `clang`). `nnsym train --engine c` trains through `CEngine`, which
-has the generated Python module's `train()` signature and results.
+Standard library only, plus a C compiler (cc, gcc or clang). `nnsym train
+--engine c` trains through `CEngine`, with the Python module's `train()` API.
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ from nnsym.targets.cbuild import (  # noqa: F401 (re-exported)
     FAST_FLAGS,
     LIBRARY_FLAGS,
     PORTABLE_FLAGS,
+    FlatRows,
     compile_shared,
     find_compiler,
     options_struct,
@@ -38,16 +38,6 @@ OK, DIVERGED, BAD_OPTIONS, TOO_MANY_PARAMS = 0, 1, 2, 3
 # The longest call into C that train() makes when it trains in chunks: a
 # signal (Ctrl-C, SIGTERM) is handled only once the call returns.
 CHUNK_SECONDS = 0.1
-
-
-class FlatRows:
-    """Rows already flattened into a C array (CTrainer.rows): converted once."""
-
-    def __init__(self, array_: Any, kept: Any, count: int) -> None:
-        self.array, self.kept, self.count = array_, kept, count
-
-    def __len__(self) -> int:
-        return self.count
 
 
 class CTrainer:
