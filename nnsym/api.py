@@ -124,7 +124,7 @@ _LAZY = {
     "registry": "nnsym.targets",
     "Request": "nnsym.targets",
     "render_target": "nnsym.targets",
-    "c_engine": "nnsym.targets.cengine",
+    "c_engine": "nnsym.targets.cmodule",
     "Playground": "nnsym.playground.page",
     "build_playground": "nnsym.playground.page",
     "require_compiler": "nnsym.targets.cengine",

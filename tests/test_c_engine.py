@@ -17,7 +17,8 @@ from nnsym.models.training import Trained, objective
 from nnsym.pipeline.loops import build_loop_program
 from nnsym.pipeline.spec import make_spec
 from nnsym.targets import ccache, cengine, source_for
-from nnsym.targets.cengine import CEngine, c_engine, load_trainer
+from nnsym.targets.cengine import load_trainer
+from nnsym.targets.cmodule import CEngine, c_engine
 from tests.helpers import module_for
 
 pytestmark = pytest.mark.skipif(

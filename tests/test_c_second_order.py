@@ -21,7 +21,8 @@ import pytest
 
 from nnsym.pipeline.spec import make_spec
 from nnsym.targets import source_for
-from nnsym.targets.cengine import TOO_MANY_PARAMS, CEngine
+from nnsym.targets.cengine import TOO_MANY_PARAMS
+from nnsym.targets.cmodule import CEngine
 from tests.helpers import module_for, run_cli_process
 from tests.target_helpers import STRICT, c_trainer
 

@@ -614,10 +614,26 @@ int main(void)
     nnsym_adam_step(params, grads, m, v, 2, 1, 0.1, 0.9, 0.999, 1e-8);
     printf("%.17g\n%.17g\n", params[0], params[1]);
     nnsym_sgd_step(params, grads, 2, 0.5);
-    nnsym_momentum_step(params, grads, m, 2, 0.5, 0.9);
+    nnsym_momentum_step(params, grads, m, 2, 0.5, 0.9, 0);
     printf("%.17g\n", params[0]);
     nnsym_rng_seed(&rng, 42);
     printf("%.17g\n", nnsym_rng_uniform(&rng));
+    {
+        /* 2-2-1: rows (w, w, b), (w, w, b), then (w, w, b). */
+        const size_t widths[3] = {2, 2, 1};
+        double p9[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, g9[9] = {0};
+        double packed[45] = {0}, g2[2] = {3.0, 4.0}, v2[2] = {1.0, 0.0};
+        double p2[2] = {0.0, 0.0};
+        printf("%.17g\n", nnsym_penalty(p9, widths, 2, 0.5));
+        nnsym_add_decay(g9, p9, widths, 2, 0.5, packed);
+        for (i = 0; i < 9; i++) {
+            printf("%.17g %.17g\n", g9[i], packed[i * (i + 1) / 2 + i]);
+        }
+        nnsym_clip_grad_norm(g2, 2, 1.0);
+        printf("%.17g %.17g\n", g2[0], g2[1]);
+        nnsym_momentum_step(p2, grads, v2, 2, 0.5, 0.9, 1);
+        printf("%.17g %.17g\n", p2[0], p2[1]);
+    }
     return 0;
 }
 """
@@ -658,6 +674,20 @@ def test_c_runtime_compiles_alone_and_works(tmp_path: Path):
     velocity = 0.9 * 0.2 + 2.0
     assert close(float(out[15]), float(out[13]) - 0.5 * 2.0 - 0.5 * velocity, 1e-12)
     assert float(out[16]) == 2.0 * ((splitmix64(42, 1)[0] >> 11) / 2.0**53) - 1.0
+    # Weight decay: weight_decay / 2 times the squared weights (not the biases,
+    # params 2, 5 and 8): 0.25 * (1 + 4 + 16 + 25 + 49 + 64).
+    assert float(out[17]) == 0.25 * 159
+    decayed = [float(v) for v in out[18:36]]
+    for i in range(9):
+        own = 0.0 if i in (2, 5, 8) else 0.5
+        assert decayed[2 * i] == own * (i + 1) and decayed[2 * i + 1] == own
+    # clip_grad_norm_: norm 5, scaled by 1 / (5 + 1e-6).
+    coefficient = 1.0 / (5.0 + 1e-6)
+    assert [float(v) for v in out[36:38]] == [3.0 * coefficient, 4.0 * coefficient]
+    # Nesterov: v = 0.9 v + g, step g + 0.9 v (PyTorch's definition).
+    velocity = [0.9 * 1.0 + 2.0, 0.9 * 0.0 - 3.0]
+    nesterov = [-0.5 * (g + 0.9 * v) for g, v in zip([2.0, -3.0], velocity)]
+    assert [float(v) for v in out[38:40]] == nesterov
 
 
 def shuffled_orders_from(seed: int, skip: int, n: int) -> list[int]:

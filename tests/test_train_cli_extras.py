@@ -138,9 +138,9 @@ def test_each_option_reaches_the_trainer_and_the_weights_file(
             "--validation-split is for sgd, momentum and adam",
         ),
         (
-            ["--engine", "c", "--weight-decay", "0.1", "--nesterov", "--optimizer"]
-            + ["momentum"],
-            "--engine c's trainer has no --weight-decay, --nesterov",
+            ["--engine", "c", "--weight-decay", "0.1", "--lr-schedule", "cosine"]
+            + ["--validation-split", "0.25"],
+            "--engine c's trainer has no --lr-schedule, --validation-split",
         ),
     ],
 )

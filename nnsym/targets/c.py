@@ -65,6 +65,10 @@ class CContext:
     loss_code: int
     softmax: bool
     lm_max_params: int
+    # The layers' widths as C list items, for the weight decay; and C text of
+    # the loss's curvature constant, by which lm divides it.
+    widths_list: str
+    decay_curvature: str
     # (name, value) of each baked-in trained parameter, for nnsym export.
     trained: tuple[tuple[str, str], ...] = ()
     trained_from: str = ""
@@ -130,6 +134,11 @@ def c_context_fields(spec: Spec, dtype: str) -> dict:
         loss_code={"bce": 1, "ce": 2}.get(spec.loss, 0),
         softmax=spec.output_activation == "softmax",
         lm_max_params=LM_MAX_PARAMS,
+        widths_list=", ".join(str(width) for width in spec.arch),
+        # As the Python module's lm (second_order._train_full_batch).
+        decay_curvature={"sse": "2.0", "mse": f"2.0 / {spec.arch[-1]}"}.get(
+            spec.loss, "1.0"
+        ),
     )
 
 

@@ -98,6 +98,9 @@ def options_struct(real: Any = ctypes.c_double) -> type[ctypes.Structure]:
             ("seed", ctypes.c_ulong),
             ("has_target_loss", ctypes.c_int),
             ("target_loss", real),
+            ("weight_decay", real),
+            ("nesterov", ctypes.c_int),
+            ("clip_grad_norm", real),
         ]
 
     return Options

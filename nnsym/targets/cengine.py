@@ -1,7 +1,8 @@
 """Run a generated C trainer from Python: compiled to a shared library, via ctypes.
 
 Standard library only, plus a C compiler (cc, gcc or clang). `nnsym train
---engine c` trains through `CEngine`, with the Python module's `train()` API.
+--engine c` trains through nnsym.targets.cmodule.CEngine, with the Python
+module's `train()` API, over the `CTrainer` here.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import shutil
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from nnsym.errors import UsageError
@@ -227,6 +227,9 @@ class CTrainer:
         eps: float = 1e-8,
         target_loss: float | None = None,
         between: Callable[[int, float], bool] | None = None,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+        clip_grad_norm: float | None = None,
     ) -> tuple[int, list[float], list[float]]:
         """NAME_train: (result code, params, history).
 
@@ -256,6 +259,9 @@ class CTrainer:
             seed & 0xFFFFFFFFFFFFFFFF,
             target_loss is not None,
             0.0 if target_loss is None else target_loss,
+            weight_decay,
+            bool(nesterov),
+            0.0 if clip_grad_norm is None else clip_grad_norm,
         )
         # NAME_train writes the whole history to one array, made here first.
         needed = max(epochs, 1) * ctypes.sizeof(self.real)
@@ -363,138 +369,3 @@ def load_trainer(
     finally:
         if temporary is not None:
             shutil.rmtree(temporary, ignore_errors=True)
-
-
-class CEngine:
-    """A generated Python module whose train() runs in its compiled C twin.
-
-    Everything but train() is the Python module's (forward, loss, accuracy,
-    DivergenceError). Initial parameters are the Python module's
-    init_params(seed), so that a full-batch run gives the Python trainer's
-    parameters; mini-batches are shuffled by splitmix64 (docs/targets.md), not
-    by Python's random.Random, so their order differs.
-    """
-
-    def __init__(self, module: ModuleType, trainer: CTrainer) -> None:
-        self.module = module
-        self.trainer = trainer
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.module, name)
-
-    def train(
-        self,
-        xs: Sequence[Sequence[float]],
-        ys: Sequence[Sequence[float]],
-        *,
-        lr: float | None,
-        epochs: int,
-        params: Sequence[float] | None = None,
-        seed: int | None = None,
-        batch_size: int | None = None,
-        optimizer: str = "sgd",
-        reduction: str = "sum",
-        momentum: float = 0.9,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        target_loss: float | None = None,
-        callback: Callable[[int, float], bool] | None = None,
-    ) -> tuple[list[float], list[float]]:
-        """The Python module's train(), run in C a chunk of epochs at a time.
-
-        callback(epoch, objective) is told of each chunk's last epoch (True
-        stops the run there); Ctrl-C and SIGTERM take effect between chunks,
-        each under about CHUNK_SECONDS.
-        """
-        start = self.module.init_params(seed) if params is None else list(params)
-        full_batch = optimizer in ("lm", "lbfgs")
-        if full_batch and batch_size is not None and batch_size < len(xs):
-            raise ValueError(
-                "optimizer %r runs on the full batch; leave batch_size out" % optimizer
-            )
-        code, trained, history = self.trainer.train(
-            xs,
-            ys,
-            lr=lr,
-            epochs=epochs,
-            params=start,
-            seed=0 if seed is None else seed,
-            batch_size=batch_size,
-            optimizer=optimizer,
-            reduction=reduction,
-            momentum=momentum,
-            betas=betas,
-            eps=eps,
-            target_loss=target_loss,
-            between=callback or (lambda epoch, objective: False),
-        )
-        if code == TOO_MANY_PARAMS:
-            raise ValueError(
-                "optimizer 'lm' handles at most %d parameters, this network has %d; "
-                "use optimizer='lbfgs'" % (self.module.LM_MAX_PARAMS, len(start))
-            )
-        if code == BAD_OPTIONS:
-            raise ValueError("the C trainer refused its options")
-        if code == DIVERGED:
-            *history, bad = history
-            last = history[-1] if history else None
-            advice = "" if full_batch else "; try a smaller learning rate"
-            raise self.module.DivergenceError(
-                "the loss became %r at epoch %d (last finite loss: %r)%s"
-                % (bad, len(history), last, advice),
-                len(history),
-                last,
-                trained,
-            )
-        return trained, history
-
-    # The report's numbers, from the C trainer too (the Python module's at
-    # 784-128-10 took 9 s for 2000 samples).
-    def losses(
-        self,
-        params: Sequence[float],
-        xs: Sequence[Sequence[float]],
-        ys: Sequence[Sequence[float]],
-    ) -> list[float]:
-        """Each sample's loss at params, computed by the C trainer."""
-        return self.trainer.evaluate(params, xs, ys)[0]
-
-    def loss(
-        self, params: Sequence[float], x: Sequence[float], y: Sequence[float]
-    ) -> float:
-        """One sample's loss, computed by the C trainer."""
-        return self.losses(params, [x], [y])[0]
-
-    def forward(self, params: Sequence[float], x: Sequence[float]) -> list[float]:
-        """One sample's outputs, computed by the C trainer."""
-        return self.trainer.evaluate(params, [x])[1][0]
-
-    predict = forward
-
-    def accuracy(
-        self,
-        params: Sequence[float],
-        xs: Sequence[Sequence[float]],
-        ys: Sequence[Sequence[float]],
-        threshold: float | None = None,
-    ) -> float:
-        """The Python module's accuracy(), on outputs computed by the C trainer."""
-        if not xs:
-            return 0.0
-        if threshold is None:
-            threshold = self.trainer.threshold
-        right = 0
-        for out, y in zip(self.trainer.evaluate(params, xs)[1], ys, strict=True):
-            target = [float(v) for v in y]
-            if len(out) == 1:
-                right += (out[0] >= threshold) == (target[0] >= threshold)
-            else:
-                right += out.index(max(out)) == target.index(max(target))
-        return right / len(xs)
-
-
-def c_engine(spec: Spec, module: ModuleType) -> CEngine:
-    """`module` (spec's Python module) training through spec's compiled C trainer."""
-    from nnsym.targets import source_for
-
-    return CEngine(module, load_trainer(spec, lambda: source_for(spec, "c")))

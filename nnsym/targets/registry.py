@@ -286,11 +286,12 @@ BUILTIN = (
         export_file="predictor.h",
         engine=Engine(
             prepare="nnsym.targets.cengine:require_compiler",
-            load="nnsym.targets.cengine:c_engine",
+            load="nnsym.targets.cmodule:c_engine",
             batch_note="--engine c shuffles mini-batches in the C trainer's "
             "splitmix64 order, so its parameters differ from --engine python's "
             "(docs/targets.md)",
             optimizers=("sgd", "momentum", "adam", "lbfgs", "lm"),
+            options=("--weight-decay", "--nesterov", "--clip-grad-norm"),
         ),
         runners=(
             Runner(

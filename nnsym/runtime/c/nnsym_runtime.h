@@ -101,14 +101,15 @@ static void NNSYM_RT(sgd_step)(NNSYM_REAL *params, const NNSYM_REAL *grads, size
     }
 }
 
+/* nesterov: the step is g + momentum * velocity (PyTorch's definition). */
 static void NNSYM_RT(momentum_step)(NNSYM_REAL *params, const NNSYM_REAL *grads,
                                     NNSYM_REAL *velocity, size_t n, NNSYM_REAL lr,
-                                    NNSYM_REAL momentum)
+                                    NNSYM_REAL momentum, int nesterov)
 {
     size_t i;
     for (i = 0; i < n; i++) {
         velocity[i] = momentum * velocity[i] + grads[i];
-        params[i] -= lr * velocity[i];
+        params[i] -= lr * (nesterov ? grads[i] + momentum * velocity[i] : velocity[i]);
     }
 }
 
@@ -125,5 +126,65 @@ static void NNSYM_RT(adam_step)(NNSYM_REAL *params, const NNSYM_REAL *grads,
         v[i] = beta2 * v[i] + ((NNSYM_REAL)1.0 - beta2) * grads[i] * grads[i];
         params[i] -= lr * (m[i] / correction1) /
                      (NNSYM_MATH(sqrt)(v[i] / correction2) + eps);
+    }
+}
+
+/* Weight decay, as the Python module's _penalty and _decayed: the objective's L2
+ * term is weight_decay / 2 times the sum of the squared weights, the biases not
+ * decayed (scikit-learn's alpha). The parameters are rows of widths[l] weights
+ * and a bias, widths[l + 1] rows for layer l + 1, layer by layer. */
+static NNSYM_REAL NNSYM_RT(penalty)(const NNSYM_REAL *params, const size_t *widths,
+                                    size_t n_layers, NNSYM_REAL weight_decay)
+{
+    size_t layer, row, i, at = 0;
+    NNSYM_REAL total = 0;
+    for (layer = 0; layer < n_layers; layer++) {
+        for (row = 0; row < widths[layer + 1]; row++) {
+            for (i = 0; i < widths[layer]; i++, at++) {
+                total += params[at] * params[at];
+            }
+            at++; /* the row's bias */
+        }
+    }
+    return (NNSYM_REAL)0.5 * weight_decay * total;
+}
+
+/* coefficient * w added to each weight's gradient (weight_decay: the L2
+ * term's gradient), and, if diagonal is not NULL, coefficient to the weights'
+ * entries on the diagonal of a packed lower triangle (row i from i (i + 1) / 2:
+ * lm's system). */
+static void NNSYM_RT(add_decay)(NNSYM_REAL *grads, const NNSYM_REAL *params,
+                                const size_t *widths, size_t n_layers,
+                                NNSYM_REAL coefficient, NNSYM_REAL *diagonal)
+{
+    size_t layer, row, i, at = 0;
+    for (layer = 0; layer < n_layers; layer++) {
+        for (row = 0; row < widths[layer + 1]; row++) {
+            for (i = 0; i < widths[layer]; i++, at++) {
+                if (diagonal != NULL) {
+                    diagonal[at * (at + 1) / 2 + at] += coefficient;
+                }
+                grads[at] = grads[at] + coefficient * params[at];
+            }
+            at++;
+        }
+    }
+}
+
+/* torch.nn.utils.clip_grad_norm_, as the Python module's _clipped: the gradient
+ * scaled by max_norm / (norm + 1e-6) where that is below 1, the norm taken over
+ * all the parameters at once. */
+static void NNSYM_RT(clip_grad_norm)(NNSYM_REAL *grads, size_t n, NNSYM_REAL max_norm)
+{
+    size_t i;
+    NNSYM_REAL total = 0, coefficient;
+    for (i = 0; i < n; i++) {
+        total += grads[i] * grads[i];
+    }
+    coefficient = max_norm / (NNSYM_MATH(sqrt)(total) + (NNSYM_REAL)1e-6);
+    if (coefficient < 1) {
+        for (i = 0; i < n; i++) {
+            grads[i] = grads[i] * coefficient;
+        }
     }
 }

@@ -40,6 +40,12 @@ typedef struct {
     const NNSYM_REAL *xs, *ys;
     size_t n_samples;
     NNSYM_REAL scale; /* 1, or 1 / n_samples for the mean */
+    /* The L2 term (nnsym_runtime.h's penalty): its weight_decay, the layers'
+     * widths, and its share of lm's system (weight_decay over the loss's
+     * curvature constant). */
+    const size_t *widths;
+    size_t n_layers;
+    NNSYM_REAL weight_decay, decay_share;
 } NNSYM_RT(problem);
 
 /* A run in progress: what carries over from one call to the next. */
@@ -54,6 +60,19 @@ typedef struct {
 } NNSYM_RT(progress);
 
 /* Index of (i, j), j <= i, in a packed lower triangle. */
+/* The objective at params and its gradient, with the L2 term: the Python
+ * module's evaluate() in _train_full_batch. */
+static NNSYM_REAL NNSYM_RT(evaluate)(const NNSYM_RT(problem) *p, const NNSYM_REAL *params,
+                                     NNSYM_REAL *grad)
+{
+    NNSYM_REAL value = p->objective(params, p->xs, p->ys, p->n_samples, p->scale, grad);
+    if (p->weight_decay == 0) {
+        return value;
+    }
+    NNSYM_RT(add_decay)(grad, params, p->widths, p->n_layers, p->weight_decay, NULL);
+    return value + NNSYM_RT(penalty)(params, p->widths, p->n_layers, p->weight_decay);
+}
+
 #define NNSYM_TRI(i, j) ((i) * ((i) + 1) / 2 + (j))
 
 /* matrix += coefficient * vector vector^T, on the lower triangle. */
@@ -188,6 +207,10 @@ static void NNSYM_RT(lm_linearize)(const NNSYM_RT(problem) *p, const NNSYM_REAL 
             gradient[i] = gradient[i] * p->scale;
         }
     }
+    if (p->weight_decay != 0) {
+        NNSYM_RT(add_decay)(gradient, params, p->widths, p->n_layers, p->decay_share,
+            matrix);
+    }
 }
 
 /* Up to `epochs` more epochs of lm (_levenberg_marquardt); history (or NULL)
@@ -206,7 +229,7 @@ static int NNSYM_RT(lm_epochs)(const NNSYM_RT(problem) *p, NNSYM_RT(progress) *r
     int accepted;
     if (run->evals == 0) {
         *mu = (NNSYM_REAL)1e-3;
-        *current = p->objective(params, p->xs, p->ys, p->n_samples, p->scale, scratch);
+        *current = NNSYM_RT(evaluate)(p, params, scratch);
         run->evals = 1;
     }
     for (epoch = 0; epoch < epochs && !run->finished; epoch++) {
@@ -225,7 +248,7 @@ static int NNSYM_RT(lm_epochs)(const NNSYM_RT(problem) *p, NNSYM_RT(progress) *r
                 for (i = 0; i < n; i++) {
                     trial[i] = params[i] + step[i];
                 }
-                value = p->objective(trial, p->xs, p->ys, p->n_samples, p->scale, scratch);
+                value = NNSYM_RT(evaluate)(p, trial, scratch);
                 run->evals++;
                 if (value < *current) {
                     *mu = *mu * (NNSYM_REAL)0.1;
@@ -324,7 +347,7 @@ static NNSYM_REAL NNSYM_RT(objective_at)(const NNSYM_RT(problem) *p, const NNSYM
     for (i = 0; i < p->n_params; i++) {
         point[i] = x[i] + t * d[i];
     }
-    return p->objective(point, p->xs, p->ys, p->n_samples, p->scale, grad);
+    return NNSYM_RT(evaluate)(p, point, grad);
 }
 
 /* PyTorch's _strong_wolfe from step *t along d, at x with objective f and
@@ -493,7 +516,7 @@ static int NNSYM_RT(lbfgs_epochs)(const NNSYM_RT(problem) *p, NNSYM_RT(progress)
     size_t i, m, num_old, slot;
     long epoch, ls_func_evals;
     if (run->evals == 0) {
-        *loss = p->objective(params, p->xs, p->ys, p->n_samples, p->scale, flat_grad);
+        *loss = NNSYM_RT(evaluate)(p, params, flat_grad);
         run->evals = 1;
         *h_diag = 1;
         *kept = 0;
