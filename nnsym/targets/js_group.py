@@ -9,7 +9,10 @@ addition. Each gradient sum is loaded and stored once for the group and gets
 its samples' terms in sample order. Moons 2-16-16-1, CPU time an epoch relative
 to two samples of two neurons (the pairs this replaced), one Node process,
 interleaved: 3 samples of 2 neurons 0.88, 4 of 2 0.94 (V8 keeps two of its
-eight sums on the stack), 8 of 1 0.91, 5 of 2 0.91, 3 of 1 0.95.
+eight sums on the stack), 8 of 1 0.91, 5 of 2 0.91, 3 of 1 0.95; then, with
+the runtime's tanh coefficients in an array, relative to 3 of 2: 6 of 1 0.95
+(three runs: 0.92 to 0.96), 5 of 1 0.96, 7 of 1 0.96, 4 of 2 1.05, 8 of 1
+1.04; 2-64-64-1: 6 of 1 0.94 of 3 of 2.
 
 Every neuron's additions are the single-sample ones, in the same order, and each
 gradient sum adds the samples' terms in order: a group gives the numbers of one
@@ -28,8 +31,8 @@ from nnsym.pipeline.loops import LoopProgram
 from nnsym.targets.loops import Bodies, Syntax
 
 # Samples per _groupAt call, and each sample's neurons per block of sums.
-GROUP = 3
-NEURONS = 2
+GROUP = 6
+NEURONS = 1
 # The samples' names: their arrays and offsets end in these (z1, z1B, ...).
 SUFFIXES = ("", "B", "C", "D", "E", "F", "G", "H")
 # A group's inputs, when there are at most this many, are read once into named
@@ -114,7 +117,7 @@ def _dot_products(group: list[Bodies], n: int) -> list[str]:
     first = group[0]
     s = first.syntax
     width = first.widths[n - 1] + 1
-    lines = [f"// z{n}: {NEURONS} neurons of every sample at a time, in input order"]
+    lines = [f"// z{n}: the group's samples side by side, each summed in input order"]
     for start, stop, step in _blocks(first.widths[n]):
 
         def terms(i: str, step: int = step) -> list[str]:
@@ -159,7 +162,7 @@ def _hidden_deltas(group: list[Bodies], k: int, hidden: Expr) -> list[str]:
     first = group[0]
     s = first.syntax
     width = first.widths[k] + 1
-    lines = [f"// d{k}: {NEURONS} neurons of every sample at a time, in order of j"]
+    lines = [f"// d{k}: the group's samples side by side, each summed in order of j"]
     for start, stop, step in _blocks(first.widths[k]):
         lines += [s.steps("i", start, stop, step)]
         lines += [
