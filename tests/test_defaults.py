@@ -186,14 +186,58 @@ def test_the_defaults_reach_scikit_learn_on_held_out_rows(
     assert right / held >= expected - 1 / held, (right, held, expected)
 
 
+def test_a_validation_split_keeps_the_rule_on_with_adam_at_any_size():
+    # XOR's size would get lm, which takes no validation set.
+    base = api.TrainingSettings(validation_split=0.25, patience=5)
+    choice = defaults.choose(9, 3, engine="python", base=base)
+    settings = choice.settings
+    assert (settings.optimizer, settings.lr, settings.reduction) == (
+        "adam",
+        defaults.ADAM_LR,
+        "mean",
+    )
+    assert (settings.validation_split, settings.patience) == (0.25, 5)
+    assert "(a validation split, which lm and lbfgs do not take)" in choice.line()
+    # The C trainer has no validation set: the Python module trains, and says why.
+    automatic = defaults.choose(67, 96, base=base)
+    assert automatic.engine == "python"
+    assert "the c trainer has no --validation-split, --patience" in automatic.line()
+
+
+@pytest.mark.parametrize(
+    ("data", "arch"), [("iris", "4-8-3"), ("breast_cancer.csv", "30-16-2")]
+)
+def test_the_defaults_with_a_validation_split_learn_as_well_as_without(
+    data: str, arch: str, tmp_path: Path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    if data.endswith(".csv"):
+        breast_cancer_csv(tmp_path / data)
+    common = ["train", "--arch", arch, "--loss", "ce", "--data", data]
+    common += ["--test-split", "0.2", "--seed", "0", "-o", tmp_path / "m.py"]
+    accuracies = []
+    for extra in ([], ["--validation-split", "0.2"]):
+        code, out, err = run(capsys, *common, *extra)
+        assert code == 0, err
+        found = re.search(r"test accuracy: [\d.]+% \((\d+) of (\d+)\)", out)
+        assert found, out
+        accuracies.append((int(found.group(1)), int(found.group(2))))
+    line = chosen_line(err)
+    assert "optimizer: adam, lr 0.01, mini-batches of 32, mean, " in line
+    assert "(a validation split, which lm and lbfgs do not take)" in line
+    assert "engine: python (the c trainer has no --validation-split)" in line
+    assert re.search(r"lowest after epoch \d+ of \d+, whose parameters are kept", out)
+    (without, held), (with_split, _) = accuracies
+    # At most one held-out row fewer than the defaults without the split.
+    assert with_split >= without - 1, accuracies
+
+
 def test_first_order_options_switch_the_rule_off_and_weight_decay_is_kept(
     tmp_path: Path, capsys
 ):
     common = ["train", "--arch", "2-2-1", "--data", "xor", "--seed", "0"]
     common += ["-o", tmp_path / "m.py"]
     code, _, err = run(capsys, *common, "--clip-grad-norm", "1", "--epochs", "5")
-    assert code == 0 and "optimizer:" not in err
-    code, _, err = run(capsys, *common, "--validation-split", "0.25")
     assert code == 0 and "optimizer:" not in err
     code, out, err = run(capsys, *common, "--weight-decay", "1e-6")
     assert code == 0, err

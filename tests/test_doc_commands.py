@@ -1,7 +1,8 @@
 """Every `nnsym ...` command in a code block of README.md and docs/*.md runs and
 exits 0, in order, one folder per file (so that `--save model.json` is there for
 the `predict` after it), and where the text claims a result, the result is
-checked: the XOR table, what iris and digits reach, the line the defaults print.
+checked: the XOR table, what iris and digits reach, and the lines shown after a
+`$ nnsym ...` command (the choice the defaults print among them).
 
 Inputs a command names are made first in each folder (model.json, new.csv,
 iris.csv, breast_cancer.csv, mlp_2_2_1.json). A synopsis' optional [--parts]
@@ -103,13 +104,21 @@ def claims(path: Path, command: str, out: str, err: str) -> None:
         # "learns the three species (98.7%, 148 of the 150 flowers, ...)"
         assert "accuracy: 98.7% (148 of 150)" in out
     elif "breast_cancer.csv" in command:
-        # The line after the command, in the same block.
-        after = path.read_text(encoding="utf-8").split(command, 1)[1]
-        shown = after.strip("\n").splitlines()[0]
-        assert shown.startswith("nnsym: optimizer: ")
-        assert shown in err.splitlines(), err
+        assert shown_output(path, command)[0].startswith("nnsym: optimizer: ")
     elif command.startswith("nnsym train"):
         assert "accuracy: 100%" in out, out
+    # A `$ nnsym ...` block shows what it prints: every line but "...".
+    printed = out.splitlines() + err.splitlines()
+    for line in shown_output(path, command):
+        assert line == "..." or line in printed, (line, out, err)
+
+
+def shown_output(path: Path, command: str) -> list[str]:
+    """The lines after `$ command` in its ``` block, up to the block's end."""
+    text = path.read_text(encoding="utf-8")
+    if f"$ {command}\n" not in text:
+        return []
+    return text.split(f"$ {command}\n", 1)[1].split("```", 1)[0].splitlines()
 
 
 def commands() -> list:

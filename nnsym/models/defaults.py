@@ -3,7 +3,8 @@
 It chooses when none of --optimizer, --lr, --epochs, --batch-size,
 --momentum and the first-order optimizers' options (FIRST_ORDER_OPTIONS) is
 given (any one of them: the fixed defaults of TrainingSettings, sgd at lr 1 for
-2000 epochs, as the tutorials use). With P parameters and N training rows:
+2000 epochs, as the tutorials use). With P parameters and N training rows
+(those left after --test-split and --validation-split):
 
 - P <= 100 and N <= 100 (XOR, the logic tables, a small curve fit): lm, the
   full batch, the sum of the losses, at most 100 epochs (one accepted
@@ -14,6 +15,10 @@ given (any one of them: the fixed defaults of TrainingSettings, sgd at lr 1 for
   epoch)) epochs: 250 for iris' 120 rows, 100 from 3200 rows up. lm would
   build a P x P matrix from N rows every step, and on held-out rows it did no
   better than adam (docs/benchmarks.md).
+- with --validation-split (and --patience, if given), at any size: adam as
+  above, the split and the patience applied, the parameters of the epoch with
+  the lowest validation loss kept. lm and lbfgs run their own course on the
+  full batch and take no validation set.
 
 The inputs are standardized (mean 0, standard deviation 1, folded into layer
 1 of the saved parameters), built-in sets included, unless --scale says
@@ -62,9 +67,9 @@ FIRST_ORDER_OPTIONS = (
     "lr_min",
     "lr_patience",
     "clip_grad_norm",
-    "validation_split",
-    "patience",
 )
+# --validation-split and --patience are not among them: they are kept, and the
+# rule chooses adam, which takes them.
 
 
 @dataclass(frozen=True)
@@ -147,15 +152,19 @@ def choose(
 ) -> Choice:
     """The rule of the module's docstring for P = `n_params`, N = `rows`.
 
-    `base` holds the options kept (target loss, weight decay).
+    `base` holds the options kept (target loss, weight decay, validation
+    split, patience).
     """
     base = TrainingSettings() if base is None else base
     extras = base.extras_in_use()
     scale = "standard" if scale is None else scale
     # An engine asked for by name that has no lm trains the small ones with adam.
     named = registry.engine(engine) if engine is not None else None
-    if (named is None or "lm" in named.optimizers) and (
-        n_params <= LM_MAX_PARAMETERS and rows <= LM_MAX_ROWS
+    if (
+        (named is None or "lm" in named.optimizers)
+        and n_params <= LM_MAX_PARAMETERS
+        and rows <= LM_MAX_ROWS
+        and not base.validation_split
     ):
         where, engine_why = usable_engine("lm", engine, extras)
         settings = replace(
@@ -189,7 +198,9 @@ def choose(
         reduction=reduction or "mean",
     )
     why = f"{n_params} parameters, {rows} rows: more than {LM_MAX_ROWS} rows"
-    if rows <= LM_MAX_ROWS:
+    if base.validation_split:
+        why = "a validation split, which lm and lbfgs do not take"
+    elif rows <= LM_MAX_ROWS:
         why = f"{n_params} parameters, more than {LM_MAX_PARAMETERS}"
     return Choice(settings, where, scale, why, engine_why)
 

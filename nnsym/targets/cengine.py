@@ -103,7 +103,7 @@ class CTrainer:
         return function
 
     def _array(self, values: Sequence[float]) -> Any:
-        return (self.real * len(values))(*values)
+        return self._rows([values], len(values))[0]  # at C speed, as rows are
 
     def init_params(self, seed: int) -> list[float]:
         """NAME_init_params(seed): splitmix64 draws, as JavaScript's initParams."""
@@ -272,7 +272,7 @@ class CTrainer:
                 "the loss history, more than half of this machine's memory; "
                 "train fewer epochs at a time"
             )
-        state = self._array(list(params))
+        state = self._array(params)
         history = (self.real * max(epochs, 1))()
         order = (ctypes.c_size_t * max(n, 1))()
         epochs_run = ctypes.c_long(0)
@@ -294,7 +294,7 @@ class CTrainer:
                 ctypes.byref(epochs_run),
             )
         run = epochs_run.value + (code == DIVERGED)
-        return code, list(state), list(history[:run])
+        return code, state[:], history[:run]
 
     def _train_in_chunks(
         self,

@@ -14,7 +14,7 @@ them for the processor to overlap, where one sum at a time waits on each
 addition before the next (the moons trainer in C: 74 to 61 us an epoch).
 
 Each target's own ways of training faster live in its module: C's chunks of
-samples (`nnsym.targets.c`), JavaScript's pairs (`nnsym.targets.js`); they
+samples (`nnsym.targets.c`), JavaScript's groups (`nnsym.targets.js_group`); they
 build on `Bodies`, whose methods print what every target prints.
 """
 
@@ -100,7 +100,7 @@ class Bodies:
         self.printer = printer
         self.syntax = syntax
         self.widths = program.spec.arch
-        # Appended to every array's name: the second sample of a pair has its own.
+        # Appended to every array's name: each sample of a group has its own.
         self.suffix = suffix
 
     def z(self, n: int) -> str:

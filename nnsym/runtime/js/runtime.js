@@ -60,6 +60,34 @@ function _log1pRest(values, top) {
 const _POWERS_OF_TWO = new Float64Array(65);
 for (let n = 0; n <= 64; n++) _POWERS_OF_TWO[n] = 2 ** n;
 
+// _tanhLayer's coefficients, in a Float64Array rather than as literals: V8
+// builds a literal double with two instructions at each use (into a general
+// register, then across), where an element of a constant array at a constant
+// index is a memory operand of the multiply or add itself. The same arithmetic,
+// so the same bits (moons 2-16-16-1 loop trainer: 8 to 12% less time an epoch).
+const _TANH = Float64Array.of(
+  0.625, // 0: where the rational function hands over to exp
+  22.0, // 1: the cap on |x|
+  1.4426950408889634, // 2: 1 / ln2
+  0.5, // 3
+  6.93145751953125e-1, // 4: ln2, high part
+  1.42860682030941723212e-6, // 5: ln2, low part
+  1.26177193074810590878e-4, // 6-8: exp's p
+  3.02994407707441961300e-2,
+  9.99999999999999999910e-1,
+  3.00198505138664455042e-6, // 9-12: exp's q
+  2.52448340349684104192e-3,
+  2.27265548208155028766e-1,
+  2.0,
+  1.0, // 13
+  -9.64399179425052238628e-1, // 14-16: the rational function's numerator
+  -9.92877231001918586564e1,
+  -1.61468768441708447952e3,
+  1.12811678491632931402e2, // 17-19: its denominator, leading coefficient 1
+  2.23548839060100448583e3,
+  4.84406305325125486048e3,
+);
+
 // tanh for the hidden layers, Cephes's algorithm as in the C runtime's NAME_tanh
 // (nnsym/runtime/c/nnsym_tanh.h): a rational function of x*x below |x| = 0.625,
 // where 1 - 2/(exp(2|x|) + 1) would cancel, and that formula above, with |x|
@@ -79,28 +107,28 @@ for (let n = 0; n <= 64; n++) _POWERS_OF_TWO[n] = 2 ** n;
 // layer with arrays boxes nothing (moons 2-16-16-1 loop trainer: 89 to 73 us an
 // epoch).
 function _tanhLayer(z, a, count) {
+  const c = _TANH;
   for (let j = 0; j < count; j++) {
     const x = z[j];
     const m = Math.abs(x);
     let t;
-    if (m >= 0.625) {
-      const w = 2.0 * (m < 22.0 ? m : 22.0);
+    if (m >= c[0]) {
+      const capped = m < c[1] ? m : c[1];
+      const w = capped + capped;
       // round(w / ln2), in 2..64; truncation rounds, as w > 0.
-      const n = (1.4426950408889634 * w + 0.5) | 0;
+      const n = (c[2] * w + c[3]) | 0;
       // ln2 in two parts, the first exact in 15 bits, so that n * 6.93145751953125e-1 is exact.
-      const r = w - n * 6.93145751953125e-1 - n * 1.42860682030941723212e-6;
+      const r = w - n * c[4] - n * c[5];
       const rr = r * r;
-      const p = r * ((1.26177193074810590878e-4 * rr + 3.02994407707441961300e-2) * rr + 9.99999999999999999910e-1);
-      const q = ((3.00198505138664455042e-6 * rr + 2.52448340349684104192e-3) * rr + 2.27265548208155028766e-1) * rr + 2.0;
+      const p = r * ((c[6] * rr + c[7]) * rr + c[8]);
+      const q = ((c[9] * rr + c[10]) * rr + c[11]) * rr + c[12];
       // 1 - 2 / (exp(w) + 1), with exp(w) = 2**n * (q + p) / (q - p): one division.
       const b = q - p;
-      const e = 1.0 - (2.0 * b) / ((q + p) * _POWERS_OF_TWO[n] + b);
+      const e = c[13] - (b + b) / ((q + p) * _POWERS_OF_TWO[n] + b);
       t = x < 0 ? -e : e;
     } else if (m > 0) {
       const s = x * x;
-      const r =
-        ((-9.64399179425052238628e-1 * s + -9.92877231001918586564e1) * s + -1.61468768441708447952e3) /
-        (((s + 1.12811678491632931402e2) * s + 2.23548839060100448583e3) * s + 4.84406305325125486048e3);
+      const r = ((c[14] * s + c[15]) * s + c[16]) / (((s + c[17]) * s + c[18]) * s + c[19]);
       t = x + x * s * r;
     } else {
       t = x; // +-0 itself, or NaN
