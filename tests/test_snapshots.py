@@ -35,6 +35,7 @@ def test_the_snapshots_cover_every_target_and_nothing_is_stale():
     # Small enough to review and to keep in the repository (each Python module
     # carries lbfgs, lm and weight decay, about 21 KB, since they came, each
     # JavaScript module lbfgs and lm, about 18 KB, and each C header its
-    # jacobian, lm and lbfgs, about 30 KB).
+    # jacobian, lm and lbfgs, about 30 KB, and avr-libc's expm1 fallback and
+    # the JavaScript loop form's groups of samples, about 1 KB each).
     size = sum((snapshots.FOLDER / name).stat().st_size for name in names)
-    assert size < 3_100_000
+    assert size < 3_200_000

@@ -55,7 +55,7 @@ def _named_steps(gradients: Gradients) -> list[Assignment]:
     steps = []
     for layer in network.layers:
         steps += [Assignment(z, e) for z, e in zip(layer.z, layer.z_exprs)]
-        steps += [Assignment(a, e) for a, e in zip(layer.a, layer.a_exprs)]
+        steps += [Assignment(a, e) for a, e in layer.activation_steps]
     steps.append(Assignment(LOSS_SYMBOL, network.loss_to_evaluate))
     steps += [Assignment(delta, e) for delta, e in gradients.deltas]
     return steps

@@ -9,7 +9,8 @@ the graph and the checks find the math of a function they meet in an expression.
 
 User-defined activations (`--activation 'cube=x**3/3'`) become entries of the
 same shape, read by the safe parser of `nnsym diff`, and SymPy classes likewise.
-logsumexp is n-ary and stays a function of its own with a runtime helper.
+logsumexp is n-ary and stays a function of its own with a runtime helper, as do
+the three that evaluate a softmax layer (softmax_top, softmax_lp, softmax_output).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from sympy.codegen.cfunctions import expm1, log1p
 
 from nnsym.primitives import ACTIVATION, PRIMITIVES, Primitive
 from nnsym.primitives import LEAKY_SLOPE as LEAKY_SLOPE_TEXT
-from nnsym.runtime.numerics import _logsumexp
+from nnsym.runtime.numerics import _log1p_rest, _logsumexp
 
 # leaky_relu's slope for negative inputs, as an exact rational for SymPy.
 LEAKY_SLOPE = sympy.Rational(LEAKY_SLOPE_TEXT)
@@ -114,6 +115,26 @@ class logsumexp(Function):  # noqa: N801 - SymPy names functions in lower case
     def _latex(self, printer: sympy.printing.latex.LatexPrinter) -> str:
         inner = ", ".join(printer._print(arg) for arg in self.args)
         return r"\operatorname{LSE}\left(%s\right)" % inner
+
+
+class softmax_top(Function):  # noqa: N801
+    """The largest argument, where a softmax layer is shifted to (evaluated only)."""
+
+
+class softmax_lp(Function):  # noqa: N801
+    """log1p(sum_k exp(z_k - top)) over all z_k but the first largest; args top, *z.
+
+    logsumexp(z) is top + this, top = softmax_top(z): the term 1 of the largest
+    is never added, so a tiny sum keeps its digits. Evaluated only.
+    """
+
+
+class softmax_output(Function):  # noqa: N801
+    """exp((z - top) - lp), a softmax output: args z, top, lp (evaluated only).
+
+    Printed grouped as written: exp(z - lse) would round lse = top + lp to the
+    size of z first, an error of |z| eps in every output.
+    """
 
 
 def _namespace() -> dict[str, object]:
@@ -257,7 +278,12 @@ def numeric_functions() -> dict[str, Callable[..., float]]:
     Each is SymPy's lambdify of the definition with every table function inside
     expanded, on Python's `math`: for `lambdify(..., [numeric_functions(), "math"])`.
     """
-    numeric: dict[str, Callable[..., float]] = {"logsumexp": _logsumexp}
+    numeric: dict[str, Callable[..., float]] = {
+        "logsumexp": _logsumexp,
+        "softmax_top": max,
+        "softmax_lp": lambda top, *z: _log1p_rest(z, top),
+        "softmax_output": lambda z, top, lp: math.exp(z - top - lp),
+    }
     for name in [*PRIMITIVES, *_CUSTOM]:
         if name != "tanh":
             numeric[name] = _numeric(name, _CUSTOM_TEXT.get(name))

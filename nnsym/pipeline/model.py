@@ -7,7 +7,14 @@ from dataclasses import dataclass
 import sympy
 from sympy import Expr, Symbol
 
-from nnsym.pipeline.functions import function_of, logsumexp, softplus
+from nnsym.pipeline.functions import (
+    function_of,
+    logsumexp,
+    softmax_lp,
+    softmax_output,
+    softmax_top,
+    softplus,
+)
 from nnsym.pipeline.spec import Spec, bias_name, weight_name
 
 LOSS_SYMBOL = Symbol("L")
@@ -25,7 +32,18 @@ class Layer:
     z: tuple[Symbol, ...]
     a: tuple[Symbol, ...]
     z_exprs: tuple[Expr, ...]
+    # a in z: the formula that is shown and differentiated.
     a_exprs: tuple[Expr, ...]
+    # (symbol, expression) of a as the generated code computes it, with the
+    # named values it shares first, where that differs from a_exprs (softmax).
+    evaluated_steps: tuple[tuple[Symbol, Expr], ...] | None = None
+
+    @property
+    def activation_steps(self) -> tuple[tuple[Symbol, Expr], ...]:
+        """(symbol, expression) of the activations as the generated code has them."""
+        if self.evaluated_steps is not None:
+            return self.evaluated_steps
+        return tuple(zip(self.a, self.a_exprs))
 
     @property
     def params(self) -> tuple[Symbol, ...]:
@@ -76,6 +94,23 @@ def activate(name: str, z: tuple[Symbol, ...]) -> tuple[Expr, ...]:
         return tuple(sympy.exp(zk - lse) for zk in z)
     elementwise = function_of(name)
     return tuple(elementwise(zk) for zk in z)
+
+
+def evaluated_softmax(
+    index: int, z: tuple[Symbol, ...], a: tuple[Symbol, ...]
+) -> tuple[tuple[Symbol, Expr], ...]:
+    """Layer `index`'s softmax as evaluated: top, lp, then a_k = exp((z_k - top) - lp).
+
+    The log-sum-exp is kept apart as top (the largest z) + lp (log1p of the
+    other terms), as in the loop form (loops.py), so that no output rounds it.
+    """
+    top = Symbol(f"top{index}", real=True)
+    lp = Symbol(f"lp{index}", real=True)
+    return (
+        (top, softmax_top(*z)),
+        (lp, softmax_lp(top, *z)),
+        *((ak, softmax_output(zk, top, lp)) for zk, ak in zip(z, a)),
+    )
 
 
 def loss_expression(
@@ -140,8 +175,8 @@ def _others_logsumexp(z: tuple[Symbol, ...], k: int) -> Expr:
 def build_network(spec: Spec, evaluated: bool = True) -> Network:
     """Build the symbols and expressions of `spec`'s network and loss.
 
-    With `evaluated` False, no `evaluated_loss`, for callers that only
-    differentiate.
+    With `evaluated` False, no `evaluated_loss` and no `evaluated_steps`, for
+    callers that only differentiate.
     """
     inputs = sympy.symbols(f"x0:{spec.arch[0]}", real=True)
     targets = sympy.symbols(f"y0:{spec.arch[-1]}", real=True)
@@ -160,6 +195,7 @@ def build_network(spec: Spec, evaluated: bool = True) -> Network:
             for j in range(n_out)
         )
         activation = spec.activations[index - 1]
+        softmax = evaluated and activation == "softmax"
         layers.append(
             Layer(
                 index,
@@ -171,6 +207,7 @@ def build_network(spec: Spec, evaluated: bool = True) -> Network:
                 a,
                 z_exprs,
                 activate(activation, z),
+                evaluated_softmax(index, z, a) if softmax else None,
             )
         )
         previous = a
@@ -178,7 +215,7 @@ def build_network(spec: Spec, evaluated: bool = True) -> Network:
     last = spec.output_activation
     loss_on_z = loss_expression(spec.loss, out.z, out.a_exprs, targets, last)
     loss = loss_expression(spec.loss, out.z, out.a, targets, last)
-    evaluated = (
+    evaluated_loss = (
         loss_expression(spec.loss, out.z, out.a, targets, last, differentiable=False)
         if evaluated
         else loss
@@ -190,5 +227,5 @@ def build_network(spec: Spec, evaluated: bool = True) -> Network:
         tuple(layers),
         loss_on_z,
         loss,
-        None if evaluated == loss else evaluated,
+        None if evaluated_loss == loss else evaluated_loss,
     )

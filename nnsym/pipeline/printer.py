@@ -32,6 +32,9 @@ from nnsym.primitives import PRIMITIVES, Primitive
 # a table entry): SymPy name -> helper name.
 RUNTIME_HELPERS = {"logsumexp": "_logsumexp"}
 
+# Stands for a printed argument, to print a call of a target's own exp.
+_ARGUMENT = sympy.Symbol("nnsym_argument", real=True)
+
 
 class PrimitivePrinting:
     """Mixin for a SymPy code printer: print the table's functions, and their helpers.
@@ -93,6 +96,34 @@ class PrimitivePrinting:
         self.helper_entries[helper] = entry
         self.known_functions[name] = helper
         return super()._print_Function(expr)
+
+    # A softmax layer as evaluated (model.evaluated_softmax). In Python: the
+    # builtin max and the runtime's _log1p_rest; a target may print its own.
+    def _print_softmax_top(self, expr: sympy.Function) -> str:
+        return "max(%s)" % ", ".join(self._print(arg) for arg in expr.args)
+
+    def _print_softmax_lp(self, expr: sympy.Function) -> str:
+        top, *values = expr.args
+        self.helpers.add("_log1p_rest")
+        listed = ", ".join(self._print(v) for v in values)
+        return "_log1p_rest((%s%s), %s)" % (
+            listed,
+            "," if len(values) == 1 else "",
+            self._print(top),
+        )
+
+    def _print_softmax_output(self, expr: sympy.Function) -> str:
+        # exp((z - top) - lp) in every target's left-to-right arithmetic:
+        # printed as a SymPy sum, the three terms would come in SymPy's order,
+        # and top + lp (the log-sum-exp) might be rounded first.
+        z, top, lp = expr.args
+        grouped = "%s - %s - %s" % (
+            self.parenthesize(z, PRECEDENCE["Add"]),
+            self.parenthesize(top, PRECEDENCE["Add"], strict=True),
+            self.parenthesize(lp, PRECEDENCE["Add"], strict=True),
+        )
+        call = self._print(sympy.exp(_ARGUMENT))
+        return call.replace(_ARGUMENT.name, grouped)
 
     def fold_constants(self, expr: sympy.Expr) -> sympy.Expr:
         """`expr` with every constant sub-expression (sqrt(2/pi)) made one float."""

@@ -46,11 +46,10 @@ def forward_steps(network: Network) -> tuple[Assignment, ...]:
     steps: list[Assignment] = []
     for layer in network.layers:
         steps += [Assignment(z, e) for z, e in zip(layer.z, layer.z_exprs)]
-        shared, reduced = sympy.cse(
-            list(layer.a_exprs), symbols=temps, order="canonical"
-        )
+        named, exprs = zip(*layer.activation_steps)
+        shared, reduced = sympy.cse(list(exprs), symbols=temps, order="canonical")
         steps += [Assignment(t, e) for t, e in shared]
-        steps += [Assignment(a, e) for a, e in zip(layer.a, reduced)]
+        steps += [Assignment(a, e) for a, e in zip(named, reduced)]
     return tuple(steps)
 
 

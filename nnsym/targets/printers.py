@@ -11,6 +11,8 @@ Piecewise as one nested conditional expression.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sympy
 from sympy.codegen.ast import float32, float64, real
 from sympy.printing.c import C99CodePrinter
@@ -89,10 +91,11 @@ class CPrinter(PrimitivePrinting, StatementPrinting, C99CodePrinter):
     def __init__(self, prefix: str, dtype: str = "float64") -> None:
         # Before the mixin's __init__, which names the helpers with them.
         self.helper_prefix = prefix + "_"
+        self.prefix = prefix
         self.runtime_helpers = {
             "logsumexp": prefix + "_logsumexp",
             "tanh": prefix + "_tanh",
-            # The loop form's softmax (c/nnsym_softmax.h), printed by its loops.
+            # A softmax layer's top and lp (c/nnsym_softmax.h).
             "softmax": prefix + "_softmax_lp",
         }
         self.dtype = dtype
@@ -124,6 +127,25 @@ class CPrinter(PrimitivePrinting, StatementPrinting, C99CodePrinter):
             real_type,
             ", ".join(self._print(a) for a in expr.args),
         )
+
+    def _print_softmax_top(self, expr: sympy.Function) -> str:
+        return "%s_softmax_top(%s, 1)" % (self.prefix, self._real_array(expr.args))
+
+    def _print_softmax_lp(self, expr: sympy.Function) -> str:
+        top, *values = expr.args
+        return "%s_softmax_lp(%s, 1, %s)" % (
+            self.prefix,
+            self._real_array(values),
+            self._print(top),
+        )
+
+    def _real_array(self, values: Sequence[sympy.Expr]) -> str:
+        # A count and a compound literal array (C99), for c/nnsym_softmax.h,
+        # which the "softmax" runtime helper brings in.
+        self.helpers.add(self.runtime_helpers["softmax"])
+        real_type = "float" if self.dtype == "float32" else "double"
+        listed = ", ".join(self._print(v) for v in values)
+        return "%d, (const %s[]){%s}" % (len(values), real_type, listed)
 
 
 class JsPrinter(PrimitivePrinting, StatementPrinting, JavascriptCodePrinter):
@@ -159,6 +181,15 @@ class JsPrinter(PrimitivePrinting, StatementPrinting, JavascriptCodePrinter):
 
     def _print_Max(self, expr: sympy.Max) -> str:
         return "Math.max(%s)" % ", ".join(self._print(a) for a in expr.args)
+
+    def _print_softmax_top(self, expr: sympy.Function) -> str:
+        return "Math.max(%s)" % ", ".join(self._print(a) for a in expr.args)
+
+    def _print_softmax_lp(self, expr: sympy.Function) -> str:
+        # The runtime's _log1pRest (js/runtime.js), included in every module.
+        top, *values = expr.args
+        listed = ", ".join(self._print(v) for v in values)
+        return "_log1pRest([%s], %s)" % (listed, self._print(top))
 
     def _print_Min(self, expr: sympy.Min) -> str:
         return "Math.min(%s)" % ", ".join(self._print(a) for a in expr.args)

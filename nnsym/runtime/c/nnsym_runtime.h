@@ -24,6 +24,26 @@ static inline double NNSYM_RT(avr_log1p)(double x)
 #define log1pf(x) ((float)NNSYM_RT(avr_log1p)(x))
 #endif
 
+/* avr-libc has no expm1, which elu and the loop form's ce delta (1 - a) use:
+ * Kahan's form, as accurate near 0. Undefined again at the end of the
+ * implementation. */
+#if defined(__AVR__) && !defined(expm1f)
+#define NNSYM_AVR_EXPM1
+static inline double NNSYM_RT(avr_expm1)(double x)
+{
+    double u = exp(x);
+    if (u == 1.0) {
+        return x;
+    }
+    if (u - 1.0 == -1.0) {
+        return -1.0;
+    }
+    return (u - 1.0) * (x / log(u));
+}
+#define expm1(x) NNSYM_RT(avr_expm1)(x)
+#define expm1f(x) ((float)NNSYM_RT(avr_expm1)(x))
+#endif
+
 /* splitmix64 (Steele, Lea and Flood 2014): the one generator of init_params and
  * of the mini-batch shuffle in C and JavaScript, so that both draw the same
  * numbers for the same seed. unsigned long long has at least 64

@@ -1,30 +1,11 @@
-/* A softmax layer's log-sum-exp as top + lp, for the loop form (see
- * nnsym/pipeline/loops.py); included verbatim after nnsym_runtime.h (same
- * macros) by trainers that need it. Each output is then exp(-gap - lp), gap =
- * top - z: exp(z - lse) would round lse to the size of z first. Of v[0],
- * v[stride], ..., v[(n - 1) * stride]: one sample's outputs in a chunk of
- * samples stored neuron by neuron. */
+/* A softmax layer's log-sum-exp as top + lp, in both forms (see
+ * nnsym/pipeline/loops.py and model.evaluated_softmax); included verbatim after
+ * nnsym_runtime.h (same macros) by trainers that need it. Each output is then
+ * exp(-gap - lp), gap = top - z: exp(z - lse) would round lse to the size of z
+ * first. Of v[0], v[stride], ..., v[(n - 1) * stride]: one sample's outputs in
+ * a chunk of samples stored neuron by neuron (stride 1 in the unrolled form). */
 #include <math.h>
 #include <stddef.h>
-
-/* avr-libc has no expm1, which the ce delta uses for 1 - a: Kahan's form, as
- * accurate near 0. Undefined again at the end of the implementation. */
-#if defined(__AVR__) && !defined(expm1f)
-#define NNSYM_AVR_EXPM1
-static inline double NNSYM_RT(avr_expm1)(double x)
-{
-    double u = exp(x);
-    if (u == 1.0) {
-        return x;
-    }
-    if (u - 1.0 == -1.0) {
-        return -1.0;
-    }
-    return (u - 1.0) * (x / log(u));
-}
-#define expm1(x) NNSYM_RT(avr_expm1)(x)
-#define expm1f(x) ((float)NNSYM_RT(avr_expm1)(x))
-#endif
 
 /* The largest value. */
 static NNSYM_REAL NNSYM_RT(softmax_top)(size_t n, const NNSYM_REAL *v,
