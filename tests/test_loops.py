@@ -375,8 +375,12 @@ def test_the_docs_give_the_784_128_10_loop_modules_real_line_count(tmp_path):
 
     source = generate(make_spec("784-128-10", loss="ce", form="loops")).source
     lines = len(source.splitlines())
+    small = generate(make_spec("64-32-10", loss="ce", form="loops")).source
     root = Path(__file__).parent.parent
     readme = (root / "README.md").read_text(encoding="utf-8")
     forms = (root / "docs" / "forms.md").read_text(encoding="utf-8")
     assert f"as a {lines}-line module" in readme
     assert re.search(rf"\| 784-128-10 ce \| 101,770 \|[^\n]*\| {lines} \|", forms)
+    sentence = " ".join(forms.split())
+    assert f"{lines} lines for 784-128-10" in sentence
+    assert f"{len(small.splitlines())} lines for 64-32-10" in sentence

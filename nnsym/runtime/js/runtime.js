@@ -69,7 +69,7 @@ const _TANH = Float64Array.of(
   0.625, // 0: where the rational function hands over to exp
   22.0, // 1: the cap on |x|
   1.4426950408889634, // 2: 1 / ln2
-  0.5, // 3
+  6755399441055744.0, // 3: 1.5 * 2**52
   6.93145751953125e-1, // 4: ln2, high part
   1.42860682030941723212e-6, // 5: ln2, low part
   1.26177193074810590878e-4, // 6-8: exp's p
@@ -115,10 +115,14 @@ function _tanhLayer(z, a, count) {
     if (m >= c[0]) {
       const capped = m < c[1] ? m : c[1];
       const w = capped + capped;
-      // round(w / ln2), in 2..64; truncation rounds, as w > 0.
-      const n = (c[2] * w + c[3]) | 0;
+      // round(w / ln2), in 2..64, as a double: adding and subtracting 1.5 * 2**52
+      // rounds to the nearest integer, so that r needs no conversion to an
+      // integer and back (the index below converts it off that path; moons
+      // 2-16-16-1 loop trainer: 3 to 4% less time an epoch).
+      const rounded = c[2] * w + c[3] - c[3];
+      const n = rounded | 0;
       // ln2 in two parts, the first exact in 15 bits, so that n * 6.93145751953125e-1 is exact.
-      const r = w - n * c[4] - n * c[5];
+      const r = w - rounded * c[4] - rounded * c[5];
       const rr = r * r;
       const p = r * ((c[6] * rr + c[7]) * rr + c[8]);
       const q = ((c[9] * rr + c[10]) * rr + c[11]) * rr + c[12];
