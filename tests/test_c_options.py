@@ -49,12 +49,17 @@ NETS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def cache(tmp_path: Path, monkeypatch) -> Path:
-    """A cache of compiled trainers of this test's own."""
-    folder = tmp_path / "cache"
-    monkeypatch.setenv(ccache.CACHE_ENV, str(folder))
-    return folder
+@pytest.fixture(scope="module", autouse=True)
+def cache(tmp_path_factory) -> Path:
+    """A cache of compiled trainers of this file's own: each net compiles once."""
+    folder = tmp_path_factory.mktemp("cache")
+    saved = os.environ.get(ccache.CACHE_ENV)
+    os.environ[ccache.CACHE_ENV] = str(folder)
+    yield folder
+    if saved is None:
+        del os.environ[ccache.CACHE_ENV]
+    else:
+        os.environ[ccache.CACHE_ENV] = saved
 
 
 def _data(spec, count=12, seed=3):

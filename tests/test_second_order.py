@@ -351,18 +351,18 @@ def test_the_readme_lm_command_learns_xor_in_10_epochs(tmp_path):
     assert "10 epochs in" in ran.stdout and "stopped early at target loss" in ran.stdout
 
 
-def test_cli_refuses_lr_for_lm_and_weight_decay_on_the_c_engine(tmp_path):
+def test_cli_refuses_lr_for_lm_and_a_validation_split_on_the_c_engine(tmp_path):
     ran = run_cli_process(
         ["train", "--arch", "2-2-1", "--data", "xor", "--optimizer", "lm", "--lr", "1"],
         cwd=tmp_path,
     )
     assert ran.returncode == 2 and "takes no learning rate" in ran.stderr
     assert ran.stderr.count("\n") == 1
-    # The C trainer has lbfgs and lm, but no weight decay.
+    # The C trainer has lbfgs, lm and weight decay, but no validation set.
     ran = run_cli_process(
         [
-            *("train", "--data", "xor", "--optimizer", "lbfgs", "--engine", "c"),
-            *("--weight-decay", "0.01"),
+            *("train", "--data", "xor", "--optimizer", "adam", "--lr", "0.01"),
+            *("--engine", "c", "--validation-split", "0.25"),
         ],
         cwd=tmp_path,
     )

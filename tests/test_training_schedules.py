@@ -105,7 +105,11 @@ def _torch_train(m, xs, ys, start, epochs, settings, validation=None):
     return flat.detach().tolist(), rates
 
 
-def _agree(ours, theirs, tolerance=1e-12):
+# PyTorch's last bits differ from machine to machine (it picks its kernels by
+# the CPU's instruction set): with the same code and PyTorch 2.13, these runs
+# agreed to 1e-12 on one machine and to 1.7e-12 on another (3-4-3 ce, loop
+# form, plateau, the largest).
+def _agree(ours, theirs, tolerance=5e-12):
     assert len(ours) == len(theirs)
     assert max(abs(a - b) for a, b in zip(ours, theirs)) < tolerance
 
