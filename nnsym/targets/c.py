@@ -158,10 +158,16 @@ class CLoopContext(CContext):
     chunk: int = 0
 
 
-def c_loop_context(spec: Spec, dtype: str = "float64") -> CLoopContext:
-    """Print `spec`'s loop program as C loops for the loop template."""
+def c_loop_context(
+    spec: Spec, dtype: str = "float64", runtime_sigmoid: bool = False
+) -> CLoopContext:
+    """Print `spec`'s loop program as C loops for the loop template.
+
+    With `runtime_sigmoid`, sigmoid is c/nnsym_sigmoid.h's, which gcc vectorizes
+    (not the default: lm then parts from the Python module's, docs/targets.md).
+    """
     prefix, upper = spec.name, spec.name.upper()
-    printer = CPrinter(prefix, dtype)
+    printer = CPrinter(prefix, dtype, runtime_sigmoid)
     syntax = Syntax(
         const=lambda name, expr: f"const {prefix}_real {name} = {expr};",
         var=lambda name, expr: f"{prefix}_real {name} = {expr};",

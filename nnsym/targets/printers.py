@@ -85,10 +85,13 @@ class CPrinter(PrimitivePrinting, StatementPrinting, C99CodePrinter):
     """C99: doubles, or floats with `dtype="float32"` (expf, 1.0F, ...).
 
     Helpers are `static` functions named NAME_<entry>; logsumexp and tanh are
-    the runtime's NAME_logsumexp(n, values) and NAME_tanh(x).
+    the runtime's NAME_logsumexp(n, values) and NAME_tanh(x), and with
+    `runtime_sigmoid` (the loop form) sigmoid is the runtime's NAME_sigmoid(x).
     """
 
-    def __init__(self, prefix: str, dtype: str = "float64") -> None:
+    def __init__(
+        self, prefix: str, dtype: str = "float64", runtime_sigmoid: bool = False
+    ) -> None:
         # Before the mixin's __init__, which names the helpers with them.
         self.helper_prefix = prefix + "_"
         self.prefix = prefix
@@ -98,6 +101,9 @@ class CPrinter(PrimitivePrinting, StatementPrinting, C99CodePrinter):
             # A softmax layer's top and lp (c/nnsym_softmax.h).
             "softmax": prefix + "_softmax_lp",
         }
+        if runtime_sigmoid:
+            # c/nnsym_sigmoid.h: vectorizable over a layer, unlike exp().
+            self.runtime_helpers["sigmoid"] = prefix + "_sigmoid"
         self.dtype = dtype
         width = {"float64": float64, "float32": float32}[dtype]
         super().__init__({"type_aliases": {real: width}, "strict": True})
@@ -113,6 +119,16 @@ class CPrinter(PrimitivePrinting, StatementPrinting, C99CodePrinter):
         # The runtime's tanh (c/nnsym_tanh.h): one exp(), several times faster
         # than the C library's, and as accurate in both precisions.
         helper = self.runtime_helpers["tanh"]
+        self.helpers.add(helper)
+        return "%s(%s)" % (helper, self._print(expr.args[0]))
+
+    def _print_sigmoid(self, expr: sympy.Function) -> str:
+        # The loop form's: the runtime's (c/nnsym_sigmoid.h), which a loop over
+        # a layer's values compiles to vector instructions; the unrolled form
+        # keeps the table's definition, the Python module's arithmetic.
+        helper = self.runtime_helpers.get("sigmoid")
+        if helper is None:
+            return self._print_Function(expr)
         self.helpers.add(helper)
         return "%s(%s)" % (helper, self._print(expr.args[0]))
 

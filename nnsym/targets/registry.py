@@ -279,6 +279,7 @@ BUILTIN = (
             "c/nnsym_logsumexp.h",
             "c/nnsym_softmax.h",
             "c/nnsym_tanh.h",
+            "c/nnsym_sigmoid.h",
             "c/nnsym_outer.h",
             "c/nnsym_jacobian.h",
             "c/nnsym_second_order.h",
