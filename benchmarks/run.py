@@ -37,7 +37,7 @@ from benchmarks.common import (
 )
 from benchmarks.data import XOR_XS, XOR_YS, moons
 from benchmarks.peers import handwritten, micrograd_peer, torch_peer, var
-from benchmarks.targets import flop_lines, js_goals, targets_case
+from benchmarks.targets import flop_lines, js_goals, js_limit_lines, targets_case
 from benchmarks.targets import goals as target_goals
 from nnsym.pipeline.spec import make_spec
 
@@ -443,9 +443,12 @@ def main(argv: list[str] | None = None) -> int:
                 rows += new_rows
                 all_agree &= ok
         if "targets" in parts:
-            target_rows, ok = targets_case(config, directory, use_torch)
+            target_rows, ok, peaks = targets_case(config, directory, use_torch)
             rows += target_rows
             all_agree &= ok
+            if peaks:
+                report["peaks"] = asdict(peaks)
+            report["js_limit"] = js_limit_lines(target_rows, peaks)
             report["target_goals"] = target_goals(target_rows)
             report["js_goals"] = js_goals(target_rows)
             report["target_flops"] = flop_lines(target_rows)
@@ -524,11 +527,20 @@ def main(argv: list[str] | None = None) -> int:
         print("\nC trainer against PyTorch, same precision (goal: 3x):")
         print("\n".join("  " + line for line in report["target_goals"]))
     if report.get("target_flops"):
-        print("\nC trainers' arithmetic rate (FLOPs counted from the architecture):")
+        print(
+            "\nArithmetic rate (FLOPs counted from the architecture; C against"
+            " C's peak, JavaScript against JavaScript's):"
+        )
         print("\n".join("  " + line for line in report["target_flops"]))
     if report.get("js_goals"):
-        print("\nJavaScript against C, same form (goal: within 2x):")
+        print("\nJavaScript against C, same form (goal: within 1.5x):")
         print("\n".join("  " + line for line in report["js_goals"]))
+    if report.get("js_limit"):
+        print(
+            "\nJavaScript's limit (benchmarks/peak.mjs: multiply-add chains in Node,"
+            " fastest of its rounds):"
+        )
+        print("\n".join("  " + line for line in report["js_limit"]))
     if "torch_overtakes_at" in report:
         print(f"\nPyTorch first beats nnsym at: {report['torch_overtakes_at']}")
     if "generation" in report:

@@ -44,6 +44,9 @@ from nnsym.targets.cengine import (
 from nnsym.targets.python import generate, import_generated
 
 JS_RUNNER = Path(__file__).resolve().parent / "js_run.mjs"
+JS_PEAK = Path(__file__).resolve().parent / "peak.mjs"
+# FLOPs of one round of the JavaScript peak kernel, per lane count: about 10 ms.
+JS_PEAK_FLOPS = 100_000_000
 # float32 PyTorch's final loss agrees with float64's to this, relatively.
 FLOAT32_TOLERANCE = 1e-3
 
@@ -230,10 +233,21 @@ def _case(
     return rows, all_agree
 
 
-def targets_case(config, directory: Path, use_torch: bool) -> tuple[list, bool]:
+@dataclass
+class Peaks:
+    """This machine's FLOP/s: C's float64 and float32, JavaScript's (None: no Node)."""
+
+    c_float64: float
+    c_float32: float
+    js: float | None
+
+
+def targets_case(
+    config, directory: Path, use_torch: bool
+) -> tuple[list, bool, Peaks | None]:
     """XOR and moons: C, JavaScript, the Python module and PyTorch, ratios to C."""
     if shutil.which("gcc") is None and shutil.which("cc") is None:
-        return [], True
+        return [], True, None
     quick = config.moons_epochs < 10
     xor_epochs = 20 if quick else 20000
     rows, ok = _case(
@@ -273,11 +287,15 @@ def targets_case(config, directory: Path, use_torch: bool) -> tuple[list, bool]:
     _count_flops(more, arch, len(xs))
     peaks = _peaks(directory, config.repeats)
     for row in rows + more:
-        if row.flops and "nnsym C" in row.peer:
-            rate = row.flops / row.per_epoch
-            peak = peaks[1] if "float32" in row.peer else peaks[0]
+        rate = row.flops / row.per_epoch if row.flops else 0
+        if rate and "nnsym C" in row.peer:
+            peak = peaks.c_float32 if "float32" in row.peer else peaks.c_float64
             row.note = f"{rate / 1e9:.2f} GFLOP/s, {rate / peak:.1%} of peak"
-    return rows + more, ok and more_ok
+        elif rate and "JavaScript" in row.peer and peaks.js:
+            row.note = (
+                f"{rate / 1e9:.2f} GFLOP/s, {rate / peaks.js:.1%} of JavaScript's peak"
+            )
+    return rows + more, ok and more_ok, peaks
 
 
 def _count_flops(rows: list, arch: tuple[int, ...], samples: int) -> None:
@@ -285,16 +303,67 @@ def _count_flops(rows: list, arch: tuple[int, ...], samples: int) -> None:
         row.flops = epoch_flops(arch, samples, None)
 
 
-def _peaks(directory: Path, repeats: int) -> tuple[float, float]:
-    """This machine's float64 and float32 FLOP/s: benchmarks/peak.c's fastest round."""
+def _peaks(directory: Path, repeats: int) -> Peaks:
+    """C's peaks (benchmarks/peak.c) and JavaScript's (peak.mjs): fastest rounds."""
     measure = peak_kernel(directory)
     rounds = [measure() for _ in range(max(repeats, 3))]
-    return max(r[0] for r in rounds), max(r[1] for r in rounds)
+    node = shutil.which("node")
+    # At least 5 rounds: the first of each lane count includes V8's compiling it.
+    js = (
+        js_peak(node, max(repeats, 5), JS_PEAK_FLOPS)["flopsPerSecond"]
+        if node
+        else None
+    )
+    return Peaks(max(r[0] for r in rounds), max(r[1] for r in rounds), js)
+
+
+def js_peak(node: str, rounds: int, flops: int) -> dict:
+    """benchmarks/peak.mjs's report: fastest FLOP/s, its lanes, the chains' sums."""
+    out = subprocess.run(
+        [node, str(JS_PEAK), str(rounds), str(flops)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return json.loads(out)
 
 
 def flop_lines(rows: list) -> list[str]:
-    """Each C case's achieved GFLOP/s and its share of the peak kernel's."""
+    """Each case's achieved GFLOP/s and its share of its own language's peak."""
     return [f"{row.case}, {row.peer}: {row.note}" for row in rows if row.note]
+
+
+def js_limit_lines(rows: list, peaks: Peaks | None) -> list[str]:
+    """JavaScript's peak against C's, and the JS/C time ratio it allows on moons.
+
+    JavaScript at its peak would take C's FLOPs in (C's GFLOP/s / JavaScript's
+    peak) of C's time: no JavaScript trainer doing the same FLOPs can take a
+    smaller share.
+    """
+    if peaks is None or not peaks.js:
+        return []
+    lines = [
+        f"JavaScript peak: {peaks.js / 1e9:.1f} GFLOP/s float64 (C's, peak.c: "
+        f"{peaks.c_float64 / 1e9:.1f}); C's peak over JavaScript's: "
+        f"{peaks.c_float64 / peaks.js:.2f}x"
+    ]
+    for row in rows:
+        if not row.case.startswith("targets: moons") or not row.flops:
+            continue
+        rate = row.flops / row.per_epoch
+        if row.peer.startswith("nnsym JavaScript (loops"):
+            lines.append(
+                f"{row.peer}: {rate / 1e9:.2f} GFLOP/s, "
+                f"{rate / peaks.js:.1%} of JavaScript's peak"
+            )
+        if not row.peer.startswith("nnsym C loops ("):
+            continue
+        lines.append(
+            f"lowest JavaScript loops / {row.peer} its peak allows: "
+            f"{rate / peaks.js:.2f}x (C {rate / 1e9:.2f} GFLOP/s / "
+            f"JavaScript peak {peaks.js / 1e9:.1f})"
+        )
+    return lines
 
 
 def goals(rows: list) -> list[str]:

@@ -146,3 +146,46 @@ def test_playground_part_prints_frames_epochs_and_goals(tmp_path, capsys):
     assert all(case["epochs_per_second"] > 0 for case in cases[1:])
     assert "goal: XOR 2-2-1 at 60 frames/s with 10 epochs a frame" in printed
     assert "goal: moons 2-16-16-1, 200 points at 30 frames/s" in printed
+
+
+def test_the_javascript_peak_kernel_computes_the_chains_it_counts():
+    # Its chains' sums against the same multiplies and adds in Python (neither
+    # fuses them), from the repetitions the kernel reports it ran.
+    import shutil
+
+    from benchmarks.targets import js_peak
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("no node")
+    report = js_peak(node, 2, 2000)
+    assert report["flopsPerSecond"] > 0 and str(report["lanes"]) in report["totals"]
+    for lanes, result in report["totals"].items():
+        chains = [float(k) for k in range(int(lanes))]
+        for _ in range(result["repetitions"]):
+            chains = [value * 0.999999 + 1e-6 for value in chains]
+        total = 0.0
+        for value in chains:
+            total += value
+        assert result["total"] == total, lanes
+        assert 2 * int(lanes) * result["repetitions"] == pytest.approx(2000, rel=0.1)
+
+
+def test_the_javascript_limit_is_c_s_rate_over_javascript_s_peak():
+    from benchmarks.common import Row
+    from benchmarks.targets import Peaks, js_limit_lines
+
+    case = "targets: moons 2-16-16-1, 200 points (ratio to C)"
+    # 9e6 FLOPs an epoch in 1 ms: 9 GFLOP/s; JavaScript's, 2.25.
+    c_row = Row(case, "nnsym C loops (gcc -O2, ctypes)", [1.0], 1000, flops=9_000_000)
+    js_row = Row(case, "nnsym JavaScript (loops, Node)", [4.0], 1000, flops=9_000_000)
+    other = Row("targets: xor 2-2-1", "nnsym C loops (gcc -O2)", [1.0], 10, flops=9)
+    lines = js_limit_lines([c_row, js_row, other], Peaks(60e9, 120e9, 12e9))
+    assert lines == [
+        "JavaScript peak: 12.0 GFLOP/s float64 (C's, peak.c: 60.0); "
+        "C's peak over JavaScript's: 5.00x",
+        "lowest JavaScript loops / nnsym C loops (gcc -O2, ctypes) its peak allows: "
+        "0.75x (C 9.00 GFLOP/s / JavaScript peak 12.0)",
+        "nnsym JavaScript (loops, Node): 2.25 GFLOP/s, 18.8% of JavaScript's peak",
+    ]
+    assert js_limit_lines([c_row], Peaks(60e9, 120e9, None)) == []

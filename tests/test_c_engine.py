@@ -7,18 +7,20 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 import sympy
 
+from nnsym.errors import NnsymError
 from nnsym.models.data import load_data
 from nnsym.models.training import Trained, objective
 from nnsym.pipeline.loops import build_loop_program
 from nnsym.pipeline.spec import make_spec
 from nnsym.targets import ccache, cengine, source_for
 from nnsym.targets.cengine import load_trainer
-from nnsym.targets.cmodule import CEngine, c_engine
+from nnsym.targets.cmodule import CEngine, c_engine, start_c_engine
 from tests.helpers import module_for
 
 pytestmark = pytest.mark.skipif(
@@ -241,3 +243,45 @@ def test_c_engine_builds_through_the_cache(cache: Path):
     engine = c_engine(spec, module_for(spec))
     assert isinstance(engine, CEngine)
     assert len(list(cache.glob("*.so"))) == 1
+
+
+def test_a_first_order_run_builds_without_lm_and_lbfgs(cache: Path):
+    spec = make_spec("2-3-1", form="loops")
+    module = module_for(spec)
+    xs, ys = [[0, 0], [0, 1], [1, 0], [1, 1]], [[0], [1], [1], [0]]
+    lean = c_engine(spec, module, start_c_engine(spec, "adam"))
+    full = c_engine(spec, module)
+    assert not lean.trainer.second_order and full.trainer.second_order
+    # Another library (NAME_SECOND_ORDER 0), training as the full one does.
+    assert len(list(cache.glob("*.so"))) == 2
+    options = dict(optimizer="adam", lr=0.05, epochs=30, seed=2)
+    assert lean.train(xs, ys, **options) == full.train(xs, ys, **options)
+    with pytest.raises(ValueError, match="first-order optimizers only"):
+        lean.train(xs, ys, optimizer="lm", epochs=3, seed=2)
+    assert full.train(xs, ys, optimizer="lm", epochs=3, seed=2)[1]
+
+
+def test_the_compiler_runs_while_the_caller_goes_on(cache: Path, monkeypatch):
+    spec = make_spec("2-2-1")
+    release = threading.Event()
+    compile_shared = cengine.compile_shared
+
+    def held(*args, **kwargs):
+        assert release.wait(60)
+        return compile_shared(*args, **kwargs)
+
+    monkeypatch.setattr(cengine, "compile_shared", held)
+    pending = start_c_engine(spec, "sgd")  # returns before the compiler ran
+    assert not list(cache.glob("*.so"))
+    release.set()
+    trainer = pending.result()
+    assert trainer.forward(trainer.init_params(0), [1, 0])
+    assert len(list(cache.glob("*.so"))) == 1
+
+
+def test_a_compile_error_is_raised_in_the_callers_thread(cache: Path):
+    spec = make_spec("2-2-1")
+    pending = cengine.start_trainer(spec, "this is not C\n")
+    with pytest.raises(NnsymError, match="compiling the generated C failed"):
+        pending.result()
+    assert not [p for p in cache.iterdir() if p.name.startswith(".build-")]

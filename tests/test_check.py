@@ -259,8 +259,9 @@ def test_zero_against_zero_is_not_checked(capsys):
 
 def test_wide_inputs_give_gradients_well_above_rounding_and_a_short_line(capsys):
     # The default inputs used to halve: x783 was 2e-236 on 784 inputs, and 93 of
-    # the 100 sampled gradients were 0 on both sides, reported OK.
-    spec = make_spec("784-16-10", loss="ce")
+    # the 100 sampled gradients were 0 on both sides, reported OK (784-16-10; two
+    # hidden neurons and three classes show the same in a tenth of the time).
+    spec = make_spec("784-2-3", loss="ce")
     point = parse_at(None, spec)
     assert min(abs(x) for x in point.x) > 1e-3
     report = check_gradients(spec, point)

@@ -148,3 +148,46 @@ def test_param_names_are_the_network_parameters_in_order(arch, tmp_path):
     expected = tuple(p.name for p in build_network(spec).params)
     assert module.PARAM_NAMES == expected
     assert module.N_PARAMS == spec.n_params
+
+
+def rendered_bodies(spec, monkeypatch):
+    """The unformatted body of spec's Python module, as emit() renders it."""
+    bodies = []
+    monkeypatch.setattr(
+        render, "format_source", lambda text: bodies.append(text) or text
+    )
+    api.generate(spec)
+    monkeypatch.undo()
+    return bodies
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        make_spec("30-16-2", output_activation="softmax", loss="ce", form="loops"),
+        make_spec("2-3-1", activation="tanh", loss="mse", form="loops"),
+        make_spec("2-2-1"),
+    ],
+    ids=["30-16-2-loops", "2-3-1-loops", "2-2-1"],
+)
+def test_runtime_pieces_left_unformatted_give_what_black_gives(spec, monkeypatch):
+    (body,) = rendered_bodies(spec, monkeypatch)
+    formatted = []
+    original = render._black
+    monkeypatch.setattr(
+        render, "_black", lambda text: formatted.append(text) or original(text)
+    )
+    fast = render.format_source(body)
+    pieces = render.split_top_level(body)
+    if spec.form == "loops":  # the loop modules carry runtime definitions
+        assert sum(map(len, formatted)) < 0.6 * len(body), "runtime pieces formatted"
+    assert len(pieces) >= 2
+    assert fast == black.format_str(body, mode=render.BLACK_MODE)
+
+
+def test_every_runtime_definition_is_black_formatted_on_its_own():
+    # What format_source relies on to leave them as they are.
+    from nnsym.pipeline.runtime_source import definitions
+
+    for name, text in definitions().items():
+        assert render._black(text).strip() == text.strip(), name

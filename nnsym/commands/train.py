@@ -360,11 +360,17 @@ def run(args: argparse.Namespace) -> int:
     api.check_suffix(path, api.registry.DEFAULT)
     show_progress = not args.quiet and sys.stderr.isatty()
     report = stderr_progress(show_progress)
+    started = None
+    if engine is not None and engine.start is not None:
+        # The compiler runs while the Python module is derived and written.
+        report(f"generating the {api.registry.get(engine_name).language} trainer")
+        started = api.registry.resolve(engine.start)(spec, settings.optimizer)
     module = api.prepare_module(spec, path, force=args.force, progress=report)
     if engine is not None:
         # Seconds for small networks, minutes for large unrolled ones.
         report(f"compiling the {api.registry.get(engine_name).language} trainer")
-        module = api.registry.resolve(engine.load)(spec, module)
+        load = api.registry.resolve(engine.load)
+        module = load(spec, module) if started is None else load(spec, module, started)
     progress = api.ProgressLine(settings.epochs, sys.stderr) if show_progress else None
     try:
         result = api.run_training(module, plan, progress)

@@ -20,7 +20,7 @@ from nnsym.pipeline.jacobian import Jacobian
 from nnsym.pipeline.model import LOSS_SYMBOL
 from nnsym.pipeline.printer import ModulePrinter
 from nnsym.pipeline.reference import SelftestReference
-from nnsym.pipeline.runtime_source import runtime
+from nnsym.pipeline.runtime_source import definitions, runtime
 from nnsym.pipeline.sections import Section, forward_steps, sections
 from nnsym.pipeline.spec import Spec
 
@@ -328,30 +328,52 @@ def _black(source: str) -> str:
     return black.format_str(source, mode=BLACK_MODE)
 
 
+def _formatted_already() -> frozenset[str]:
+    # nnsym.runtime's definitions, which templates include verbatim: CI keeps
+    # their files black-formatted in BLACK_MODE, so black leaves them as they are.
+    return frozenset(text.strip() for text in definitions().values())
+
+
 def format_source(source: str) -> str:
     """black's formatting of `source`; large modules are formatted in parallel.
 
     The result is byte for byte what one black run over the whole source gives
-    (see `split_top_level`); black's time grows with the number of statements
-    and is most of the time spent on a large network.
+    (see `split_top_level`). Pieces that are nnsym.runtime definitions as
+    written are black's output already and are not formatted again (two thirds
+    of black's time on a loop module). black's time grows with the number of
+    statements and is most of the time spent on a large network.
     """
-    workers = min(os.cpu_count() or 1, 4)
-    if source.count("\n") < PARALLEL_MIN_LINES or workers < 2:
-        return _black(source)
     pieces = split_top_level(source)
-    if len(pieces) < 2:
+    known = _formatted_already()
+    formatted = {
+        i: piece.rstrip() + "\n"
+        for i, piece in enumerate(pieces)
+        if piece.strip() in known
+    }
+    if not formatted and (len(pieces) < 2 or source.count("\n") < PARALLEL_MIN_LINES):
         return _black(source)
+    rest = [i for i in range(len(pieces)) if i not in formatted]
+    formatted.update(zip(rest, _black_all([pieces[i] for i in rest])))
+    return "\n\n".join(formatted[i] for i in range(len(pieces)))
+
+
+def _black_all(pieces: list[str]) -> list[str]:
+    # black on each piece: in worker processes when there are many lines.
+    workers = min(os.cpu_count() or 1, 4)
+    lines = sum(piece.count("\n") for piece in pieces)
+    if lines < PARALLEL_MIN_LINES or workers < 2 or len(pieces) < 2:
+        return [_black(piece) for piece in pieces]
     # Largest first, so that no worker is left with a long piece at the end.
     order = sorted(range(len(pieces)), key=lambda i: -len(pieces[i]))
     try:
         context = multiprocessing.get_context("fork")
     except ValueError:  # no fork on this platform: one process
-        return _black(source)
+        return [_black(piece) for piece in pieces]
     pool = ProcessPoolExecutor(
         max_workers=workers, mp_context=context, initializer=_worker_signals
     )
     try:
-        formatted = dict(zip(order, pool.map(_black, [pieces[i] for i in order])))
+        done = dict(zip(order, pool.map(_black, [pieces[i] for i in order])))
     except BaseException:
         # Interrupted (Ctrl-C, SIGTERM) or failed: end the workers now rather
         # than wait for their pieces, so that none outlives nnsym and keeps its
@@ -359,7 +381,7 @@ def format_source(source: str) -> str:
         _end_workers(pool)
         raise
     pool.shutdown()
-    return "\n\n".join(formatted[i] for i in range(len(pieces)))
+    return [done[i] for i in range(len(pieces))]
 
 
 def _worker_signals() -> None:

@@ -56,10 +56,13 @@ def compile_shared(
     folder: Path,
     compiler: str | None = None,
     flags: Sequence[str] | None = None,
+    defines: Sequence[str] = (),
 ) -> Path:
     """Compile a generated C trainer (header text) into a shared library in `folder`.
 
     Without `flags`: FAST_FLAGS, or PORTABLE_FLAGS where the compiler refuses those.
+    `defines`: macros set on the command line ("NAME=VALUE"), e.g. the header's
+    NAME_SECOND_ORDER.
     """
     compiler = compiler or require_compiler()
     header = folder / f"{prefix}.h"
@@ -71,7 +74,8 @@ def compile_shared(
     )
     library = folder / f"lib{prefix}.so"
     for attempt in (flags,) if flags is not None else (FAST_FLAGS, PORTABLE_FLAGS):
-        command = [compiler, *attempt, "-o", str(library), str(unit), "-lm"]
+        macros = [f"-D{define}" for define in defines]
+        command = [compiler, *attempt, *macros, "-o", str(library), str(unit), "-lm"]
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode == 0:
             break

@@ -77,6 +77,12 @@ def cache_key(source: str, compiler: str, flags: tuple[str, ...]) -> str:
     return digest.hexdigest()
 
 
+def cached_path(key: str, prefix: str) -> Path | None:
+    """The cached library for `key`, if it was built before; else None."""
+    final = cache_dir() / f"{prefix}-{key[:32]}.so"
+    return final if final.is_file() else None
+
+
 def cached_library(
     key: str, prefix: str, build: Callable[[Path], Path]
 ) -> tuple[Path, Path | None]:
@@ -84,10 +90,11 @@ def cached_library(
 
     Returns (library, temporary folder to remove after loading, or None).
     """
+    found = cached_path(key, prefix)
+    if found is not None:
+        return found, None
     folder = cache_dir()
     final = folder / f"{prefix}-{key[:32]}.so"
-    if final.is_file():
-        return final, None
     try:
         folder.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=".build-", dir=folder))

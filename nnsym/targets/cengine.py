@@ -11,6 +11,7 @@ import array
 import ctypes
 import itertools
 import shutil
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -30,7 +31,12 @@ from nnsym.targets.cbuild import (  # noqa: F401 (re-exported)
     require_compiler,
     trainer_struct,
 )
-from nnsym.targets.ccache import cache_key, cached_library, generator_fingerprint
+from nnsym.targets.ccache import (
+    cache_key,
+    cached_library,
+    cached_path,
+    generator_fingerprint,
+)
 
 OPTIMIZER_CODES = {"sgd": 0, "momentum": 1, "adam": 2, "lm": 3, "lbfgs": 4}
 REDUCTION_CODES = {"sum": 0, "mean": 1}
@@ -38,13 +44,23 @@ OK, DIVERGED, BAD_OPTIONS, TOO_MANY_PARAMS = 0, 1, 2, 3
 # The longest call into C that train() makes when it trains in chunks: a
 # signal (Ctrl-C, SIGTERM) is handled only once the call returns.
 CHUNK_SECONDS = 0.1
+# A compiled library, and the temporary folder to remove once it is loaded.
+Built = tuple[Path, Path | None]
 
 
 class CTrainer:
     """A compiled C trainer, called through ctypes with Python lists in and out."""
 
-    def __init__(self, library: Path, spec: Spec, dtype: str = "float64") -> None:
+    def __init__(
+        self,
+        library: Path,
+        spec: Spec,
+        dtype: str = "float64",
+        second_order: bool = True,
+    ) -> None:
         self.library = ctypes.CDLL(str(library))
+        # False: built with NAME_SECOND_ORDER 0, without lm and lbfgs.
+        self.second_order = second_order
         self.prefix = spec.name
         self.real = ctypes.c_float if dtype == "float32" else ctypes.c_double
         self._typecode = "f" if dtype == "float32" else "d"
@@ -339,17 +355,57 @@ class CTrainer:
         return code, run.epochs_run
 
 
-def load_trainer(
-    spec: Spec, source: str | Callable[[], str], dtype: str = "float64"
-) -> CTrainer:
-    """Compile `source`, `spec`'s generated C (or a function writing it), and load it.
+class PendingTrainer:
+    """A C trainer being compiled in a thread while the caller goes on.
+
+    result() waits for the compiler and loads the library; a compile error is
+    raised there, in the caller's thread.
+    """
+
+    def __init__(
+        self, spec: Spec, dtype: str, second_order: bool, build: Callable[[], Built]
+    ) -> None:
+        self.spec, self.dtype, self.second_order = spec, dtype, second_order
+        self._built: list[Built] = []
+        self._error: list[BaseException] = []
+        self._thread = threading.Thread(target=self._run, args=(build,))
+        self._thread.start()
+
+    def _run(self, build: Callable[[], Built]) -> None:
+        try:
+            self._built.append(build())
+        except BaseException as error:  # noqa: BLE001 (re-raised by result())
+            self._error.append(error)
+
+    def result(self) -> CTrainer:
+        """The loaded trainer, once the compiler is done."""
+        self._thread.join()
+        if self._error:
+            raise self._error[0]
+        library, temporary = self._built[0]
+        try:
+            return CTrainer(library, self.spec, self.dtype, self.second_order)
+        finally:
+            if temporary is not None:  # the loaded library stays mapped
+                shutil.rmtree(temporary, ignore_errors=True)
+
+
+def start_trainer(
+    spec: Spec,
+    source: str | Callable[[], str],
+    dtype: str = "float64",
+    second_order: bool = True,
+) -> PendingTrainer:
+    """Start building `spec`'s C trainer from `source` (or a function writing it).
 
     The library is reused from the cache of compiled trainers when the same
-    source was compiled before by the same compiler (nnsym.targets.ccache);
-    else compiled there, or, where the cache cannot be written, in a temporary
-    folder removed once loaded (the loaded library stays mapped). A function
-    is called only on a miss: the key is then the spec, the dtype and nnsym's
-    own files (generator_fingerprint), not the source.
+    source was compiled before by the same compiler with the same flags
+    (nnsym.targets.ccache); else the compiler runs in a thread, in the cache
+    (or, where it cannot be written, in a temporary folder removed once
+    loaded), while the caller goes on. A function is called only on a miss,
+    before this returns: the key is then the spec, the dtype and nnsym's own
+    files (generator_fingerprint), not the source. `second_order` False builds
+    without lm and lbfgs (NAME_SECOND_ORDER 0), in half the compile time.
     """
     compiler = require_compiler()
     if callable(source):
@@ -358,14 +414,34 @@ def load_trainer(
     else:
         identity, text = source, source
         write = lambda: text  # noqa: E731
-    key = cache_key(identity, compiler, (*FAST_FLAGS, "|", *PORTABLE_FLAGS))
-    library, temporary = cached_library(
-        key,
-        spec.name,
-        lambda folder: compile_shared(write(), spec.name, folder, compiler),
+    defines = () if second_order else (f"{spec.name.upper()}_SECOND_ORDER=0",)
+    key = cache_key(identity, compiler, (*FAST_FLAGS, "|", *PORTABLE_FLAGS, *defines))
+    found = cached_path(key, spec.name)
+    if found is not None:
+        return PendingTrainer(spec, dtype, second_order, lambda: (found, None))
+    written = write()
+    return PendingTrainer(
+        spec,
+        dtype,
+        second_order,
+        lambda: cached_library(
+            key,
+            spec.name,
+            lambda folder: compile_shared(
+                written, spec.name, folder, compiler, defines=defines
+            ),
+        ),
     )
-    try:
-        return CTrainer(library, spec, dtype)
-    finally:
-        if temporary is not None:
-            shutil.rmtree(temporary, ignore_errors=True)
+
+
+def load_trainer(
+    spec: Spec,
+    source: str | Callable[[], str],
+    dtype: str = "float64",
+    second_order: bool = True,
+) -> CTrainer:
+    """Compile `source`, `spec`'s generated C (or a function writing it), and load it.
+
+    start_trainer(...).result(): see there for the cache.
+    """
+    return start_trainer(spec, source, dtype, second_order).result()

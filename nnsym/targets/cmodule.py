@@ -17,8 +17,11 @@ from nnsym.targets.cengine import (
     DIVERGED,
     TOO_MANY_PARAMS,
     CTrainer,
-    load_trainer,
+    PendingTrainer,
+    start_trainer,
 )
+
+SECOND_ORDER = ("lm", "lbfgs")
 
 
 class CEngine:
@@ -81,8 +84,13 @@ class CEngine:
             clip_grad_norm,
             (None, None),
         )
+        if optimizer in SECOND_ORDER and not self.trainer.second_order:
+            raise ValueError(
+                "this C trainer was built for first-order optimizers only "
+                "(c_engine(..., optimizer=%r) builds one with lm and lbfgs)" % optimizer
+            )
         start = self.module.init_params(seed) if params is None else list(params)
-        full_batch = optimizer in ("lm", "lbfgs")
+        full_batch = optimizer in SECOND_ORDER
         if full_batch and batch_size is not None and batch_size < len(xs):
             raise ValueError(
                 "optimizer %r runs on the full batch; leave batch_size out" % optimizer
@@ -171,8 +179,25 @@ class CEngine:
         return right / len(xs)
 
 
-def c_engine(spec: Spec, module: ModuleType) -> CEngine:
-    """`module` (spec's Python module) training through spec's compiled C trainer."""
+def start_c_engine(spec: Spec, optimizer: str | None = None) -> PendingTrainer:
+    """Start compiling spec's C trainer (c_engine takes it once the module is ready).
+
+    With a first-order `optimizer`, the trainer is built without lm and lbfgs,
+    which take half of the compiler's time; None or lm/lbfgs builds them all.
+    """
     from nnsym.targets import source_for
 
-    return CEngine(module, load_trainer(spec, lambda: source_for(spec, "c")))
+    second_order = optimizer is None or optimizer in SECOND_ORDER
+    return start_trainer(spec, lambda: source_for(spec, "c"), "float64", second_order)
+
+
+def c_engine(
+    spec: Spec, module: ModuleType, started: PendingTrainer | None = None
+) -> CEngine:
+    """`module` (spec's Python module) training through spec's compiled C trainer.
+
+    `started`: the trainer start_c_engine began compiling; else built here with
+    every optimizer.
+    """
+    pending = started if started is not None else start_c_engine(spec)
+    return CEngine(module, pending.result())

@@ -93,7 +93,10 @@ class Engine:
     """`nnsym train --engine NAME`: training run in this target's code.
 
     `prepare()` refuses early (before any file is written) what would make
-    loading fail; `load(spec, module)` returns the module to train with;
+    loading fail; `start(spec, optimizer)`, if given, begins the build (the
+    compiler runs while the Python module is written) and returns what
+    `load(spec, module, started)` finishes; `load(spec, module)` alone builds
+    and returns the module to train with;
     `batch_note` is said when mini-batches are shuffled in another order;
     `optimizers` are the ones its trainer has (the others run in Python only);
     `options`, the `nnsym train` options beyond the basic ones it has
@@ -102,6 +105,7 @@ class Engine:
 
     prepare: Ref
     load: Ref
+    start: Ref | None = None
     batch_note: str = ""
     optimizers: tuple[str, ...] = ("sgd", "momentum", "adam")
     options: tuple[str, ...] = ()
@@ -288,6 +292,7 @@ BUILTIN = (
         engine=Engine(
             prepare="nnsym.targets.cengine:require_compiler",
             load="nnsym.targets.cmodule:c_engine",
+            start="nnsym.targets.cmodule:start_c_engine",
             batch_note="--engine c shuffles mini-batches in the C trainer's "
             "splitmix64 order, so its parameters differ from --engine python's "
             "(docs/targets.md)",
