@@ -105,11 +105,26 @@ def footprint(chip: Chip, spec: Spec, dtype: str, folder: Path) -> Footprint:
     empty.write_text(EMPTY)
     base = [chip.compiler, *COMMON_FLAGS, *chip.flags, "-I", str(folder)]
     link = ["-Wl,--gc-sections", *(MPS2_MEMORY if chip.machine else ())]
-    subprocess.run(
+    compiled = subprocess.run(
         [*base, "-c", "-o", str(folder / "trainer.o"), str(alone)],
-        check=True,
         capture_output=True,
+        text=True,
+        check=False,
     )
+    if compiled.returncode != 0:
+        # A row that says why (the compiler's first error), not a lost run.
+        error = next(
+            (line for line in compiled.stderr.splitlines() if "error:" in line),
+            compiled.stderr.strip()[:200],
+        )
+        return Footprint(
+            chip.name,
+            dtype,
+            spec.form,
+            "-".join(map(str, spec.arch)),
+            spec.n_params,
+            note="does not compile: " + error.split("error:", 1)[-1].strip(),
+        )
     subprocess.run(
         [*base, "-fstack-usage", "-c", "-o", str(folder / "minimal.o")]
         + [str(minimal)],
@@ -276,9 +291,10 @@ def devices_table(report: dict) -> str:
     ]
     for row in report["footprints"]:
         if row["note"]:
+            alone = _kb(row["trainer_flash"]) if row["trainer_flash"] else "-"
             lines.append(
                 f"| {row['chip']} | {row['dtype']} | {row['form']} | {row['arch']} | "
-                f"{row['n_params']:,} | {_kb(row['trainer_flash'])} | "
+                f"{row['n_params']:,} | {alone} | "
                 f"{row['note']} | | | no |"
             )
             continue

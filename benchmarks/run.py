@@ -2,6 +2,7 @@
 
     python -m benchmarks            # everything (about 6 minutes on 2 cores)
     python -m benchmarks --quick    # tiny sizes, to check that it all runs
+    python -m benchmarks --all      # the slow parts too: every figure in one run
 
 Peers run in one process, interleaved (a round of every peer, repeated), from
 the same initial parameters; the table shows medians, and each ratio is the
@@ -22,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -41,6 +43,11 @@ from benchmarks.targets import flop_lines, js_goals, js_limit_lines, targets_cas
 from benchmarks.targets import goals as target_goals
 from nnsym.pipeline.spec import make_spec
 
+# What a plain run measures, and the slow parts that only --only or --all run
+# (whole processes, microcontroller simulators, a browser, minutes of pure Python).
+DEFAULT_PARTS = ("xor", "moons", "sweep", "generation", "naive", "pypy", "targets")
+DEFAULT_PARTS += ("loops", "scale", "digits", "threshold", "engine", "speed")
+SLOW_PARTS = ("devices", "playground", "training", "defaults")
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 PYPY_VERSION = (
     "import platform, sys; print('Python %s, PyPy %s' % (platform.python_version(),"
@@ -393,6 +400,16 @@ def machine() -> dict:
     }
 
 
+def attempt(report: dict, name: str, part) -> None:
+    """report[name] = part(); a part that fails is named, its traceback shown, and
+    the other parts' figures are still printed and written."""
+    try:
+        report[name] = part()
+    except Exception:  # noqa: BLE001 - any failure of one part
+        traceback.print_exc()
+        report.setdefault("failed", []).append(name)
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The benchmark's options."""
     parser = argparse.ArgumentParser(
@@ -404,16 +421,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-pypy", action="store_true", help="leave PyPy out")
     parser.add_argument(
         "--only",
-        choices=(
-            *("xor", "moons", "sweep", "generation", "naive", "pypy", "targets"),
-            *("loops", "scale", "digits", "threshold", "engine", "speed"),
-            "playground",
-            "devices",
-            "training",
-            "defaults",
-        ),
+        choices=DEFAULT_PARTS + SLOW_PARTS,
         action="append",
         help="run only these parts (repeatable)",
+    )
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="every part, the slow ones too (devices, playground, training, defaults)",
     )
     parser.add_argument("--output", type=Path, help="JSON file to write")
     return parser.parse_args(argv)
@@ -425,11 +440,7 @@ def main(argv: list[str] | None = None) -> int:
     config = QUICK if args.quick else FULL
     if args.repeats:
         config = Config(**{**asdict(config), "repeats": args.repeats})
-    parts = set(
-        args.only
-        or ("xor", "moons", "sweep", "generation", "naive", "pypy", "targets")
-        + ("loops", "scale", "digits", "threshold", "engine", "speed")
-    )
+    parts = set(DEFAULT_PARTS + SLOW_PARTS if args.all else args.only or DEFAULT_PARTS)
     use_torch = not args.no_torch and torch_peer.available()
     pypy = None if args.no_pypy else shutil.which("pypy3")
     report: dict = {"machine": machine(), "config": asdict(config)}
@@ -502,19 +513,19 @@ def main(argv: list[str] | None = None) -> int:
         if "devices" in parts:
             from benchmarks.footprint import devices_case
 
-            report["devices"] = devices_case(directory, quick)
+            attempt(report, "devices", lambda: devices_case(directory, quick))
         if "playground" in parts:
             from benchmarks.playground import playground_case
 
-            report["playground"] = playground_case(directory, quick)
+            attempt(report, "playground", lambda: playground_case(directory, quick))
         if "training" in parts:  # not in the default run: minutes of pure Python
             from benchmarks.optimizers import training_case
 
-            report["optimizers"] = training_case(directory, quick)
+            attempt(report, "optimizers", lambda: training_case(directory, quick))
         if "defaults" in parts:  # not in the default run: whole processes
             from benchmarks.process import process_case
 
-            report["defaults"] = process_case(directory, quick)
+            attempt(report, "defaults", lambda: process_case(directory, quick))
     report["training"] = [
         {**asdict(row), "median": row.median, "per_epoch": row.per_epoch}
         | {"ratio": row.ratio}
@@ -589,7 +600,11 @@ def main(argv: list[str] | None = None) -> int:
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     print(f"\nwrote {output}")
+    if report.get("failed"):
+        print(
+            f"error: these parts failed: {', '.join(report['failed'])}", file=sys.stderr
+        )
     if not all_agree:
         print("error: some peers computed different numbers", file=sys.stderr)
         return 1
-    return 0
+    return 1 if report.get("failed") else 0
