@@ -92,6 +92,16 @@ def _stack_usage(folder: Path) -> dict[str, int]:
     return frames
 
 
+def _footprint(
+    chip: Chip, spec: Spec, dtype: str, *sizes: int, note: str = ""
+) -> Footprint:
+    """A Footprint row of `spec` on `chip`: its sizes in the dataclass's order."""
+    arch = "-".join(map(str, spec.arch))
+    return Footprint(
+        chip.name, dtype, spec.form, arch, spec.n_params, *sizes, note=note
+    )
+
+
 def footprint(chip: Chip, spec: Spec, dtype: str, folder: Path) -> Footprint:
     """Build the trainer alone, the least program and an empty one for `chip`."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -117,14 +127,8 @@ def footprint(chip: Chip, spec: Spec, dtype: str, folder: Path) -> Footprint:
             (line for line in compiled.stderr.splitlines() if "error:" in line),
             compiled.stderr.strip()[:200],
         )
-        return Footprint(
-            chip.name,
-            dtype,
-            spec.form,
-            "-".join(map(str, spec.arch)),
-            spec.n_params,
-            note="does not compile: " + error.split("error:", 1)[-1].strip(),
-        )
+        note = "does not compile: " + error.split("error:", 1)[-1].strip()
+        return _footprint(chip, spec, dtype, note=note)
     subprocess.run(
         [*base, "-fstack-usage", "-c", "-o", str(folder / "minimal.o")]
         + [str(minimal)],
@@ -145,15 +149,7 @@ def footprint(chip: Chip, spec: Spec, dtype: str, folder: Path) -> Footprint:
             memory = {"text": "flash", "data": "RAM"}.get(region.group(1), "memory")
             note = f"does not link: {memory} too small"
             trainer_flash, _ = sizes(chip, folder / "trainer.o")
-            return Footprint(
-                chip.name,
-                dtype,
-                spec.form,
-                "-".join(map(str, spec.arch)),
-                spec.n_params,
-                trainer_flash,
-                note=note,
-            )
+            return _footprint(chip, spec, dtype, trainer_flash, note=note)
         linked.check_returncode()
     frames = _stack_usage(folder)
     prefix = f"{name}_"
@@ -169,17 +165,8 @@ def footprint(chip: Chip, spec: Spec, dtype: str, folder: Path) -> Footprint:
     trainer_flash, _ = sizes(chip, folder / "trainer.o")
     program_flash, static_ram = sizes(chip, folder / "minimal.elf")
     empty_flash, _ = sizes(chip, folder / "empty.elf")
-    return Footprint(
-        chip.name,
-        dtype,
-        spec.form,
-        "-".join(map(str, spec.arch)),
-        spec.n_params,
-        trainer_flash,
-        program_flash,
-        empty_flash,
-        static_ram,
-        stack,
+    return _footprint(
+        chip, spec, dtype, trainer_flash, program_flash, empty_flash, static_ram, stack
     )
 
 
