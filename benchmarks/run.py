@@ -1,6 +1,6 @@
 """nnsym against its peers: training speed, generation speed, PyPy, a width sweep.
 
-    python -m benchmarks            # everything (about 6 minutes on 2 cores)
+    python -m benchmarks            # the default parts: all but the slow ones
     python -m benchmarks --quick    # tiny sizes, to check that it all runs
     python -m benchmarks --all      # the slow parts too: every figure in one run
 
