@@ -396,18 +396,15 @@ def _end_workers(pool: ProcessPoolExecutor) -> None:
     # Python 3.14 (terminate_workers); its process table is the only handle.
     workers = list((getattr(pool, "_processes", None) or {}).values())
     manager = getattr(pool, "_executor_manager_thread", None)
+    # SIGKILL: a worker only formats text, so it has nothing to clean up, and a
+    # worker forked before its initializer ran would otherwise run the parent's
+    # SIGTERM handler and print its traceback (or, blocked in C on a lock held
+    # by another thread at fork, never run it at all).
     for process in workers:
-        process.terminate()
+        process.kill()
     pool.shutdown(wait=False, cancel_futures=True)
     for process in workers:
         process.join(timeout=5)
-        # A worker forked before its initializer ran still has the parent's
-        # Python-level SIGTERM handler, which never runs if the worker is blocked
-        # in C (a lock held by another thread at fork): only SIGKILL ends it, and
-        # the interpreter's exit would otherwise wait for it forever.
-        if process.is_alive():
-            process.kill()
-            process.join(timeout=5)
     # Let the pool's manager thread see its workers gone and close its pipe now:
     # if it were still closing it at exit, concurrent.futures' exit hook could
     # write to the closed pipe and print a traceback (CPython 3.11, seen under load).
