@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import sympy
 
-from nnsym.errors import NnsymError
+from nnsym.errors import NnsymError, UsageError
 from nnsym.models.data import load_data
 from nnsym.models.training import Trained, objective
 from nnsym.pipeline.loops import build_loop_program
@@ -259,6 +259,11 @@ def test_a_first_order_run_builds_without_lm_and_lbfgs(cache: Path):
     with pytest.raises(ValueError, match="first-order optimizers only"):
         lean.train(xs, ys, optimizer="lm", epochs=3, seed=2)
     assert full.train(xs, ys, optimizer="lm", epochs=3, seed=2)[1]
+    # Nor has it NAME_jacobian (NAME_JACOBIAN 0): the full one has.
+    assert not hasattr(lean.trainer.library, f"{spec.name}_jacobian")
+    with pytest.raises(UsageError, match="without NAME_jacobian"):
+        lean.trainer.jacobian(module.init_params(0), [0, 1])
+    assert len(full.trainer.jacobian(module.init_params(0), [0, 1])) == 1
 
 
 def test_the_compiler_runs_while_the_caller_goes_on(cache: Path, monkeypatch):

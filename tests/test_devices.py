@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import functools
 import math
+import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 
 import pytest
 
 from benchmarks import devices
+from nnsym.pipeline.spec import make_spec
 from nnsym.targets.cengine import OK
 from tests.helpers import module_for
 from tests.target_helpers import close
@@ -86,3 +89,92 @@ def test_trains_on_the_chip_as_on_the_host(tmp_path: Path, chip, dtype, name):
         assert got.cycles and got.cycles > 0
         assert got.stack and static + got.stack < chip.ram
         assert flash < chip.flash
+
+
+def _compile_only(compiler: list[str], spec, dtype: str, folder: Path, defines=()):
+    """Compiles a unit that implements the trainer's header; the result."""
+    from nnsym.targets import source_for
+
+    header = folder / f"{spec.name}.h"
+    header.write_text(source_for(spec, "c", dtype), encoding="utf-8")
+    unit = folder / "unit.c"
+    unit.write_text(
+        "".join(f"#define {spec.name.upper()}_{d}\n" for d in defines)
+        + f'#define {spec.name.upper()}_IMPLEMENTATION\n#include "{header.name}"\n',
+        encoding="utf-8",
+    )
+    command = [*compiler, "-c", "-o", str(folder / "unit.o"), str(unit)]
+    return subprocess.run(command, capture_output=True, text=True)
+
+
+def test_the_avr_compiles_a_trainer_whose_jacobian_would_not_fit(tmp_path: Path):
+    # 10 x 2,410 floats are more than a 16-bit address range: NAME_JACOBIAN is 0
+    # there, so the header compiles with -Werror, without NAME_jacobian.
+    chip = devices.AVR
+    if shutil.which(chip.compiler) is None:
+        pytest.skip(f"{chip.compiler} not installed (see .ci/run)")
+    spec = make_spec("64-32-10", loss="ce", form="loops")
+    done = _compile_only(
+        [chip.compiler, *devices.COMMON_FLAGS, *chip.flags], spec, "float32", tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    symbols = subprocess.run(
+        ["avr-nm", str(tmp_path / "unit.o")], capture_output=True, text=True
+    ).stdout
+    assert f"{spec.name}_train" in symbols
+    assert f"{spec.name}_jacobian" not in symbols
+    # A small network keeps its Jacobian on the same chip.
+    small = make_spec("4-8-3", loss="ce")
+    done = _compile_only(
+        [chip.compiler, *devices.COMMON_FLAGS, *chip.flags], small, "float32", tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    symbols = subprocess.run(
+        ["avr-nm", str(tmp_path / "unit.o")], capture_output=True, text=True
+    ).stdout
+    assert f"{small.name}_jacobian" in symbols
+
+
+@pytest.mark.parametrize("form", ["unrolled", "loops"])
+def test_the_jacobian_can_be_left_out_and_lm_then_refuses_to_compile(
+    tmp_path: Path, form: str
+):
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc not installed")
+    spec = make_spec("2-3-2", form=form)
+    gcc = ["gcc", *devices.COMMON_FLAGS]
+    # The host keeps it by default.
+    done = _compile_only(gcc, spec, "float64", tmp_path)
+    assert done.returncode == 0, done.stderr
+    symbols = subprocess.run(
+        ["nm", str(tmp_path / "unit.o")], capture_output=True, text=True
+    ).stdout
+    assert f"{spec.name}_jacobian" in symbols
+    # Left out, with lm left out too: compiles with -Werror, no Jacobian.
+    defines = ("JACOBIAN 0", "SECOND_ORDER 0")
+    done = _compile_only(gcc, spec, "float64", tmp_path, defines)
+    assert done.returncode == 0, done.stderr
+    symbols = subprocess.run(
+        ["nm", str(tmp_path / "unit.o")], capture_output=True, text=True
+    ).stdout
+    assert f"{spec.name}_train" in symbols
+    assert f"{spec.name}_jacobian" not in symbols
+    # Left out with lm kept: the header's #error says why.
+    done = _compile_only(gcc, spec, "float64", tmp_path, ("JACOBIAN 0",))
+    assert done.returncode != 0
+    assert "lm needs the Jacobian" in done.stderr
+
+
+def test_the_engine_flags_compile_a_wide_loop_header_without_a_warning(tmp_path: Path):
+    # gcc -O3 once warned of undefined behaviour in add_outer's rows left over
+    # (784-128-10: 128 rows in blocks of four, then 10); -Werror makes it fail.
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc not installed")
+    from nnsym.targets.cengine import FAST_FLAGS
+
+    spec = make_spec("784-128-10", loss="ce", form="loops")
+    flags = [f for f in FAST_FLAGS if f not in ("-shared",)]
+    done = _compile_only(
+        ["gcc", *flags, "-Wall", "-Wextra", "-Werror"], spec, "float64", tmp_path
+    )
+    assert done.returncode == 0, done.stderr

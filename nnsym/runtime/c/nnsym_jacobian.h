@@ -4,8 +4,11 @@
  * rows holds n_outputs rows of n_params numbers, dz_k/dparams, and becomes
  * da_k/dparams: times the output activation's slope da_k/dz_k, or for a softmax
  * (slopes NULL) a_k (dz_k/dp - sum_j a_j dz_j/dp), each sum in order of j, as
- * _output_rows in nnsym/runtime/second_order.py. No allocation. */
+ * _output_rows in nnsym/runtime/second_order.py. No allocation. Left out where
+ * the including file defines NNSYM_NO_JACOBIAN (its Jacobian would not fit). */
 #include <stddef.h>
+
+#ifndef NNSYM_NO_JACOBIAN
 
 static void NNSYM_RT(output_rows)(const NNSYM_REAL *outputs, NNSYM_REAL *rows,
     const NNSYM_REAL *slopes, size_t n_outputs, size_t n_params)
@@ -30,3 +33,4 @@ static void NNSYM_RT(output_rows)(const NNSYM_REAL *outputs, NNSYM_REAL *rows,
         }
     }
 }
+#endif

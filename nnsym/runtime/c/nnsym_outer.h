@@ -27,9 +27,10 @@ static void NNSYM_RT(add_outer)(NNSYM_REAL *restrict grad,
 {
     const size_t width = n_in + 1;
     const size_t blocked = n_in - n_in % NNSYM_OUTER_COLUMNS;
+    const size_t rows = n_out - n_out % 4;
     size_t i, j, c, k;
     for (i = 0; i < blocked; i += NNSYM_OUTER_COLUMNS) {
-        for (j = 0; j + 4 <= n_out; j += 4) {
+        for (j = 0; j < rows; j += 4) {
             NNSYM_REAL *const row0 = grad + j * width + i;
             NNSYM_REAL *const row1 = row0 + width;
             NNSYM_REAL *const row2 = row1 + width;
@@ -62,7 +63,7 @@ static void NNSYM_RT(add_outer)(NNSYM_REAL *restrict grad,
                 row3[k] = sums3[k];
             }
         }
-        for (; j < n_out; j++) { /* the rows left over */
+        for (j = rows; j < n_out; j++) { /* the rows left over */
             NNSYM_REAL *const row0 = grad + j * width + i;
             const NNSYM_REAL *const delta0 = deltas + j * stride;
             NNSYM_REAL sums0[NNSYM_OUTER_COLUMNS];
