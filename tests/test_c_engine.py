@@ -290,3 +290,31 @@ def test_a_compile_error_is_raised_in_the_callers_thread(cache: Path):
     with pytest.raises(NnsymError, match="compiling the generated C failed"):
         pending.result()
     assert not [p for p in cache.iterdir() if p.name.startswith(".build-")]
+
+
+def test_evaluate_reuses_a_data_sets_rows_only_while_nothing_changed(cache: Path):
+    # The report asks for losses, then accuracy, on the same rows: the second
+    # is served from the first; other parameters or rows are computed anew.
+    spec = make_spec("2-3-2", output_activation="softmax", loss="ce")
+    trainer = load_trainer(spec, source_for(spec, "c"))
+    module = module_for(spec)
+    xs = ((0.0, 1.0), (1.0, 0.5), (-2.0, 3.0))
+    ys = ((1.0, 0.0), (0.0, 1.0), (0.0, 1.0))
+    first, second = module.init_params(0), module.init_params(1)
+
+    def want(params, rows):
+        outs = [module.forward(params, list(x)) for x in rows]
+        return [pytest.approx(out, rel=1e-12) for out in outs]
+
+    losses, outputs = trainer.evaluate(first, xs, ys)
+    wanted = [module.loss(first, list(x), list(y)) for x, y in zip(xs, ys)]
+    assert losses == pytest.approx(wanted, rel=1e-12)
+    assert outputs == want(first, xs)
+    assert trainer.evaluate(first, xs)[1] == outputs
+    again = trainer.evaluate(second, xs)[1]
+    assert again == want(second, xs) and again != outputs
+    # Lists can change between calls: never served from a copy.
+    rows = [list(x) for x in xs]
+    assert trainer.evaluate(first, rows, [list(y) for y in ys])[1] == outputs
+    rows[0][0] = 5.0
+    assert trainer.evaluate(first, rows)[1] == want(first, rows)

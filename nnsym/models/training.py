@@ -356,7 +356,7 @@ def format_test(module: ModuleType, params: Sequence[float], plan: TrainingPlan)
         f"{len(test)} held-out samples)\n"
     )
     if is_classification(plan.spec, test):
-        share = module.accuracy(params, list(test.xs), list(test.ys))
+        share = module.accuracy(params, test.xs, test.ys)
         right = round(share * len(test))
         text += f"test accuracy: {percent(right, len(test))} ({right} of {len(test)})\n"
     return text
@@ -444,7 +444,7 @@ def format_report(
         f"{len(dataset)} samples)\n"
     )
     if is_classification(spec, dataset):
-        share = module.accuracy(params, list(dataset.xs), list(dataset.ys))
+        share = module.accuracy(params, dataset.xs, dataset.ys)
         right = round(share * len(dataset))
         text += (
             f"accuracy: {percent(right, len(dataset))} ({right} of {len(dataset)})\n"
