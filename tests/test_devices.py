@@ -92,7 +92,7 @@ def test_trains_on_the_chip_as_on_the_host(tmp_path: Path, chip, dtype, name):
 
 
 def _compile_only(compiler: list[str], spec, dtype: str, folder: Path, defines=()):
-    """Compiles a unit that implements the trainer's header; the result."""
+    """Compiles a unit implementing the trainer's header: (result, its symbols)."""
     from nnsym.targets import source_for
 
     header = folder / f"{spec.name}.h"
@@ -103,8 +103,18 @@ def _compile_only(compiler: list[str], spec, dtype: str, folder: Path, defines=(
         + f'#define {spec.name.upper()}_IMPLEMENTATION\n#include "{header.name}"\n',
         encoding="utf-8",
     )
-    command = [*compiler, "-c", "-o", str(folder / "unit.o"), str(unit)]
-    return subprocess.run(command, capture_output=True, text=True)
+    done = subprocess.run(
+        [*compiler, "-c", "-o", str(folder / "unit.o"), str(unit)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        return done, ""
+    nm = compiler[0].replace("gcc", "nm") if compiler[0].endswith("-gcc") else "nm"
+    listed = subprocess.run(
+        [nm, str(folder / "unit.o")], capture_output=True, text=True, check=True
+    )
+    return done, listed.stdout
 
 
 def test_the_avr_compiles_a_trainer_whose_jacobian_would_not_fit(tmp_path: Path):
@@ -113,25 +123,16 @@ def test_the_avr_compiles_a_trainer_whose_jacobian_would_not_fit(tmp_path: Path)
     chip = devices.AVR
     if shutil.which(chip.compiler) is None:
         pytest.skip(f"{chip.compiler} not installed (see .ci/run)")
+    avr = [chip.compiler, *devices.COMMON_FLAGS, *chip.flags]
     spec = make_spec("64-32-10", loss="ce", form="loops")
-    done = _compile_only(
-        [chip.compiler, *devices.COMMON_FLAGS, *chip.flags], spec, "float32", tmp_path
-    )
+    done, symbols = _compile_only(avr, spec, "float32", tmp_path)
     assert done.returncode == 0, done.stderr
-    symbols = subprocess.run(
-        ["avr-nm", str(tmp_path / "unit.o")], capture_output=True, text=True
-    ).stdout
     assert f"{spec.name}_train" in symbols
     assert f"{spec.name}_jacobian" not in symbols
     # A small network keeps its Jacobian on the same chip.
     small = make_spec("4-8-3", loss="ce")
-    done = _compile_only(
-        [chip.compiler, *devices.COMMON_FLAGS, *chip.flags], small, "float32", tmp_path
-    )
+    done, symbols = _compile_only(avr, small, "float32", tmp_path)
     assert done.returncode == 0, done.stderr
-    symbols = subprocess.run(
-        ["avr-nm", str(tmp_path / "unit.o")], capture_output=True, text=True
-    ).stdout
     assert f"{small.name}_jacobian" in symbols
 
 
@@ -144,23 +145,17 @@ def test_the_jacobian_can_be_left_out_and_lm_then_refuses_to_compile(
     spec = make_spec("2-3-2", form=form)
     gcc = ["gcc", *devices.COMMON_FLAGS]
     # The host keeps it by default.
-    done = _compile_only(gcc, spec, "float64", tmp_path)
+    done, symbols = _compile_only(gcc, spec, "float64", tmp_path)
     assert done.returncode == 0, done.stderr
-    symbols = subprocess.run(
-        ["nm", str(tmp_path / "unit.o")], capture_output=True, text=True
-    ).stdout
     assert f"{spec.name}_jacobian" in symbols
     # Left out, with lm left out too: compiles with -Werror, no Jacobian.
     defines = ("JACOBIAN 0", "SECOND_ORDER 0")
-    done = _compile_only(gcc, spec, "float64", tmp_path, defines)
+    done, symbols = _compile_only(gcc, spec, "float64", tmp_path, defines)
     assert done.returncode == 0, done.stderr
-    symbols = subprocess.run(
-        ["nm", str(tmp_path / "unit.o")], capture_output=True, text=True
-    ).stdout
     assert f"{spec.name}_train" in symbols
     assert f"{spec.name}_jacobian" not in symbols
     # Left out with lm kept: the header's #error says why.
-    done = _compile_only(gcc, spec, "float64", tmp_path, ("JACOBIAN 0",))
+    done, _ = _compile_only(gcc, spec, "float64", tmp_path, ("JACOBIAN 0",))
     assert done.returncode != 0
     assert "lm needs the Jacobian" in done.stderr
 
@@ -174,7 +169,7 @@ def test_the_engine_flags_compile_a_wide_loop_header_without_a_warning(tmp_path:
 
     spec = make_spec("784-128-10", loss="ce", form="loops")
     flags = [f for f in FAST_FLAGS if f not in ("-shared",)]
-    done = _compile_only(
+    done, _ = _compile_only(
         ["gcc", *flags, "-Wall", "-Wextra", "-Werror"], spec, "float64", tmp_path
     )
     assert done.returncode == 0, done.stderr
