@@ -54,6 +54,7 @@ _LAZY = {
     "plot_loss": "nnsym.models.plot",
     "automatic_plan": "nnsym.models.defaults",
     "wants_loops": "nnsym.models.defaults",
+    "known_optimizer": "nnsym.models.defaults",
     "FIRST_ORDER_OPTIONS": "nnsym.models.defaults",
     "is_automatic": "nnsym.models.defaults",
     "OPTIMIZERS": "nnsym.models.training",

@@ -18,7 +18,7 @@ from nnsym.models.data import load_data
 from nnsym.models.training import Trained, objective
 from nnsym.pipeline.loops import build_loop_program
 from nnsym.pipeline.spec import make_spec
-from nnsym.targets import ccache, cengine, source_for
+from nnsym.targets import ccache, cengine, cmodule, source_for
 from nnsym.targets.cengine import load_trainer
 from nnsym.targets.cmodule import CEngine, c_engine, start_c_engine
 from tests.helpers import module_for
@@ -318,3 +318,41 @@ def test_evaluate_reuses_a_data_sets_rows_only_while_nothing_changed(cache: Path
     assert trainer.evaluate(first, rows, [list(y) for y in ys])[1] == outputs
     rows[0][0] = 5.0
     assert trainer.evaluate(first, rows)[1] == want(first, rows)
+
+
+def test_a_known_first_order_run_starts_its_compiler_before_reading_the_data(
+    cache: Path, tmp_path: Path, monkeypatch, capsys
+):
+    # 4-30-3 (243 parameters): the rule can only choose adam, so the build
+    # begins before the CSV is read, and that build is the one trained with.
+    from nnsym import api
+    from nnsym.cli import main
+
+    events: list[str] = []
+    start, plan = cmodule.start_c_engine, api.plan_training
+
+    def started(spec, optimizer=None):
+        events.append(f"start {optimizer}")
+        return start(spec, optimizer)
+
+    def planned(*args, **kwargs):
+        events.append("plan")
+        return plan(*args, **kwargs)
+
+    monkeypatch.setattr(cmodule, "start_c_engine", started)
+    monkeypatch.setattr(api, "plan_training", planned)
+    out = tmp_path / "m.py"
+    common = ["train", "--arch", "4-30-3", "--loss", "ce", "--data", "iris"]
+    common += ["--engine", "c", "--seed", "0", "-o", str(out), "--quiet"]
+    assert main([*common, "--form", "loops"]) == 0
+    assert events == ["start adam", "plan"]
+    # Left to the rule's form, or too small to know the optimizer: after.
+    events.clear()
+    assert main([*common, "--force"]) == 0
+    assert events == ["plan", "start adam"]
+    events.clear()
+    small = ["train", "--arch", "2-3-1", "--data", "xor", "--engine", "c"]
+    small += ["--form", "loops", "-o", str(tmp_path / "s.py")]
+    assert main([*small, "--quiet"]) == 0
+    assert events == ["plan", "start lm"]
+    capsys.readouterr()

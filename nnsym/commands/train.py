@@ -259,6 +259,31 @@ def _scale_for(args: argparse.Namespace) -> str:
     return "none" if args.data in api.builtin_names() else "standard"
 
 
+def _start_early(
+    args: argparse.Namespace, spec: Any, automatic: bool, optimizer: str
+) -> tuple[str, Any, str, Any] | None:
+    """The named engine's build, begun before the data is read where the
+    network and optimizer are already known: (engine, spec, optimizer, build).
+
+    The compiler then runs while the CSV is read and scaled: a first
+    784-128-10 run waits for the longer of the two, not their sum. None where
+    the rule may still change the form or choose by rows, or the engine
+    cannot start (its error is raised later, in order).
+    """
+    known = api.known_optimizer(spec.n_params, automatic, optimizer)
+    settled = not automatic or args.form != REQUEST_FORM or args.init is not None
+    if args.engine is None or known is None or not settled:
+        return None
+    engine = api.registry.engine(args.engine)
+    if engine is None or engine.start is None or known not in engine.optimizers:
+        return None
+    try:
+        api.registry.resolve(engine.prepare)()
+        return args.engine, spec, known, api.registry.resolve(engine.start)(spec, known)
+    except NnsymError:
+        return None
+
+
 def run(args: argparse.Namespace) -> int:
     """Check everything, generate or reuse the module, train, report and save."""
     spec = spec_from_args(args)
@@ -300,6 +325,7 @@ def run(args: argparse.Namespace) -> int:
         validation_split=args.validation_split,
         patience=args.patience,
     )
+    early = _start_early(args, spec, automatic, optimizer)
     # Everything that can be refused is refused before any file is written.
     plan = api.plan_training(
         spec,
@@ -364,7 +390,10 @@ def run(args: argparse.Namespace) -> int:
     if engine is not None and engine.start is not None:
         # The compiler runs while the Python module is derived and written.
         report(f"generating the {api.registry.get(engine_name).language} trainer")
-        started = api.registry.resolve(engine.start)(spec, settings.optimizer)
+        if early is not None and early[:3] == (engine_name, spec, settings.optimizer):
+            started = early[3]
+        else:
+            started = api.registry.resolve(engine.start)(spec, settings.optimizer)
     module = api.prepare_module(spec, path, force=args.force, progress=report)
     if engine is not None:
         # Seconds for small networks, minutes for large unrolled ones.

@@ -205,6 +205,17 @@ def choose(
     return Choice(settings, where, scale, why, engine_why)
 
 
+def known_optimizer(n_params: int, automatic: bool, optimizer: str) -> str | None:
+    """The optimizer a run will use, where that is known before its data is read.
+
+    The one asked for; under the rule, adam above LM_MAX_PARAMETERS parameters
+    (lm is only for networks that small); else None (the rule counts rows).
+    """
+    if not automatic:
+        return optimizer
+    return "adam" if n_params > LM_MAX_PARAMETERS else None
+
+
 def wants_loops(spec: Spec, choice: Choice) -> bool:
     """True if `spec`, left to --form auto, is generated as loops for `choice`."""
     layered = has_layer_form(spec.output_activation, spec.loss)
