@@ -24,10 +24,13 @@ pytestmark = pytest.mark.skipif(
 )
 
 # Widths that fill no block of four exactly, tanh's runtime function, a
-# softmax's per-sample log-sum-exp over a column, and sigmoid with mse.
+# softmax's per-sample log-sum-exp over a column, and sigmoid with mse; 17-13-6
+# for the dot products' blocks of eight, four and one and the gradient sums'
+# blocks of 16 inputs by four rows (and rows left over).
 SPECS = (
     make_spec("3-6-5-3", activation="tanh", loss="ce", form="loops"),
     make_spec("2-7-1", activation="sigmoid", loss="mse", form="loops"),
+    make_spec("17-13-6-1", activation="relu", loss="mse", form="loops"),
 )
 
 

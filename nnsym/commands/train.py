@@ -260,24 +260,33 @@ def _scale_for(args: argparse.Namespace) -> str:
 
 
 def _start_early(
-    args: argparse.Namespace, spec: Any, automatic: bool, optimizer: str
+    args: argparse.Namespace, spec: Any, automatic: bool, settings: Any
 ) -> tuple[str, Any, str, Any] | None:
     """The named engine's build, begun before the data is read where the
     network and optimizer are already known: (engine, spec, optimizer, build).
 
     The compiler then runs while the CSV is read and scaled: a first
     784-128-10 run waits for the longer of the two, not their sum. None where
-    the rule may still change the form or choose by rows, or the engine
-    cannot start (its error is raised later, in order).
+    the rule may still change the form or choose by rows, or where a check
+    that needs no data would refuse the run (the process would wait for the
+    compiler before saying so; the check says it later, in order).
     """
-    known = api.known_optimizer(spec.n_params, automatic, optimizer)
+    known = api.known_optimizer(spec.n_params, automatic, settings.optimizer)
     settled = not automatic or args.form != REQUEST_FORM or args.init is not None
     if args.engine is None or known is None or not settled:
         return None
     engine = api.registry.engine(args.engine)
     if engine is None or engine.start is None or known not in engine.optimizers:
         return None
+    if any(flag not in engine.options for flag in settings.extras_in_use()):
+        return None
     try:
+        if args.save is not None:
+            api.check_save_target(args.save, force=args.force)
+        if args.plot is not None:
+            api.check_plot_target(args.plot)
+        if args.output is not None:
+            api.check_suffix(args.output, api.registry.DEFAULT)
         api.registry.resolve(engine.prepare)()
         return args.engine, spec, known, api.registry.resolve(engine.start)(spec, known)
     except NnsymError:
@@ -325,7 +334,7 @@ def run(args: argparse.Namespace) -> int:
         validation_split=args.validation_split,
         patience=args.patience,
     )
-    early = _start_early(args, spec, automatic, optimizer)
+    early = _start_early(args, spec, automatic, settings)
     # Everything that can be refused is refused before any file is written.
     plan = api.plan_training(
         spec,

@@ -63,7 +63,9 @@ static void NNSYM_RT(add_outer)(NNSYM_REAL *restrict grad,
                 row3[k] = sums3[k];
             }
         }
-        for (j = rows; j < n_out; j++) { /* the rows left over */
+        /* The rows left over, from a bound computed once: with j carried on
+         * from the loop above, gcc -O3 warned of undefined behaviour here. */
+        for (j = rows; j < n_out; j++) {
             NNSYM_REAL *const row0 = grad + j * width + i;
             const NNSYM_REAL *const delta0 = deltas + j * stride;
             NNSYM_REAL sums0[NNSYM_OUTER_COLUMNS];
