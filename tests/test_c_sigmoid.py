@@ -27,22 +27,24 @@ UNITS = {
     # One file per precision: the header's defaults are the double version.
     "float64": (
         '#include "nnsym_defaults.h"\n#include "nnsym_sigmoid.h"\n'
-        "double sigmoid(double x) { return nnsym_sigmoid(x); }\n"
+        "double sigmoid(double x) { return nnsym_branchless_sigmoid(x); }\n"
         "int overflow_raised_at(double x)\n"
-        "{ volatile double t; feclearexcept(FE_ALL_EXCEPT); t = nnsym_sigmoid(x);\n"
+        "{ volatile double t; feclearexcept(FE_ALL_EXCEPT);\n"
+        "  t = nnsym_branchless_sigmoid(x);\n"
         "  (void)t; return fetestexcept(FE_OVERFLOW) != 0; }\n"
         "void layer(int n, const double *z, double *a)\n"
-        "{ int k; for (k = 0; k < n; k++) a[k] = nnsym_sigmoid(z[k]); }\n"
+        "{ int k; for (k = 0; k < n; k++) a[k] = nnsym_branchless_sigmoid(z[k]); }\n"
     ),
     "float32": (
         "#define NNSYM_RT(name) f32_##name\n#define NNSYM_REAL float\n"
         '#define NNSYM_MATH(name) name##f\n#include "nnsym_sigmoid.h"\n'
-        "float sigmoid(float x) { return f32_sigmoid(x); }\n"
+        "float sigmoid(float x) { return f32_branchless_sigmoid(x); }\n"
         "int overflow_raised_at(float x)\n"
-        "{ volatile float t; feclearexcept(FE_ALL_EXCEPT); t = f32_sigmoid(x);\n"
+        "{ volatile float t; feclearexcept(FE_ALL_EXCEPT);\n"
+        "  t = f32_branchless_sigmoid(x);\n"
         "  (void)t; return fetestexcept(FE_OVERFLOW) != 0; }\n"
         "void layer(int n, const float *z, float *a)\n"
-        "{ int k; for (k = 0; k < n; k++) a[k] = f32_sigmoid(z[k]); }\n"
+        "{ int k; for (k = 0; k < n; k++) a[k] = f32_branchless_sigmoid(z[k]); }\n"
     ),
 }
 # Where the results go from 1/(1 + e) to e/(1 + e) (0), become subnormal,

@@ -773,8 +773,9 @@ def test_the_loop_form_is_loops():
     # No allocation: every buffer's size is a macro of the architecture; the
     # file's size is the layers' (about 46 kB with the chunk kernel, 91 kB with
     # the Jacobian, lm and lbfgs, 103 kB with weight decay, Nesterov, clipping
-    # and the blocked gradient sums), not the 101,770 parameters'.
-    assert "malloc(" not in source and len(source) < 110000
+    # and the blocked gradient sums, 114 kB with the vectorizable sigmoid), not
+    # the 101,770 parameters'.
+    assert "malloc(" not in source and len(source) < 120000
 
 
 @pytest.mark.parametrize("compiler", ["gcc", "clang"])

@@ -158,16 +158,18 @@ class CLoopContext(CContext):
     chunk: int = 0
 
 
-def c_loop_context(
-    spec: Spec, dtype: str = "float64", runtime_sigmoid: bool = False
-) -> CLoopContext:
+def c_loop_context(spec: Spec, dtype: str = "float64") -> CLoopContext:
     """Print `spec`'s loop program as C loops for the loop template.
 
-    With `runtime_sigmoid`, sigmoid is c/nnsym_sigmoid.h's, which gcc vectorizes
-    (not the default: lm then parts from the Python module's, docs/targets.md).
+    The first-order code (loss_and_grad, the chunk kernel) takes sigmoid from
+    c/nnsym_sigmoid.h, which gcc vectorizes over a layer; lm's Jacobian
+    (jacobian_parts) keeps the Python module's, whose last bits lm amplifies
+    (docs/targets.md).
     """
     prefix, upper = spec.name, spec.name.upper()
-    printer = CPrinter(prefix, dtype, runtime_sigmoid)
+    printer = CPrinter(prefix, dtype, runtime_sigmoid=True)
+    # lm's Jacobian: the table's sigmoid, to the last bit the Python module's.
+    exact = CPrinter(prefix, dtype)
     syntax = Syntax(
         const=lambda name, expr: f"const {prefix}_real {name} = {expr};",
         var=lambda name, expr: f"{prefix}_real {name} = {expr};",
@@ -188,11 +190,15 @@ def c_loop_context(
     )
     program = build_loop_program(spec)
     bodies = loop_bodies(program, printer, syntax)
-    jacobian = loop_jacobian_lines(program, printer, syntax, prefix)
+    jacobian = loop_jacobian_lines(program, exact, syntax, prefix)
     chunked = chunk_code(program, printer, prefix)
-    helpers = tuple(printer.helper_definitions())
+    # Each table helper once: the first-order code's, then any that only the
+    # Jacobian calls (after the helpers they call, in its own order).
+    helpers = printer.helper_definitions()
+    defined = {name for name, _ in helpers}
+    helpers += [h for h in exact.helper_definitions() if h[0] not in defined]
+    used = set(printer.helpers) | set(exact.helpers)
     # The softmax's top and lp are printed by the loops themselves.
-    used = set(printer.helpers)
     if bodies.softmax:
         used.add(printer.runtime_helpers["softmax"])
     base = c_context_fields(spec, dtype)
@@ -208,7 +214,7 @@ def c_loop_context(
         **base,
         # NAME_chunk adds the gradient sums a chunk at a time with add_outer.
         runtime=runtime_for(printer, used) + "\n\n" + runtime_text("c/nnsym_outer.h"),
-        helpers=helpers,
+        helpers=tuple(helpers),
         forward_lines=bodies.forward,
         all_lines=(),
         jacobian_lines=jacobian,

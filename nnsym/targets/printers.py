@@ -86,7 +86,8 @@ class CPrinter(PrimitivePrinting, StatementPrinting, C99CodePrinter):
 
     Helpers are `static` functions named NAME_<entry>; logsumexp and tanh are
     the runtime's NAME_logsumexp(n, values) and NAME_tanh(x), and with
-    `runtime_sigmoid` (the loop form) sigmoid is the runtime's NAME_sigmoid(x).
+    `runtime_sigmoid` (the loop form's first-order code) sigmoid is the
+    runtime's NAME_branchless_sigmoid(x).
     """
 
     def __init__(
@@ -103,7 +104,7 @@ class CPrinter(PrimitivePrinting, StatementPrinting, C99CodePrinter):
         }
         if runtime_sigmoid:
             # c/nnsym_sigmoid.h: vectorizable over a layer, unlike exp().
-            self.runtime_helpers["sigmoid"] = prefix + "_sigmoid"
+            self.runtime_helpers["sigmoid"] = prefix + "_branchless_sigmoid"
         self.dtype = dtype
         width = {"float64": float64, "float32": float32}[dtype]
         super().__init__({"type_aliases": {real: width}, "strict": True})

@@ -1,7 +1,8 @@
 /* sigmoid for the loop-form trainers' layers; included verbatim after
- * nnsym_runtime.h (same macros) by loop-form trainers printed with it
- * (nnsym.targets.c.c_loop_context(runtime_sigmoid=True); not the default yet:
- * see docs/targets.md).
+ * nnsym_runtime.h (same macros) by the loop-form trainers, whose first-order
+ * code (NAME_loss_and_grad, NAME_chunk) calls it; their lm Jacobian
+ * (NAME_jacobian_parts) keeps the table's 1/(1 + exp(-x)), see
+ * docs/targets.md.
  *
  * The Python module's sigmoid, 1/(1 + exp(-x)) (exp(x) below -709), calls the
  * C library's exp(), which no compiler turns into vector instructions: over a
@@ -42,7 +43,7 @@
 #include <math.h>
 #include <stdint.h>
 
-static inline NNSYM_REAL NNSYM_RT(sigmoid)(NNSYM_REAL x)
+static inline NNSYM_REAL NNSYM_RT(branchless_sigmoid)(NNSYM_REAL x)
 {
     const int wide = sizeof(NNSYM_REAL) == 8;
     const NNSYM_REAL magnitude = NNSYM_MATH(fabs)(x);
