@@ -161,7 +161,7 @@ class CLoopContext(CContext):
 def c_loop_context(spec: Spec, dtype: str = "float64") -> CLoopContext:
     """Print `spec`'s loop program as C loops for the loop template.
 
-    The first-order code (loss_and_grad, the chunk kernel) takes sigmoid from
+    forward, loss_and_grad and the chunk kernel take sigmoid from
     c/nnsym_sigmoid.h, which gcc vectorizes over a layer; lm's Jacobian
     (jacobian_parts) keeps the Python module's, whose last bits lm amplifies
     (docs/targets.md).
