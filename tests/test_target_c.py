@@ -634,6 +634,12 @@ int main(void)
         nnsym_momentum_step(p2, grads, v2, 2, 0.5, 0.9, 1);
         printf("%.17g %.17g\n", p2[0], p2[1]);
     }
+    {
+        /* The mean's division and sgd's step in one pass. */
+        double p3[2] = {1.0, -2.0}, s3[2] = {0.3, 0.7};
+        nnsym_mean_sgd_step(p3, s3, 2, 0.1, 3.0);
+        printf("%.17g %.17g\n", p3[0], p3[1]);
+    }
     return 0;
 }
 """
@@ -688,6 +694,11 @@ def test_c_runtime_compiles_alone_and_works(tmp_path: Path):
     velocity = [0.9 * 1.0 + 2.0, 0.9 * 0.0 - 3.0]
     nesterov = [-0.5 * (g + 0.9 * v) for g, v in zip([2.0, -3.0], velocity)]
     assert [float(v) for v in out[38:40]] == nesterov
+    # mean_sgd_step: params - lr * (sums / count), the same operations in Python.
+    assert [float(v) for v in out[40:42]] == [
+        1.0 - 0.1 * (0.3 / 3.0),
+        -2.0 - 0.1 * (0.7 / 3.0),
+    ]
 
 
 def shuffled_orders_from(seed: int, skip: int, n: int) -> list[int]:

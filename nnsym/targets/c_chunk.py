@@ -108,18 +108,21 @@ class _Chunk:
 
     def gather(self) -> list[str]:
         return [
-            "// The chunk's inputs as columns (the dot products) and as rows (the",
-            "// gradients); columns past count are zero.",
-            f"for (size_t c = 0; c < {self.chunk}; c++) {{",
-            f"    const {self.real} *x = xs + (c < count ? samples[c] : 0) * "
-            f"{self.upper}_N_INPUTS;",
+            "// The chunk's inputs as rows (the gradients), copied from the",
+            "// samples' rows, then as columns (the dot products), zero past count:",
+            "// input by input, so that each column is written once, in order (2% to",
+            "// 3% less time an epoch at 784-128-10 than sample by sample, whose",
+            "// writes, a column apart, each touched another cache line).",
+            "for (size_t c = 0; c < count; c++) {",
+            f"    const {self.real} *x = xs + samples[c] * {self.upper}_N_INPUTS;",
             f"    for (size_t i = 0; i < {self.size(0)}; i++) {{",
-            f"        x0c[i * {self.chunk} + c] = c < count ? x[i] : 0;",
+            f"        rows1[c * {self.size(0)} + i] = x[i];",
             "    }",
             "}",
-            "for (size_t c = 0; c < count; c++) {",
-            f"    for (size_t i = 0; i < {self.size(0)}; i++) {{",
-            f"        rows1[c * {self.size(0)} + i] = x0c[i * {self.chunk} + c];",
+            f"for (size_t i = 0; i < {self.size(0)}; i++) {{",
+            f"    for (size_t c = 0; c < {self.chunk}; c++) {{",
+            f"        x0c[i * {self.chunk} + c] = "
+            f"c < count ? rows1[c * {self.size(0)} + i] : 0;",
             "    }",
             "}",
         ]
