@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from nnsym.pipeline.cse import eliminate_common_subexpressions
 from nnsym.pipeline.emit import HelperDefinition, build_context, emit, format_source
 from nnsym.pipeline.gradients import backpropagate
+from nnsym.pipeline.loops import build_loop_program
+from nnsym.pipeline.loops_emit import build_loop_context
 from nnsym.pipeline.model import build_network
-from nnsym.pipeline.reference import SEEDS, reference_outputs, sample_point
+from nnsym.pipeline.reference import (
+    SEEDS,
+    layer_outputs,
+    reference_outputs,
+    sample_point,
+)
 from nnsym.pipeline.sections import Section
 from nnsym.pipeline.spec import Spec, param_names
 from nnsym.runtime.optimizers import OPTIMIZERS, REDUCTIONS
@@ -31,8 +39,8 @@ _TRAINING_WORDS = {"optimizer": OPTIMIZERS, "reduction": REDUCTIONS}
 
 
 @dataclass(frozen=True)
-class PredictorContext:
-    """Everything the predictor template needs, already printed as Python source."""
+class PredictorHeader:
+    """What both predictor templates say of the model, printed as Python source."""
 
     title: str
     name: str
@@ -46,6 +54,12 @@ class PredictorContext:
     n_inputs: int
     n_outputs: int
     classes: str
+
+
+@dataclass(frozen=True)
+class PredictorContext(PredictorHeader):
+    """Everything the predictor template needs, already printed as Python source."""
+
     params: tuple[tuple[str, str], ...]
     unpack_params: str
     unpack_inputs: str
@@ -57,6 +71,29 @@ class PredictorContext:
     # (inputs, outputs) pairs printed as tuples, for the selftest.
     reference_outputs: tuple[str, ...]
     helper_definitions: tuple[HelperDefinition, ...]
+
+
+def _header(spec: Spec, baked: Baked, context: Any) -> dict[str, Any]:
+    """PredictorHeader's fields, from the module context of either form."""
+    classes = (
+        "None"
+        if baked.classes is None
+        else "(" + "".join(f"{label!r}, " for label in baked.classes) + ")"
+    )
+    return dict(
+        title=spec.title,
+        name=baked.module_name,
+        model_hash=baked.model_hash[:16],
+        example=", ".join(["0.0"] * spec.arch[0]),
+        example_cli=",".join(["0"] * spec.arch[0]),
+        training=_training_summary(baked.training),
+        arch=context.arch,
+        activations=context.activations,
+        loss=context.loss,
+        n_inputs=spec.arch[0],
+        n_outputs=spec.arch[-1],
+        classes=classes,
+    )
 
 
 def _training_summary(training: dict) -> str:
@@ -95,26 +132,9 @@ def predictor_source(spec: Spec, baked: Baked, origin: str) -> str:
         x, _ = sample_point(seed, spec.arch[0], spec.arch[-1])
         outputs = reference_outputs(program.network, baked.params, x)
         vectors.append(repr((x, outputs)))
-    example = ", ".join(["0.0"] * spec.arch[0])
     values = tuple(repr(float(v)) for v in baked.params)
-    classes = (
-        "None"
-        if baked.classes is None
-        else "(" + "".join(f"{label!r}, " for label in baked.classes) + ")"
-    )
     predictor = PredictorContext(
-        title=spec.title,
-        name=baked.module_name,
-        model_hash=baked.model_hash[:16],
-        example=example,
-        example_cli=",".join(["0"] * spec.arch[0]),
-        training=_training_summary(baked.training),
-        arch=context.arch,
-        activations=context.activations,
-        loss=context.loss,
-        n_inputs=spec.arch[0],
-        n_outputs=spec.arch[-1],
-        classes=classes,
+        **_header(spec, baked, context),
         params=tuple(zip(param_names(spec.arch), values)),
         unpack_params=context.unpack_params,
         unpack_inputs=context.unpack_inputs,
@@ -130,22 +150,10 @@ def predictor_source(spec: Spec, baked: Baked, origin: str) -> str:
 
 
 @dataclass(frozen=True)
-class LoopPredictorContext:
+class LoopPredictorContext(PredictorHeader):
     """What the loop predictor template needs, already printed as Python source."""
 
-    title: str
-    name: str
-    model_hash: str
-    example: str
-    example_cli: str
-    training: str
-    arch: str
-    activations: str
-    loss: str
-    n_inputs: int
-    n_outputs: int
     n_layers: int
-    classes: str
     param_lines: tuple[str, ...]
     unpack_layers: str
     math_binding: str
@@ -176,10 +184,6 @@ def _param_lines(params: tuple[float, ...]) -> tuple[str, ...]:
 
 def loop_predictor_source(spec: Spec, baked: Baked, origin: str) -> str:
     """The loop-form predictor: the loop module's forward pass over baked layers."""
-    from nnsym.pipeline.loops import build_loop_program
-    from nnsym.pipeline.loops_emit import build_loop_context
-    from nnsym.pipeline.reference import layer_outputs
-
     # The loop module's helpers, all of them: one may call another (gelu calls
     # sigmoid), and each is a few lines.
     context = build_loop_context(spec, build_loop_program(spec), "", "")
@@ -187,25 +191,9 @@ def loop_predictor_source(spec: Spec, baked: Baked, origin: str) -> str:
     for seed in SEEDS:
         x, _ = sample_point(seed, spec.arch[0], spec.arch[-1])
         vectors.append(repr((seed, layer_outputs(spec, baked.params, x))))
-    classes = (
-        "None"
-        if baked.classes is None
-        else "(" + "".join(f"{label!r}, " for label in baked.classes) + ")"
-    )
     predictor = LoopPredictorContext(
-        title=spec.title,
-        name=baked.module_name,
-        model_hash=baked.model_hash[:16],
-        example=", ".join(["0.0"] * spec.arch[0]),
-        example_cli=",".join(["0"] * spec.arch[0]),
-        training=_training_summary(baked.training),
-        arch=context.arch,
-        activations=context.activations,
-        loss=context.loss,
-        n_inputs=spec.arch[0],
-        n_outputs=spec.arch[-1],
+        **_header(spec, baked, context),
         n_layers=spec.n_layers,
-        classes=classes,
         param_lines=_param_lines(baked.params),
         unpack_layers=context.unpack_layers,
         math_binding=context.math_binding,
