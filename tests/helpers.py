@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -91,3 +92,13 @@ def central_difference(mod: ModuleType, params: list, x: list, y: list, h: float
 def close(a: float, b: float, rel: float) -> bool:
     """Relative agreement, with an absolute floor for values near zero."""
     return abs(a - b) <= rel * max(1e-2, abs(a), abs(b))
+
+
+def default_sigint() -> None:
+    """Popen's preexec_fn: Ctrl-C as a terminal delivers it, whoever started us.
+
+    A shell starts a background job with SIGINT ignored, children inherit that,
+    and Python then installs no KeyboardInterrupt handler: a test of Ctrl-C run
+    under `cmd &` would see the signal ignored, as nnsym rightly does there.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

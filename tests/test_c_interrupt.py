@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO
+from tests.helpers import REPO, default_sigint
 
 pytestmark = pytest.mark.skipif(
     shutil.which("gcc") is None, reason="gcc is not installed"
@@ -44,6 +44,7 @@ def _train_until_signalled(tmp_path: Path, engine: str, signum: int):
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=follower,
+        preexec_fn=default_sigint,
     )
     os.close(follower)
     seen, signalled = b"", False

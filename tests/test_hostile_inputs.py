@@ -21,6 +21,7 @@ import pytest
 
 from nnsym.cli import main
 from nnsym.errors import MAX_MESSAGE
+from tests.helpers import default_sigint
 
 # The longest error line: the message, its prefix and argparse's "(see ...)".
 LONGEST_LINE = MAX_MESSAGE + 100
@@ -590,6 +591,7 @@ def test_sigint_is_130_and_one_line(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=default_sigint,
         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
     )
     deadline = time.monotonic() + 120

@@ -15,7 +15,7 @@ import pytest
 from nnsym import api
 from nnsym.cli import main
 from nnsym.pipeline.spec import make_spec
-from tests.helpers import run_cli_in_process
+from tests.helpers import default_sigint, run_cli_in_process
 
 REPO = Path(__file__).resolve().parent.parent
 XOR = ["--arch", "2-2-1", "--data", "xor", "--lr", "1", "--epochs", "2000"]
@@ -305,6 +305,7 @@ def test_sigint_to_a_running_train_exits_130_without_a_weights_file(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=default_sigint,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     module = tmp_path / "generated" / "mlp_2_2_1.py"
